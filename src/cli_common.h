@@ -1,0 +1,100 @@
+// What netshape and netshape-torch share on the command line: the options
+// every command takes, and spec file -> parse -> evaluate.
+#pragma once
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "evaluate.h"
+#include "parse.h"
+#include "report.h"
+
+namespace netshape {
+
+inline constexpr const char* kVersion = "netshape 0.1.0";
+inline constexpr int kExitOk = 0, kExitInvalid = 1, kExitUsage = 2, kExitTorch = 3;
+
+struct CommonOptions {
+  std::string spec;
+  std::string format = "text";
+  std::string input;
+  std::string color = "auto";
+};
+
+inline void add_common_options(CLI::App& app, CommonOptions& o) {
+  app.add_option("spec", o.spec, "The architecture spec (JSON), or - for standard input")
+      ->required();
+  app.add_option("--format", o.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--input", o.input, "Override the spec's input shape, e.g. 1,3,224,224");
+  app.add_option("--color", o.color, "Colour: auto (a terminal without NO_COLOR), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
+// NO_COLOR (https://no-color.org) and TERM=dumb switch colour off in auto mode.
+inline bool use_color(const std::string& mode, int fd) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  const char* term = std::getenv("TERM");
+  if (term && std::strcmp(term, "dumb") == 0) return false;
+  return isatty(fd) != 0;
+}
+
+struct Loaded {
+  std::optional<Spec> spec;
+  bool parsed = false;
+  Evaluation eval;  // parse diagnostics first, then the evaluator's
+  ReportContext context;
+};
+
+// Reads, parses and evaluates. Returns kExitUsage after printing an I/O or
+// usage error; otherwise kExitOk, with validity in out.eval.
+inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
+  std::string text, error;
+  if (o.spec == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), {});
+  } else if (auto t = read_file(o.spec, error)) {
+    text = std::move(*t);
+  } else {
+    std::cerr << "error[io]: " << error << "\n";
+    return kExitUsage;
+  }
+  std::optional<Shape> input_override;
+  if (!o.input.empty()) {
+    input_override = parse_shape_list(o.input, error);
+    if (!input_override) {
+      std::cerr << "error[usage]: --input: " << error << "\n";
+      return kExitUsage;
+    }
+  }
+  auto parsed = parse_spec(text);
+  out.eval.diagnostics = std::move(parsed.diagnostics);
+  std::string stem = o.spec == "-" ? "stdin" : o.spec.substr(o.spec.rfind('/') + 1);
+  stem = stem.substr(0, stem.rfind(".json"));
+  out.context.file = o.spec == "-" ? "<stdin>" : o.spec;
+  out.context.name = stem;
+  if (!parsed.spec) return kExitOk;
+  out.parsed = true;
+  if (input_override) parsed.spec->input = *input_override;
+  if (!parsed.spec->name.empty()) out.context.name = parsed.spec->name;
+  out.context.input = parsed.spec->input;
+  Evaluation ev = evaluate(*parsed.spec);
+  for (auto& d : ev.diagnostics.items) out.eval.diagnostics.add(std::move(d));
+  ev.diagnostics = std::move(out.eval.diagnostics);
+  out.eval = std::move(ev);
+  out.spec = std::move(parsed.spec);
+  return kExitOk;
+}
+
+}  // namespace netshape

@@ -1,0 +1,49 @@
+#include "diagnostic.h"
+
+#include <fmt/format.h>
+
+namespace netshape {
+
+Diagnostic& Diagnostics::error(std::string code, std::string message, std::string pointer,
+                               std::string layer) {
+  return add({Severity::error, std::move(code), std::move(message), std::move(pointer),
+              std::move(layer), {}, {}, 0, 0, {}});
+}
+
+Diagnostic& Diagnostics::warning(std::string code, std::string message, std::string pointer,
+                                 std::string layer) {
+  return add({Severity::warning, std::move(code), std::move(message), std::move(pointer),
+              std::move(layer), {}, {}, 0, 0, {}});
+}
+
+bool Diagnostics::has_errors() const {
+  for (const auto& d : items)
+    if (d.severity == Severity::error) return true;
+  return false;
+}
+
+std::string render(const Diagnostic& d, const std::string& file, bool color) {
+  const char* bold = color ? "\033[1m" : "";
+  const char* reset = color ? "\033[0m" : "";
+  const char* hue = !color ? "" : d.severity == Severity::error ? "\033[1;31m" : "\033[1;33m";
+  const char* blue = color ? "\033[1;34m" : "";
+  std::string out = fmt::format("{}{}[{}]{}: {}{}{}\n", hue,
+                                d.severity == Severity::error ? "error" : "warning", d.code,
+                                reset, bold, d.message, reset);
+  std::string where = file;
+  if (d.line > 0) where += fmt::format(":{}:{}", d.line, d.column);
+  if (!d.pointer.empty()) where += ": " + d.pointer;
+  if (!d.layer.empty()) where += fmt::format(" ({})", d.layer);
+  out += fmt::format("  {}-->{} {}\n", blue, reset, where);
+  if (!d.source_line.empty()) {
+    out += fmt::format("   {}|{} {}\n", blue, reset, d.source_line);
+    // The caret sits under the column (1-based, counted in bytes).
+    out += fmt::format("   {}|{} {}{}^{}\n", blue, reset,
+                       std::string(d.column > 0 ? d.column - 1 : 0, ' '), hue, reset);
+  }
+  for (const auto& n : d.notes) out += fmt::format("   {}={} note: {}\n", blue, reset, n);
+  if (!d.help.empty()) out += fmt::format("   {}={} help: {}\n", blue, reset, d.help);
+  return out;
+}
+
+}  // namespace netshape

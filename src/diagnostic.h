@@ -1,0 +1,41 @@
+// Diagnostics: what went wrong, where (file, JSON Pointer, dotted layer name),
+// the numbers involved, and how to fix it. Parsing and evaluation append them
+// and carry on where they can, so a learner sees every problem at once.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace netshape {
+
+enum class Severity { error, warning };
+
+struct Diagnostic {
+  Severity severity = Severity::error;
+  std::string code;     // stable kebab-case id, e.g. "residual-mismatch"
+  std::string message;  // lowercase, no trailing period, the user's own values
+  std::string pointer;  // JSON Pointer of the offending value ("" = whole document)
+  std::string layer;    // dotted layer name, as in PyTorch's named_modules()
+  std::vector<std::string> notes;  // the numbers behind the message
+  std::string help;                // a concrete fix, when there is one
+  int line = 0, column = 0;        // only for malformed JSON
+  std::string source_line;         // the offending line, for malformed JSON
+};
+
+struct Diagnostics {
+  std::vector<Diagnostic> items;
+  Diagnostic& add(Diagnostic d) { items.push_back(std::move(d)); return items.back(); }
+  Diagnostic& error(std::string code, std::string message, std::string pointer = {},
+                    std::string layer = {});
+  Diagnostic& warning(std::string code, std::string message, std::string pointer = {},
+                      std::string layer = {});
+  bool has_errors() const;
+};
+
+// Renders one diagnostic the way rustc does:
+//   error[code]: message
+//     --> file: /pointer (layer)
+//      = note: ...
+//      = help: ...
+std::string render(const Diagnostic& d, const std::string& file, bool color);
+
+}  // namespace netshape

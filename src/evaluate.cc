@@ -1,0 +1,390 @@
+#include "evaluate.h"
+
+#include <fmt/format.h>
+
+#include "formula.h"
+
+namespace netshape {
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+std::string format_shape(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
+
+namespace {
+
+std::string pair_text(Pair p) {
+  return p.h == p.w ? std::to_string(p.h) : fmt::format("({}, {})", p.h, p.w);
+}
+
+class Evaluator {
+ public:
+  explicit Evaluator(Evaluation& ev) : ev_(ev) {}
+
+  // Runs a list of layers; `producer` names the last leaf that produced the
+  // result (for residual messages). nullopt: a layer failed, already reported.
+  std::optional<Shape> run(const Layers& layers, Shape x, std::string& producer) {
+    for (const auto& n : layers) {
+      auto y = node(n, x, producer);
+      if (!y) return std::nullopt;
+      x = std::move(*y);
+    }
+    return x;
+  }
+
+ private:
+  Evaluation& ev_;
+
+  Diagnostic& error(const Node& n, std::string code, std::string message,
+                    const std::string& field = {}) {
+    return ev_.diagnostics.error(std::move(code), std::move(message),
+                                 field.empty() ? n.pointer : n.pointer + "/" + field, n.name);
+  }
+
+  Row& row(const Node& n, const char* type, const Shape& in) {
+    ev_.rows.push_back(Row{n.name, type, n.pointer, {}, in, {}, 0, false});
+    return ev_.rows.back();
+  }
+
+  // The row for a failing layer: shown in the table as the place it stopped.
+  std::nullopt_t fail(Row& r) {
+    r.failed = true;
+    return std::nullopt;
+  }
+
+  bool need_rank4(const Node& n, const Shape& in, Row& r) {
+    if (in.size() == 4) return true;
+    auto& d = error(n, "rank",
+                    fmt::format("{} expects a 4-D input [N, C, H, W], got {}", kind_name(n.kind),
+                                format_shape(in)));
+    if (in.size() == 2)
+      d.help = "the input was flattened earlier: move Flatten and Linear after the last "
+               "2-D layer";
+    else if (in.size() == 3)
+      d.help = "add the batch dimension to `input`, e.g. [1, " +
+               fmt::format("{}", fmt::join(in, ", ")) + "]";
+    fail(r);
+    return false;
+  }
+
+  // One spatial dim of a conv or pool through the formula; reports out < 1.
+  std::optional<int64_t> spatial(const Node& n, const char* dim, const Window& w, Row& r,
+                                 bool is_conv) {
+    WindowResult res = window_output(w);
+    if (is_conv && res.padded < res.span) {
+      // ATen: "Kernel size can't be greater than actual input size".
+      auto& d = error(n, "kernel-too-large",
+                      fmt::format("the kernel covers {} {} but the padded input has only {}",
+                                  res.span, dim, res.padded),
+                      "kernel_size");
+      d.notes.push_back(fmt::format("padded input: {} + {} + {} = {}; kernel span: {}·({} − 1) + 1 = {}",
+                                    w.in, w.pad_l, w.pad_r, res.padded, w.dilation, w.kernel,
+                                    res.span));
+      d.help = fmt::format("make the input at least {} {}, or the padding at least {}, or the "
+                           "kernel at most {}",
+                           res.span - w.pad_l - w.pad_r, dim,
+                           (res.span - w.in + 1) / 2,
+                           w.dilation == 1 ? res.padded
+                                           : (res.padded - 1) / w.dilation + 1);
+      fail(r);
+      return std::nullopt;
+    }
+    if (res.out < 1) {
+      auto& d = error(n, "output-too-small",
+                      fmt::format("{} gives {} output {} from an input of {}", kind_name(n.kind),
+                                  res.out, dim, w.in));
+      d.notes.push_back(fmt::format("⌊({} + {} + {} − {}·({} − 1) − 1{}) / {}⌋ + 1 = {}", w.in,
+                                    w.pad_l, w.pad_r, w.dilation, w.kernel,
+                                    w.ceil_mode ? fmt::format(" + {} − 1", w.stride) : "",
+                                    w.stride, res.out));
+      d.help = fmt::format("the input needs at least {} {} here, or a smaller kernel",
+                           std::max<int64_t>(1, res.span - w.pad_l - w.pad_r), dim);
+      fail(r);
+      return std::nullopt;
+    }
+    return res.out;
+  }
+
+  std::optional<Shape> node(const Node& n, const Shape& in, std::string& producer) {
+    std::size_t first_row = ev_.rows.size();
+    auto out = visit_kind(n, in, producer);
+    bool leaf = !std::holds_alternative<Sequential>(n.kind) && !std::holds_alternative<Residual>(n.kind);
+    if (out && leaf) ev_.rows[first_row].output = *out;
+    return out;
+  }
+
+  std::optional<Shape> visit_kind(const Node& n, const Shape& in, std::string& producer) {
+    return std::visit(
+        overloaded{
+            [&](const Conv2d& k) -> std::optional<Shape> {
+              Row& r = row(n, "Conv2d", in);
+              producer = n.name;
+              if (!need_rank4(n, in, r)) return std::nullopt;
+              int64_t c = in[1];
+              if (k.in_channels && *k.in_channels != c) {
+                auto& d = error(n, "channels",
+                                fmt::format("in_channels is {} but the input has {} channels",
+                                            *k.in_channels, c),
+                                "in_channels");
+                d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
+                d.help = fmt::format("set \"in_channels\": {}, or remove it to infer it", c);
+                return fail(r);
+              }
+              if (c % k.groups != 0) {
+                auto& d = error(n, "groups",
+                                fmt::format("the input's {} channels are not divisible by groups "
+                                            "{}",
+                                            c, k.groups),
+                                "groups");
+                d.help = "use a groups value that divides both the input and output channels";
+                return fail(r);
+              }
+              Pair pad_l = k.padding, pad_r = k.padding;
+              if (k.padding_mode == Padding::valid) pad_l = pad_r = {0, 0};
+              if (k.padding_mode == Padding::same) {
+                // PyTorch pads dilation·(kernel − 1) in total, the odd one on the right.
+                Pair total{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
+                pad_l = {total.h / 2, total.w / 2};
+                pad_r = {total.h - pad_l.h, total.w - pad_l.w};
+              }
+              auto h = spatial(n, "rows", {in[2], k.kernel_size.h, k.stride.h, pad_l.h, pad_r.h, k.dilation.h, false}, r, true);
+              if (!h) return std::nullopt;
+              auto w = spatial(n, "columns", {in[3], k.kernel_size.w, k.stride.w, pad_l.w, pad_r.w, k.dilation.w, false}, r, true);
+              if (!w) return std::nullopt;
+              auto weights = checked_mul(k.out_channels, c / k.groups);
+              if (weights) weights = checked_mul(*weights, k.kernel_size.h);
+              if (weights) weights = checked_mul(*weights, k.kernel_size.w);
+              if (!weights || *weights > INT64_MAX / 2) {
+                error(n, "overflow", "the weight count overflows 64 bits");
+                return fail(r);
+              }
+              r.params = *weights + (k.bias ? k.out_channels : 0);
+              r.arguments = fmt::format("k={} s={} p={}", pair_text(k.kernel_size),
+                                        pair_text(k.stride),
+                                        k.padding_mode == Padding::same    ? "same"
+                                        : k.padding_mode == Padding::valid ? "valid"
+                                                                           : pair_text(k.padding));
+              if (k.dilation.h != 1 || k.dilation.w != 1) r.arguments += " d=" + pair_text(k.dilation);
+              if (k.groups != 1) r.arguments += fmt::format(" g={}", k.groups);
+              return Shape{in[0], k.out_channels, *h, *w};
+            },
+            [&](const BatchNorm2d& k) -> std::optional<Shape> {
+              Row& r = row(n, "BatchNorm2d", in);
+              producer = n.name;
+              if (!need_rank4(n, in, r)) return std::nullopt;
+              if (k.num_features && *k.num_features != in[1]) {
+                auto& d = error(n, "channels",
+                                fmt::format("num_features is {} but the input has {} channels",
+                                            *k.num_features, in[1]),
+                                "num_features");
+                d.help = fmt::format("set \"num_features\": {}, or remove it to infer it", in[1]);
+                return fail(r);
+              }
+              r.params = k.affine ? 2 * in[1] : 0;  // weight and bias, one per channel
+              return in;
+            },
+            [&](const ReLU& k) -> std::optional<Shape> {
+              Row& r = row(n, "ReLU", in);
+              producer = n.name;
+              if (k.inplace) r.arguments = "inplace";
+              return in;
+            },
+            [&](const MaxPool2d& k) -> std::optional<Shape> {
+              return pool(n, in, producer, "MaxPool2d", k.kernel_size, k.stride, k.padding,
+                          k.dilation, k.ceil_mode);
+            },
+            [&](const AvgPool2d& k) -> std::optional<Shape> {
+              return pool(n, in, producer, "AvgPool2d", k.kernel_size, k.stride, k.padding,
+                          Pair{1, 1}, k.ceil_mode);
+            },
+            [&](const AdaptiveAvgPool2d& k) -> std::optional<Shape> {
+              return adaptive(n, in, producer, "AdaptiveAvgPool2d", k.output_size);
+            },
+            [&](const AdaptiveMaxPool2d& k) -> std::optional<Shape> {
+              return adaptive(n, in, producer, "AdaptiveMaxPool2d", k.output_size);
+            },
+            [&](const Flatten& k) -> std::optional<Shape> {
+              Row& r = row(n, "Flatten", in);
+              producer = n.name;
+              auto rank = static_cast<int64_t>(in.size());
+              int64_t s = k.start_dim < 0 ? k.start_dim + rank : k.start_dim;
+              int64_t e = k.end_dim < 0 ? k.end_dim + rank : k.end_dim;
+              if (s < 0 || s >= rank || e < 0 || e >= rank || s > e) {
+                auto& d = error(n, "flatten-dims",
+                                fmt::format("Flatten from dim {} to dim {} does not fit a {}-D "
+                                            "input {}",
+                                            k.start_dim, k.end_dim, rank, format_shape(in)));
+                d.help = "the default, start_dim 1 and end_dim -1, keeps the batch and "
+                         "flattens the rest";
+                return fail(r);
+              }
+              Shape out(in.begin(), in.begin() + s);
+              int64_t prod = 1;
+              for (int64_t i = s; i <= e; ++i) {
+                auto p = checked_mul(prod, in[static_cast<std::size_t>(i)]);
+                if (!p) {
+                  error(n, "overflow", fmt::format("flattening {} overflows 64 bits",
+                                                   format_shape(in)));
+                  return fail(r);
+                }
+                prod = *p;
+              }
+              out.push_back(prod);
+              out.insert(out.end(), in.begin() + e + 1, in.end());
+              if (k.start_dim != 1 || k.end_dim != -1)
+                r.arguments = fmt::format("dims {}..{}", k.start_dim, k.end_dim);
+              return out;
+            },
+            [&](const Linear& k) -> std::optional<Shape> {
+              Row& r = row(n, "Linear", in);
+              producer = n.name;
+              int64_t features = in.back();
+              if (k.in_features && *k.in_features != features) {
+                auto& d = error(n, "features",
+                                fmt::format("in_features is {} but the input has {} features",
+                                            *k.in_features, features),
+                                "in_features");
+                d.notes.push_back(fmt::format("input shape {}: Linear acts on the last dim",
+                                              format_shape(in)));
+                if (in.size() > 2) {
+                  int64_t flat = 1;
+                  for (std::size_t i = 1; i < in.size(); ++i)
+                    flat = checked_mul(flat, in[i]).value_or(-1);
+                  d.help = flat == *k.in_features
+                               ? "add {\"type\": \"Flatten\"} before this Linear"
+                               : fmt::format("add a Flatten before it and set \"in_features\": "
+                                             "{} (or remove it to infer it)",
+                                             flat);
+                } else {
+                  d.help = fmt::format("set \"in_features\": {}, or remove it to infer it",
+                                       features);
+                }
+                return fail(r);
+              }
+              if (in.size() > 2) {
+                auto& d = ev_.diagnostics.warning(
+                    "linear-rank",
+                    fmt::format("Linear gets a {}-D input {} and acts on its last dim only",
+                                in.size(), format_shape(in)),
+                    n.pointer, n.name);
+                d.help = "add {\"type\": \"Flatten\"} before it, unless this is intended";
+              }
+              auto w = checked_mul(features, k.out_features);
+              if (!w || *w > INT64_MAX / 2) {
+                error(n, "overflow", "the weight count overflows 64 bits");
+                return fail(r);
+              }
+              r.params = *w + (k.bias ? k.out_features : 0);
+              Shape out = in;
+              out.back() = k.out_features;
+              return out;
+            },
+            [&](const Dropout& k) -> std::optional<Shape> {
+              Row& r = row(n, "Dropout", in);
+              producer = n.name;
+              r.arguments = fmt::format("p={}", k.p);
+              return in;
+            },
+            [&](const Sequential& k) -> std::optional<Shape> { return run(k.layers, in, producer); },
+            [&](const Residual& k) -> std::optional<Shape> { return residual(n, k, in, producer); },
+        },
+        n.kind);
+  }
+
+  std::optional<Shape> pool(const Node& n, const Shape& in, std::string& producer,
+                            const char* type, Pair kernel, Pair stride, Pair padding,
+                            Pair dilation, bool ceil_mode) {
+    Row& r = row(n, type, in);
+    producer = n.name;
+    if (!need_rank4(n, in, r)) return std::nullopt;
+    auto h = spatial(n, "rows", {in[2], kernel.h, stride.h, padding.h, padding.h, dilation.h, ceil_mode}, r, false);
+    if (!h) return std::nullopt;
+    auto w = spatial(n, "columns", {in[3], kernel.w, stride.w, padding.w, padding.w, dilation.w, ceil_mode}, r, false);
+    if (!w) return std::nullopt;
+    r.arguments = fmt::format("k={} s={} p={}", pair_text(kernel), pair_text(stride),
+                              pair_text(padding));
+    if (dilation.h != 1 || dilation.w != 1) r.arguments += " d=" + pair_text(dilation);
+    if (ceil_mode) r.arguments += " ceil";
+    return Shape{in[0], in[1], *h, *w};
+  }
+
+  std::optional<Shape> adaptive(const Node& n, const Shape& in, std::string& producer,
+                                const char* type, Pair size) {
+    Row& r = row(n, type, in);
+    producer = n.name;
+    if (!need_rank4(n, in, r)) return std::nullopt;
+    Shape out{in[0], in[1], size.h ? size.h : in[2], size.w ? size.w : in[3]};
+    r.arguments = fmt::format("out=({}, {})", out[2], out[3]);
+    return out;
+  }
+
+  std::optional<Shape> residual(const Node& n, const Residual& k, const Shape& in,
+                                std::string& producer) {
+    std::string body_from, short_from = "the block's input (identity)";
+    auto b = run(k.body, in, body_from);
+    if (!b) return std::nullopt;
+    std::optional<Shape> s = in;
+    if (!k.shortcut.empty()) {
+      s = run(k.shortcut, in, short_from);
+      if (!s) return std::nullopt;
+    }
+    Row& r = row(n, "add", *b);
+    r.output = *b;
+    producer = n.name;
+    if (*b != *s) {
+      bool broadcast = b->size() == s->size();
+      for (std::size_t i = 0; broadcast && i < b->size(); ++i)
+        broadcast = (*b)[i] == (*s)[i] || (*b)[i] == 1 || (*s)[i] == 1;
+      auto& d = error(n, "residual-mismatch",
+                      fmt::format("the two branches of residual `{}` have different shapes: "
+                                  "{} and {}",
+                                  n.name, format_shape(*b), format_shape(*s)));
+      d.notes.push_back(fmt::format("body gives {} (from {})", format_shape(*b), body_from));
+      d.notes.push_back(fmt::format("shortcut gives {} (from {})", format_shape(*s), short_from));
+      if (broadcast)
+        d.notes.push_back("PyTorch would broadcast the size-1 dims and add silently, which is "
+                          "almost always a bug");
+      if (b->size() == 4 && in.size() == 4)
+        if (auto fix = shortcut_fix(in, *b)) d.help = *fix;
+      return fail(r);
+    }
+    return run(k.after, *b, producer);
+  }
+
+  // The seed's remedy: a 1×1 conv (+ BatchNorm) shortcut whose stride maps the
+  // block's input size onto the body's output size — when one stride does.
+  static std::optional<std::string> shortcut_fix(const Shape& in, const Shape& body) {
+    auto stride_for = [](int64_t from, int64_t to) -> std::optional<int64_t> {
+      for (int64_t s = 1; s <= from; ++s)
+        if (window_output({from, 1, s, 0, 0, 1, false}).out == to) return s;
+      return std::nullopt;
+    };
+    auto sh = stride_for(in[2], body[2]);
+    auto sw = stride_for(in[3], body[3]);
+    if (!sh || !sw || in[0] != body[0]) return std::nullopt;
+    std::string stride = *sh == *sw ? std::to_string(*sh) : fmt::format("[{}, {}]", *sh, *sw);
+    return fmt::format(
+        "give it a 1×1 conv shortcut that maps {} to {}: \"shortcut\": [{{\"type\": \"Conv2d\", "
+        "\"out_channels\": {}, \"kernel_size\": 1, \"stride\": {}, \"bias\": false}}, {{\"type\": "
+        "\"BatchNorm2d\"}}]",
+        format_shape(in), format_shape(body), body[1], stride);
+  }
+};
+
+}  // namespace
+
+Evaluation evaluate(const Spec& spec) {
+  Evaluation ev;
+  Evaluator e(ev);
+  std::string producer;
+  auto out = e.run(spec.layers, spec.input, producer);
+  if (out) {
+    ev.output = std::move(out);
+    int64_t total = 0;
+    for (const auto& r : ev.rows) total = checked_add(total, r.params).value_or(INT64_MAX);
+    ev.params = total;
+  }
+  return ev;
+}
+
+}  // namespace netshape

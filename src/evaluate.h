@@ -1,0 +1,39 @@
+// evaluate: a parsed Spec -> the shape after every layer, parameter counts,
+// and the diagnostics that need shapes (channel mismatches, kernels larger than
+// their input, residual adds that do not line up). Knows nothing about JSON
+// text or terminals. Stops at the first layer that fails: shapes after it are
+// unknown, and the rows so far are still reported.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diagnostic.h"
+#include "layers.h"
+
+namespace netshape {
+
+struct Row {
+  std::string name;       // dotted layer name; for an add, the Residual's name
+  std::string type;       // "Conv2d", ..., or "add" for a residual add
+  std::string pointer;    // JSON Pointer of the layer
+  std::string arguments;  // "k=7 s=2 p=3" and the like
+  Shape input, output;    // output is empty when the layer failed
+  int64_t params = 0;     // trainable parameters (weights and biases)
+  bool failed = false;
+};
+
+struct Evaluation {
+  std::vector<Row> rows;  // every leaf layer and every residual add, in order
+  Diagnostics diagnostics;
+  std::optional<Shape> output;
+  int64_t params = 0;
+  bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
+};
+
+Evaluation evaluate(const Spec& spec);
+
+// "[1, 64, 56, 56]", as torch.Size prints it.
+std::string format_shape(const Shape& s);
+
+}  // namespace netshape

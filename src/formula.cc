@@ -1,0 +1,41 @@
+#include "formula.h"
+
+namespace netshape {
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+WindowResult window_output(const Window& w) {
+  WindowResult r;
+  r.padded = w.in + w.pad_l + w.pad_r;
+  r.span = w.dilation * (w.kernel - 1) + 1;
+  r.numerator = r.padded - r.span + (w.ceil_mode ? w.stride - 1 : 0);
+  r.out = floor_div(r.numerator, w.stride) + 1;
+  if (w.ceil_mode && (r.out - 1) * w.stride >= w.in + w.pad_l) {
+    // PyTorch: "ensure that the last pooling starts inside the image".
+    --r.out;
+    r.last_window_dropped = true;
+  }
+  if (r.out >= 1) {
+    int64_t covered = (r.out - 1) * w.stride + r.span;  // padded rows the windows reach
+    r.leftover = r.padded > covered ? r.padded - covered : 0;
+  }
+  return r;
+}
+
+std::optional<int64_t> checked_mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  return r;
+}
+
+std::optional<int64_t> checked_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
+  return r;
+}
+
+}  // namespace netshape

@@ -1,0 +1,963 @@
+#include "parse.h"
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "json_cursor.h"
+
+namespace netshape {
+namespace {
+
+// Block arguments, already resolved to the values they stand for.
+using Env = std::map<std::string, Cursor>;
+
+std::string join_name(const std::string& prefix, const std::string& local) {
+  return prefix.empty() ? local : prefix + "." + local;
+}
+
+class Parser {
+ public:
+  explicit Parser(Diagnostics& diags) : diags_(diags) {}
+
+  std::optional<Spec> spec(const Cursor& root);
+
+ private:
+  friend class Fields;
+  Diagnostics& diags_;
+  const json* blocks_ = nullptr;
+  std::vector<std::string> active_blocks_;  // to catch a block that uses itself
+  std::size_t layer_count_ = 0;
+  bool too_many_ = false;
+
+  // A value as it stands for: "$param" becomes the argument, {"if": ...}
+  // its chosen branch. nullopt: absent (or an error, already reported).
+  std::optional<Cursor> resolve(const Cursor& c, const Env& env, const std::string& layer);
+  std::optional<Layers> layer_list(const Cursor& c, const Env& env, const std::string& prefix);
+  std::optional<Node> layer(const Cursor& c, const Env& env, const std::string& name);
+  std::optional<Node> instantiate(const Cursor& c, const Env& env, const std::string& name,
+                                  const std::string& block);
+  std::optional<Kind> kind(const std::string& type, const Cursor& c, const Env& env,
+                           const std::string& name);
+};
+
+// Reads the fields of one layer object; remembers which keys it asked for so
+// that the rest can be reported as unknown, with a "did you mean".
+class Fields {
+ public:
+  Fields(Parser& p, const Cursor& obj, const Env& env, const std::string& layer,
+         std::string kind)
+      : p_(p), obj_(obj), env_(env), layer_(layer), kind_(std::move(kind)) {
+    known_ = {"type", "name"};
+  }
+
+  // The resolved value of `key`, or nullopt when absent or null.
+  std::optional<Cursor> get(const std::string& key) {
+    known_.push_back(key);
+    if (!obj_.value->contains(key)) return std::nullopt;
+    auto r = p_.resolve(obj_.at(key), env_, layer_);
+    if (!r) { failed_.insert(key); return std::nullopt; }
+    if (r->value->is_null()) return std::nullopt;
+    return r;
+  }
+
+  void missing(const std::string& key, const std::string& what) {
+    if (failed_.count(key)) return;  // already reported
+    auto& d = p_.diags_.error("missing-field",
+                              fmt::format("{} `{}` needs `{}`", kind_, layer_, key),
+                              obj_.pointer, layer_);
+    d.help = fmt::format("add \"{}\": {}", key, what);
+  }
+
+  void bad(const Cursor& c, const std::string& key, const std::string& expected) {
+    auto& d = p_.diags_.error(
+        "wrong-type",
+        fmt::format("`{}` of {} must be {}, got {}", key, kind_, expected, describe(*c.value)),
+        c.pointer, layer_);
+    const json& v = *c.value;
+    if (v.is_number_float() && std::isfinite(v.get<double>()) &&
+        v.get<double>() == std::floor(v.get<double>()) && std::abs(v.get<double>()) < 1e15)
+      d.help = fmt::format("write {} without the fraction or exponent",
+                           static_cast<int64_t>(v.get<double>()));
+    else if (v.is_string() && !v.get<std::string>().empty()) {
+      const std::string& s = v.get<std::string>();
+      bool digits = s.find_first_not_of("-0123456789") == std::string::npos;
+      if (digits) d.help = fmt::format("write {} without quotes", s);
+    }
+  }
+
+  // An integer in [lo, kMaxInt]; nullopt after reporting.
+  std::optional<int64_t> integer_value(const Cursor& c, const std::string& key, int64_t lo) {
+    auto v = exact_int(*c.value);
+    if (!v) {
+      bad(c, key, lo >= 1 ? "a positive integer" : "a non-negative integer");
+      return std::nullopt;
+    }
+    if (*v < lo) {
+      auto& d = p_.diags_.error(
+          "out-of-range",
+          fmt::format("`{}` of {} must be at least {}, got {}", key, kind_, lo, *v), c.pointer,
+          layer_);
+      if (key == "padding") d.help = "padding adds zeros around the input; use 0 for none";
+      else if (key == "kernel_size" || key == "stride" || key == "dilation") d.help = "use 1 or more";
+      return std::nullopt;
+    }
+    if (*v > kMaxInt) {
+      p_.diags_.error("out-of-range",
+                      fmt::format("`{}` of {} is too large: {} (the limit is {})", key, kind_,
+                                  *v, kMaxInt),
+                      c.pointer, layer_);
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<int64_t> integer(const std::string& key, std::optional<int64_t> dflt, int64_t lo,
+                                 bool* ok) {
+    auto c = get(key);
+    if (!c) {
+      if (!dflt) { missing(key, "an integer"); *ok = false; }
+      else if (failed_.count(key)) *ok = false;
+      return dflt;
+    }
+    auto v = integer_value(*c, key, lo);
+    if (!v) *ok = false;
+    return v ? v : dflt;
+  }
+
+  // An optional integer (in_channels, in_features): nullopt means "infer".
+  std::optional<int64_t> optional_integer(const std::string& key, int64_t lo, bool* ok) {
+    auto c = get(key);
+    if (!c) { if (failed_.count(key)) *ok = false; return std::nullopt; }
+    auto v = integer_value(*c, key, lo);
+    if (!v) *ok = false;
+    return v;
+  }
+
+  // An int or a [h, w] list, as PyTorch's _pair accepts.
+  std::optional<Pair> pair_value(const Cursor& c, const std::string& key, int64_t lo) {
+    if (c.value->is_array()) {
+      if (c.value->size() != 2) {
+        auto& d = p_.diags_.error("wrong-type",
+                                  fmt::format("`{}` of {} must be an integer or a [height, "
+                                              "width] list, got a list of {}",
+                                              key, kind_, c.value->size()),
+                                  c.pointer, layer_);
+        d.help = "give one number for both dims, or two: [height, width]";
+        return std::nullopt;
+      }
+      auto h = p_.resolve(c.at(std::size_t{0}), env_, layer_);
+      auto w = p_.resolve(c.at(std::size_t{1}), env_, layer_);
+      if (!h || !w) return std::nullopt;
+      auto hv = integer_value(*h, key, lo);
+      auto wv = integer_value(*w, key, lo);
+      if (!hv || !wv) return std::nullopt;
+      return Pair{*hv, *wv};
+    }
+    if (!exact_int(*c.value)) {
+      bad(c, key, lo >= 1 ? "a positive integer or a [height, width] list"
+                          : "a non-negative integer or a [height, width] list");
+      return std::nullopt;
+    }
+    auto v = integer_value(c, key, lo);
+    if (!v) return std::nullopt;
+    return Pair{*v, *v};
+  }
+
+  std::optional<Pair> pair(const std::string& key, std::optional<Pair> dflt, int64_t lo,
+                           bool* ok) {
+    auto c = get(key);
+    if (!c) {
+      if (!dflt) { missing(key, "an integer or [height, width]"); *ok = false; }
+      else if (failed_.count(key)) *ok = false;
+      return dflt;
+    }
+    auto v = pair_value(*c, key, lo);
+    if (!v) *ok = false;
+    return v ? v : dflt;
+  }
+
+  bool boolean(const std::string& key, bool dflt, bool* ok) {
+    auto c = get(key);
+    if (!c) { if (failed_.count(key)) *ok = false; return dflt; }
+    if (!c->value->is_boolean()) { bad(*c, key, "true or false"); *ok = false; return dflt; }
+    return c->value->get<bool>();
+  }
+
+  double number(const std::string& key, double dflt, double lo, double hi, bool* ok) {
+    auto c = get(key);
+    if (!c) { if (failed_.count(key)) *ok = false; return dflt; }
+    if (!c->value->is_number()) { bad(*c, key, "a number"); *ok = false; return dflt; }
+    double v = c->value->get<double>();
+    if (!(v >= lo && v <= hi)) {
+      p_.diags_.error("out-of-range",
+                      fmt::format("`{}` of {} must be between {} and {}, got {}", key, kind_,
+                                  lo, hi, describe(*c->value)),
+                      c->pointer, layer_);
+      *ok = false;
+      return dflt;
+    }
+    return v;
+  }
+
+  // Reports keys nobody asked for. Returns false if there were any.
+  bool finish() {
+    bool clean = true;
+    for (auto it = obj_.value->begin(); it != obj_.value->end(); ++it) {
+      if (std::find(known_.begin(), known_.end(), it.key()) != known_.end()) continue;
+      auto& d = p_.diags_.error(
+          "unknown-field", fmt::format("{} has no field `{}`", kind_, it.key()),
+          obj_.pointer + "/" + pointer_escape(it.key()), layer_);
+      std::vector<std::string> fields(known_.begin() + 2, known_.end());
+      if (auto m = did_you_mean(it.key(), fields)) d.help = fmt::format("did you mean `{}`?", *m);
+      else d.notes.push_back(fmt::format("{} takes: {}", kind_, fmt::join(fields, ", ")));
+      clean = false;
+    }
+    return clean;
+  }
+
+  const std::string& layer() const { return layer_; }
+  const std::string& kind() const { return kind_; }
+
+ private:
+  Parser& p_;
+  Cursor obj_;
+  const Env& env_;
+  std::string layer_, kind_;
+  std::vector<std::string> known_;
+  std::set<std::string> failed_;
+};
+
+std::optional<Cursor> Parser::resolve(const Cursor& c, const Env& env, const std::string& layer) {
+  const json& v = *c.value;
+  if (v.is_string() && !v.get_ref<const std::string&>().empty() &&
+      v.get_ref<const std::string&>()[0] == '$') {
+    std::string param = v.get<std::string>().substr(1);
+    auto it = env.find(param);
+    if (it != env.end()) return it->second;
+    auto& d = diags_.error("unknown-parameter",
+                           env.empty() ? fmt::format("`${}` is used outside a block", param)
+                                       : fmt::format("`${}` is not a parameter of this block",
+                                                     param),
+                           c.pointer, layer);
+    std::vector<std::string> names;
+    for (const auto& [k, _] : env) names.push_back(k);
+    if (auto m = did_you_mean(param, names)) d.help = fmt::format("did you mean `${}`?", *m);
+    else if (env.empty())
+      d.help = "\"$name\" refers to a parameter of the block being defined (see \"blocks\")";
+    return std::nullopt;
+  }
+  if (v.is_object() && v.contains("if") && !v.contains("type")) {
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (it.key() != "if" && it.key() != "then" && it.key() != "else") {
+        diags_.error("unknown-field",
+                     fmt::format("a conditional takes `if`, `then` and `else`, not `{}`", it.key()),
+                     c.pointer + "/" + pointer_escape(it.key()), layer);
+        return std::nullopt;
+      }
+    auto cond = resolve(c.at("if"), env, layer);
+    if (!cond) return std::nullopt;
+    if (!cond->value->is_boolean()) {
+      diags_.error("wrong-type",
+                   fmt::format("`if` needs true or false, got {}", describe(*cond->value)),
+                   cond->pointer, layer);
+      return std::nullopt;
+    }
+    const char* branch = cond->value->get<bool>() ? "then" : "else";
+    if (!v.contains(branch)) {
+      static const json null_value;
+      return Cursor{&null_value, c.pointer};  // the field is absent
+    }
+    return resolve(c.at(branch), env, layer);
+  }
+  return c;
+}
+
+std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
+                                         const std::string& prefix) {
+  if (!c.value->is_array()) {
+    diags_.error("wrong-type", fmt::format("a list of layers was expected, got {}",
+                                           type_word(*c.value)),
+                 c.pointer, prefix);
+    return std::nullopt;
+  }
+  Layers out;
+  std::map<std::string, std::string> seen;  // local name -> pointer
+  bool ok = true;
+  for (std::size_t i = 0; i < c.value->size() && !too_many_; ++i) {
+    Cursor item = c.at(i);
+    std::string local = std::to_string(i);
+    if (item.value->is_object() && item.value->contains("name")) {
+      auto n = resolve(item.at("name"), env, join_name(prefix, local));
+      if (n && n->value->is_string() && !n->value->get<std::string>().empty() &&
+          n->value->get<std::string>().find('.') == std::string::npos) {
+        local = n->value->get<std::string>();
+      } else if (n) {
+        auto& d = diags_.error("bad-name",
+                               fmt::format("a layer name must be a non-empty string without "
+                                           "dots, got {}",
+                                           describe(*n->value)),
+                               n->pointer, join_name(prefix, local));
+        d.help = "dots separate the levels of a dotted name, as in layer2.0.body";
+        ok = false;
+        continue;
+      }
+    }
+    if (auto [it, fresh] = seen.emplace(local, item.pointer); !fresh) {
+      auto& d = diags_.error("duplicate-name",
+                             fmt::format("two layers are named `{}`", join_name(prefix, local)),
+                             item.pointer, join_name(prefix, local));
+      d.notes.push_back(fmt::format("the first is at {}", it->second));
+      d.help = "give each layer in a list its own name";
+      ok = false;
+      continue;
+    }
+    auto node = layer(item, env, join_name(prefix, local));
+    if (node) out.push_back(std::move(*node));
+    else ok = false;
+  }
+  if (!ok || too_many_) return std::nullopt;
+  return out;
+}
+
+std::vector<std::string> builtin_names() {
+  return std::vector<std::string>(std::begin(kKindNames), std::end(kKindNames));
+}
+
+std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::string& name) {
+  if (++layer_count_ > kMaxLayers) {
+    if (!too_many_)
+      diags_.error("too-many-layers",
+                   fmt::format("the spec expands to more than {} layers", kMaxLayers), c.pointer,
+                   name);
+    too_many_ = true;
+    return std::nullopt;
+  }
+  if (!c.value->is_object()) {
+    auto& d = diags_.error("wrong-type",
+                           fmt::format("a layer must be an object, got {}", describe(*c.value)),
+                           c.pointer, name);
+    d.help = "write a layer as {\"type\": \"Conv2d\", ...}";
+    return std::nullopt;
+  }
+  if (!c.value->contains("type")) {
+    auto& d = diags_.error("missing-field", fmt::format("layer `{}` has no `type`", name),
+                           c.pointer, name);
+    d.help = "add \"type\": \"Conv2d\" (or another layer kind, see docs/spec-format.md)";
+    return std::nullopt;
+  }
+  auto t = resolve(c.at("type"), env, name);
+  if (!t) return std::nullopt;
+  if (!t->value->is_string()) {
+    diags_.error("wrong-type", fmt::format("`type` must be a string, got {}", describe(*t->value)),
+                 t->pointer, name);
+    return std::nullopt;
+  }
+  const std::string& type = t->value->get_ref<const std::string&>();
+  if (blocks_ && blocks_->contains(type)) return instantiate(c, env, name, type);
+  auto k = kind(type, c, env, name);
+  if (!k) return std::nullopt;
+  return Node{name, c.pointer, {}, std::move(*k)};
+}
+
+std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const std::string& name,
+                                        const std::string& block) {
+  Cursor def{&(*blocks_)[block], "/blocks/" + pointer_escape(block)};
+  if (std::find(active_blocks_.begin(), active_blocks_.end(), block) != active_blocks_.end()) {
+    diags_.error("recursive-block", fmt::format("block `{}` uses itself", block), c.pointer, name);
+    return std::nullopt;
+  }
+  // Arguments: every field but type/name/repeat/first, resolved in the caller's env.
+  static const json no_params = json::object();  // a block without "params" takes none
+  const json& params = def.value->contains("params") ? (*def.value)["params"] : no_params;
+  std::vector<std::string> param_names;
+  for (auto it = params.begin(); it != params.end(); ++it) param_names.push_back(it.key());
+  Env args;
+  bool ok = true;
+  auto bind = [&](const Cursor& obj, Env& into) {
+    for (auto it = obj.value->begin(); it != obj.value->end(); ++it) {
+      const std::string& key = it.key();
+      if (&into == &args && (key == "type" || key == "name" || key == "repeat" || key == "first"))
+        continue;
+      if (!params.contains(key)) {
+        auto& d = diags_.error("unknown-field",
+                               fmt::format("block `{}` has no parameter `{}`", block, key),
+                               obj.pointer + "/" + pointer_escape(key), name);
+        if (auto m = did_you_mean(key, param_names)) d.help = fmt::format("did you mean `{}`?", *m);
+        else d.notes.push_back(fmt::format("`{}` takes: {}", block, fmt::join(param_names, ", ")));
+        ok = false;
+        continue;
+      }
+      auto v = resolve(obj.at(key), env, name);
+      if (v) into[key] = *v;
+      else ok = false;
+    }
+  };
+  bind(c, args);
+  for (const auto& p : param_names) {
+    if (args.count(p)) continue;
+    Cursor dflt = def.at("params").at(p);
+    if (dflt.value->is_null()) {
+      auto& d = diags_.error("missing-field",
+                             fmt::format("block `{}` needs the argument `{}`", block, p),
+                             c.pointer, name);
+      d.help = fmt::format("add \"{}\": ... to `{}`", p, name);
+      ok = false;
+    } else {
+      args[p] = dflt;
+    }
+  }
+  std::optional<Cursor> repeat, first;
+  if (c.value->contains("repeat")) repeat = resolve(c.at("repeat"), env, name);
+  if (c.value->contains("first")) first = resolve(c.at("first"), env, name);
+  int64_t count = 1;
+  if (repeat) {
+    auto n = exact_int(*repeat->value);
+    if (!n || *n < 1 || *n > static_cast<int64_t>(kMaxLayers)) {
+      diags_.error("wrong-type",
+                   fmt::format("`repeat` must be an integer from 1 to {}, got {}", kMaxLayers,
+                               describe(*repeat->value)),
+                   repeat->pointer, name);
+      return std::nullopt;
+    }
+    count = *n;
+  }
+  Env first_args = args;
+  if (first) {
+    if (!repeat) {
+      auto& d = diags_.error("unknown-field", "`first` only makes sense with `repeat`",
+                             first->pointer, name);
+      d.help = "put the arguments straight on the layer, or add \"repeat\"";
+      ok = false;
+    } else if (!first->value->is_object()) {
+      diags_.error("wrong-type",
+                   fmt::format("`first` must be an object of arguments, got {}",
+                               describe(*first->value)),
+                   first->pointer, name);
+      ok = false;
+    } else {
+      bind(*first, first_args);
+    }
+  }
+  if (!ok) return std::nullopt;
+
+  Cursor tmpl = def.at("layer");
+  active_blocks_.push_back(block);
+  std::optional<Node> result;
+  if (!repeat) {
+    result = layer(tmpl, args, name);
+  } else {
+    Sequential seq;
+    for (int64_t i = 0; i < count && !too_many_; ++i) {
+      auto child = layer(tmpl, i == 0 ? first_args : args, join_name(name, std::to_string(i)));
+      if (!child) { ok = false; break; }  // one report per block, not per repeat
+      seq.layers.push_back(std::move(*child));
+    }
+    if (ok && !too_many_) result = Node{name, c.pointer, block, std::move(seq)};
+  }
+  active_blocks_.pop_back();
+  if (result && !repeat) result->block = block;
+  return result;
+}
+
+std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const Env& env,
+                                 const std::string& name) {
+  Fields f(*this, c, env, name, type);
+  bool ok = true;
+  std::optional<Kind> out;
+  if (type == "Conv2d") {
+    Conv2d k;
+    k.in_channels = f.optional_integer("in_channels", 1, &ok);
+    k.out_channels = f.integer("out_channels", std::nullopt, 1, &ok).value_or(0);
+    k.kernel_size = f.pair("kernel_size", std::nullopt, 1, &ok).value_or(Pair{1, 1});
+    k.stride = *f.pair("stride", Pair{1, 1}, 1, &ok);
+    if (auto p = f.get("padding")) {
+      if (p->value->is_string()) {
+        const auto& s = p->value->get_ref<const std::string&>();
+        if (s == "same") k.padding_mode = Padding::same;
+        else if (s == "valid") k.padding_mode = Padding::valid;
+        else {
+          auto& d = diags_.error("wrong-type",
+                                 fmt::format("`padding` of Conv2d must be an integer, [height, "
+                                             "width], \"same\" or \"valid\", got {}",
+                                             describe(*p->value)),
+                                 p->pointer, name);
+          if (auto m = did_you_mean(s, {"same", "valid"})) d.help = fmt::format("did you mean \"{}\"?", *m);
+          ok = false;
+        }
+      } else if (auto v = f.pair_value(*p, "padding", 0)) {
+        k.padding = *v;
+      } else {
+        ok = false;
+      }
+    }
+    k.dilation = *f.pair("dilation", Pair{1, 1}, 1, &ok);
+    k.groups = f.integer("groups", 1, 1, &ok).value_or(1);
+    k.bias = f.boolean("bias", true, &ok);
+    if (auto m = f.get("padding_mode")) {
+      if (!m->value->is_string() || m->value->get<std::string>() != "zeros") {
+        auto& d = diags_.error("unsupported",
+                               fmt::format("only padding_mode \"zeros\" is supported, got {}",
+                                           describe(*m->value)),
+                               m->pointer, name);
+        d.help = "remove padding_mode (the shape arithmetic is the same for every mode)";
+        ok = false;
+      }
+    }
+    if (ok && k.padding_mode == Padding::same && (k.stride.h > 1 || k.stride.w > 1)) {
+      auto& d = diags_.error("same-padding-stride",
+                             fmt::format("padding \"same\" is not supported with stride {}",
+                                         k.stride.h == k.stride.w
+                                             ? std::to_string(k.stride.h)
+                                             : fmt::format("[{}, {}]", k.stride.h, k.stride.w)),
+                             c.pointer + "/padding", name);
+      d.notes.push_back("PyTorch: \"padding='same' is not supported for strided convolutions\"");
+      d.help = fmt::format("use stride 1, or an explicit padding such as {} (keeps the size at "
+                           "stride 1, halves it at stride 2 when the input is even)",
+                           k.dilation.h * (k.kernel_size.h - 1) / 2);
+      ok = false;
+    }
+    if (ok && k.out_channels % k.groups != 0) {
+      auto& d = diags_.error("groups",
+                             fmt::format("out_channels {} is not divisible by groups {}",
+                                         k.out_channels, k.groups),
+                             c.pointer + "/groups", name);
+      d.notes.push_back("PyTorch: \"out_channels must be divisible by groups\"");
+      ok = false;
+    }
+    if (ok && k.in_channels && *k.in_channels % k.groups != 0) {
+      diags_.error("groups",
+                   fmt::format("in_channels {} is not divisible by groups {}", *k.in_channels,
+                               k.groups),
+                   c.pointer + "/groups", name)
+          .notes.push_back("PyTorch: \"in_channels must be divisible by groups\"");
+      ok = false;
+    }
+    out = k;
+  } else if (type == "BatchNorm2d") {
+    BatchNorm2d k;
+    k.num_features = f.optional_integer("num_features", 1, &ok);
+    k.eps = f.number("eps", 1e-5, 0, 1e300, &ok);
+    k.momentum = f.number("momentum", 0.1, 0, 1, &ok);
+    k.affine = f.boolean("affine", true, &ok);
+    k.track_running_stats = f.boolean("track_running_stats", true, &ok);
+    out = k;
+  } else if (type == "ReLU") {
+    out = ReLU{f.boolean("inplace", false, &ok)};
+  } else if (type == "MaxPool2d" || type == "AvgPool2d") {
+    Pair kernel = f.pair("kernel_size", std::nullopt, 1, &ok).value_or(Pair{1, 1});
+    Pair stride = *f.pair("stride", kernel, 1, &ok);
+    Pair padding = *f.pair("padding", Pair{0, 0}, 0, &ok);
+    Pair dilation{1, 1};
+    if (type == "MaxPool2d") dilation = *f.pair("dilation", Pair{1, 1}, 1, &ok);
+    bool ceil_mode = f.boolean("ceil_mode", false, &ok);
+    bool count_include_pad = type == "AvgPool2d" && f.boolean("count_include_pad", true, &ok);
+    if (type == "AvgPool2d") f.get("divisor_override");  // accepted; changes no shape
+    if (ok && (padding.h > kernel.h / 2 || padding.w > kernel.w / 2)) {
+      auto& d = diags_.error(
+          "pool-padding",
+          fmt::format("{} padding {} is more than half the kernel size {}", type,
+                      padding.h > kernel.h / 2 ? padding.h : padding.w,
+                      padding.h > kernel.h / 2 ? kernel.h : kernel.w),
+          c.pointer + "/padding", name);
+      d.notes.push_back(
+          "PyTorch: \"pad should be at most half of kernel size\": a window would then see "
+          "only padding");
+      d.help = fmt::format("use padding {} or less, or a kernel of {} or more",
+                           (padding.h > kernel.h / 2 ? kernel.h : kernel.w) / 2,
+                           2 * (padding.h > kernel.h / 2 ? padding.h : padding.w));
+      ok = false;
+    }
+    if (type == "MaxPool2d") out = MaxPool2d{kernel, stride, padding, dilation, ceil_mode};
+    else out = AvgPool2d{kernel, stride, padding, ceil_mode, count_include_pad};
+  } else if (type == "AdaptiveAvgPool2d" || type == "AdaptiveMaxPool2d") {
+    Pair size{1, 1};
+    if (auto v = f.get("output_size")) {
+      // An int, or [h, w] where null keeps that input dim (PyTorch's None).
+      if (v->value->is_array() && v->value->size() == 2) {
+        int64_t hw[2] = {0, 0};
+        for (std::size_t i = 0; i < 2; ++i) {
+          Cursor e = v->at(i);
+          if (e.value->is_null()) continue;
+          auto n = f.integer_value(e, "output_size", 1);
+          if (!n) ok = false;
+          else hw[i] = *n;
+        }
+        size = {hw[0], hw[1]};
+      } else if (auto p = f.pair_value(*v, "output_size", 1)) {
+        size = *p;
+      } else {
+        ok = false;
+      }
+    } else {
+      f.missing("output_size", "an integer or [height, width]");
+      ok = false;
+    }
+    if (type == "AdaptiveAvgPool2d") out = AdaptiveAvgPool2d{size};
+    else out = AdaptiveMaxPool2d{size};
+  } else if (type == "Flatten") {
+    Flatten k;
+    auto dim = [&](const std::string& key, int64_t dflt) -> int64_t {
+      auto v = f.get(key);
+      if (!v) return dflt;
+      auto n = exact_int(*v->value);
+      if (!n || *n < -64 || *n > 64) {
+        f.bad(*v, key, "a dimension index (an integer; negative counts from the end)");
+        ok = false;
+        return dflt;
+      }
+      return *n;
+    };
+    k.start_dim = dim("start_dim", 1);
+    k.end_dim = dim("end_dim", -1);
+    out = k;
+  } else if (type == "Linear") {
+    Linear k;
+    k.in_features = f.optional_integer("in_features", 1, &ok);
+    k.out_features = f.integer("out_features", std::nullopt, 1, &ok).value_or(0);
+    k.bias = f.boolean("bias", true, &ok);
+    out = k;
+  } else if (type == "Dropout") {
+    Dropout k;
+    k.p = f.number("p", 0.5, 0, 1, &ok);
+    k.inplace = f.boolean("inplace", false, &ok);
+    out = k;
+  } else if (type == "Sequential") {
+    auto v = f.get("layers");
+    if (!v) { f.missing("layers", "[ ...layers... ]"); ok = false; }
+    else if (auto l = layer_list(*v, env, name)) out = Sequential{std::move(*l)};
+    else ok = false;
+  } else if (type == "Residual") {
+    Residual r;
+    auto branch = [&](const std::string& key, bool required, Layers& into) {
+      auto v = f.get(key);
+      if (!v) {
+        if (required) { f.missing(key, "[ ...layers... ]"); ok = false; }
+        return;
+      }
+      if (auto l = layer_list(*v, env, join_name(name, key))) into = std::move(*l);
+      else ok = false;
+    };
+    branch("body", true, r.body);
+    branch("shortcut", false, r.shortcut);
+    branch("after", false, r.after);
+    if (ok && r.body.empty()) {
+      auto& d = diags_.error("empty-body", fmt::format("residual `{}` has an empty body", name),
+                             c.pointer + "/body", name);
+      d.help = "a residual adds body(x) to x; give the body at least one layer";
+      ok = false;
+    }
+    out = std::move(r);
+  } else {
+    std::vector<std::string> names = builtin_names();
+    if (blocks_)
+      for (auto it = blocks_->begin(); it != blocks_->end(); ++it) names.push_back(it.key());
+    auto& d = diags_.error("unknown-type", fmt::format("unknown layer type `{}`", type),
+                           c.pointer + "/type", name);
+    if (auto m = did_you_mean(type, names)) d.help = fmt::format("did you mean `{}`?", *m);
+    else d.notes.push_back(fmt::format("known types: {}", fmt::join(names, ", ")));
+    return std::nullopt;
+  }
+  if (!f.finish()) ok = false;
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<Spec> Parser::spec(const Cursor& root) {
+  if (!root.value->is_object()) {
+    auto& d = diags_.error("wrong-type",
+                           fmt::format("a spec must be a JSON object, got {}",
+                                       type_word(*root.value)),
+                           "", "");
+    d.help = "write {\"input\": [1, 3, 224, 224], \"layers\": [...]}";
+    return std::nullopt;
+  }
+  Spec spec;
+  bool ok = true;
+  static const std::vector<std::string> top = {"$schema", "name", "description", "input",
+                                               "blocks", "layers"};
+  for (auto it = root.value->begin(); it != root.value->end(); ++it) {
+    if (std::find(top.begin(), top.end(), it.key()) != top.end()) continue;
+    auto& d = diags_.error("unknown-field", fmt::format("a spec has no field `{}`", it.key()),
+                           "/" + pointer_escape(it.key()), "");
+    if (auto m = did_you_mean(it.key(), top)) d.help = fmt::format("did you mean `{}`?", *m);
+    else d.notes.push_back("a spec takes: name, description, input, blocks, layers");
+    ok = false;
+  }
+  if (root.value->contains("name")) {
+    Cursor n = root.at("name");
+    if (n.value->is_string()) spec.name = n.value->get<std::string>();
+    else {
+      diags_.error("wrong-type", fmt::format("`name` must be a string, got {}", describe(*n.value)),
+                   n.pointer, "");
+      ok = false;
+    }
+  }
+  if (root.value->contains("description") && !(*root.value)["description"].is_string()) {
+    diags_.error("wrong-type", "`description` must be a string", "/description", "");
+    ok = false;
+  }
+  if (!root.value->contains("input")) {
+    auto& d = diags_.error("missing-field", "the spec has no `input` shape", "", "");
+    d.help = "add \"input\": [1, 3, 224, 224] (batch, channels, height, width)";
+    ok = false;
+  } else {
+    Cursor in = root.at("input");
+    if (!in.value->is_array() || in.value->empty() || in.value->size() > 8) {
+      auto& d = diags_.error("wrong-type",
+                             fmt::format("`input` must be a list of 1 to 8 sizes, got {}",
+                                         describe(*in.value)),
+                             in.pointer, "");
+      d.help = "write the NCHW shape, e.g. [1, 3, 224, 224]";
+      ok = false;
+    } else {
+      for (std::size_t i = 0; i < in.value->size(); ++i) {
+        auto v = exact_int((*in.value)[i]);
+        if (!v || *v < 1 || *v > kMaxInt) {
+          auto& d = diags_.error(
+              v ? "out-of-range" : "wrong-type",
+              fmt::format("input size {} must be an integer from 1 to {}, got {}", i, kMaxInt,
+                          describe((*in.value)[i])),
+              in.pointer + "/" + std::to_string(i), "");
+          d.help = "write the NCHW shape, e.g. [1, 3, 224, 224]";
+          ok = false;
+        } else {
+          spec.input.push_back(*v);
+        }
+      }
+    }
+  }
+  if (root.value->contains("blocks")) {
+    Cursor b = root.at("blocks");
+    if (!b.value->is_object()) {
+      diags_.error("wrong-type",
+                   fmt::format("`blocks` must be an object of named blocks, got {}",
+                               type_word(*b.value)),
+                   b.pointer, "");
+      ok = false;
+    } else {
+      bool blocks_ok = true;
+      for (auto it = b.value->begin(); it != b.value->end(); ++it) {
+        Cursor def = b.at(it.key());
+        std::string where = "block `" + it.key() + "`";
+        if (std::find(std::begin(kKindNames), std::end(kKindNames), it.key()) !=
+            std::end(kKindNames)) {
+          diags_.error("bad-name", fmt::format("a block cannot be named `{}`: that is a built-in "
+                                               "layer type", it.key()),
+                       def.pointer, "");
+          blocks_ok = false;
+          continue;
+        }
+        if (!def.value->is_object() || !def.value->contains("layer") ||
+            !(*def.value)["layer"].is_object()) {
+          auto& d = diags_.error("wrong-type", fmt::format("{} must be an object with a `layer`", where),
+                                 def.pointer, "");
+          d.help = "write {\"params\": {\"channels\": null, \"stride\": 1}, \"layer\": {...}}";
+          blocks_ok = false;
+          continue;
+        }
+        for (auto f = def.value->begin(); f != def.value->end(); ++f)
+          if (f.key() != "params" && f.key() != "layer" && f.key() != "description") {
+            auto& d = diags_.error("unknown-field",
+                                   fmt::format("{} has no field `{}`", where, f.key()),
+                                   def.pointer + "/" + pointer_escape(f.key()), "");
+            d.notes.push_back("a block takes: params, layer, description");
+            blocks_ok = false;
+          }
+        if (def.value->contains("params") && !(*def.value)["params"].is_object()) {
+          diags_.error("wrong-type",
+                       fmt::format("`params` of {} must be an object: name -> default (null "
+                                   "for a required one)", where),
+                       def.pointer + "/params", "");
+          blocks_ok = false;
+        }
+      }
+      if (blocks_ok) blocks_ = b.value;
+      else ok = false;
+    }
+  }
+  if (!root.value->contains("layers")) {
+    auto& d = diags_.error("missing-field", "the spec has no `layers` list", "", "");
+    d.help = "add \"layers\": [{\"type\": \"Conv2d\", ...}, ...]";
+    return std::nullopt;
+  }
+  auto layers = layer_list(root.at("layers"), Env{}, "");
+  if (!layers || !ok) return std::nullopt;
+  spec.layers = std::move(*layers);
+  return spec;
+}
+
+// Nesting depth found by a scan outside strings, before nlohmann parses: its
+// parser, copies and dump() recurse, and a 100,000-deep document would crash
+// them. Returns the byte offset where the limit is crossed, if it is.
+std::optional<std::size_t> too_deep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (in_string) {
+      if (ch == '\\') ++i;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > kMaxNesting) return i;
+    } else if (ch == ']' || ch == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+// Tracks where the parser is, to report duplicate keys (nlohmann keeps the
+// last one silently) with their JSON Pointer.
+struct DuplicateKeyTracker {
+  struct Frame { bool object; std::set<std::string> keys; std::string key; long index = -1; };
+  std::vector<Frame> stack;
+  Diagnostics* diags;
+
+  std::string pointer() const {
+    std::string p;
+    for (const auto& f : stack)
+      p += "/" + (f.object ? pointer_escape(f.key) : std::to_string(f.index));
+    return p;
+  }
+  void element() {  // a value starts: in an array it is the next element
+    if (!stack.empty() && !stack.back().object) ++stack.back().index;
+  }
+  bool operator()(int, json::parse_event_t ev, json& parsed) {
+    switch (ev) {
+      case json::parse_event_t::object_start: element(); stack.push_back({true, {}, {}}); break;
+      case json::parse_event_t::array_start: element(); stack.push_back({false, {}, {}}); break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end: if (!stack.empty()) stack.pop_back(); break;
+      case json::parse_event_t::key: {
+        auto& f = stack.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second) {
+          auto& d = diags->warning("duplicate-key",
+                                   fmt::format("the key `{}` appears twice in one object; the "
+                                               "last one wins",
+                                               f.key),
+                                   pointer(), "");
+          d.help = "remove one of them";
+        }
+        break;
+      }
+      case json::parse_event_t::value: element(); break;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+ParseResult parse_spec(std::string_view text) {
+  ParseResult r;
+  auto located = [&](std::string code, std::string message, std::size_t offset) -> Diagnostic& {
+    auto& d = r.diagnostics.error(std::move(code), std::move(message));
+    auto pos = position_of(text, offset);
+    d.line = pos.line;
+    d.column = pos.column;
+    for (char& ch : pos.line_text)
+      if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t') ch = ' ';
+    d.source_line = pos.line_text;
+    return d;
+  };
+  if (text.size() > kMaxFileBytes) {
+    auto& d = r.diagnostics.error(
+        "too-large", fmt::format("the file is larger than the limit of {} bytes", kMaxFileBytes));
+    d.help = "a spec describes layers, not data: use blocks and repeat to keep it short";
+    return r;
+  }
+  if (auto at = too_deep(text)) {
+    auto& d = located("too-deep", fmt::format("the JSON nests deeper than {} levels", kMaxNesting),
+                      *at);
+    d.help = "real architectures nest a few levels; use blocks for reuse";
+    return r;
+  }
+  json doc;
+  DuplicateKeyTracker dups{{}, &r.diagnostics};
+  try {
+    doc = json::parse(text.begin(), text.end(), std::ref(dups), /*allow_exceptions=*/true,
+                      /*ignore_comments=*/false);
+  } catch (const json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
+    std::string what = e.what();
+    auto colon = what.find(": ", what.find("parse error"));
+    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+    std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+    auto& d = located("json-syntax", "the file is not valid JSON", offset);
+    d.notes.push_back(detail);
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+      d.help = "the file is empty; a spec looks like {\"input\": [1, 3, 224, 224], \"layers\": [...]}";
+    else if (detail.find("'/'") != std::string::npos || detail.find("<U+002F>") != std::string::npos)
+      d.help = "JSON has no comments; put notes in a \"description\" field";
+    else if (detail.find("NaN") != std::string::npos || detail.find("Infinity") != std::string::npos ||
+             detail.find("'N'") != std::string::npos || detail.find("'I'") != std::string::npos)
+      d.help = "JSON has no NaN or Infinity; write a number";
+    else if (detail.find("expected end of input") != std::string::npos)
+      d.help = "something follows the spec's closing brace; remove it";
+    else if (detail.find("invalid string: ill-formed UTF-8") != std::string::npos)
+      d.help = "save the file as UTF-8";
+    return r;
+  }
+  Parser p(r.diagnostics);
+  auto spec = p.spec({&doc, ""});
+  if (!r.diagnostics.has_errors()) r.spec = std::move(spec);
+  return r;
+}
+
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = fmt::format("cannot open `{}`: {}", path, std::strerror(errno));
+    return std::nullopt;
+  }
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  if (size < 0) {  // not seekable (a pipe, a directory)
+    error = fmt::format("cannot read `{}`: not a regular file", path);
+    return std::nullopt;
+  }
+  in.seekg(0);
+  // Read at most one byte past the limit: parse_spec reports the size.
+  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(size), kMaxFileBytes + 1);
+  std::string text(n, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(n));
+  if (in.bad() || (static_cast<std::size_t>(in.gcount()) != n)) {
+    error = fmt::format("cannot read `{}`: {}", path, std::strerror(errno));
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<Shape> parse_shape_list(std::string_view text, std::string& error) {
+  Shape shape;
+  std::string s(text);
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(part, &used);
+      if (used != part.size() || v < 1 || v > kMaxInt) throw std::out_of_range("");
+      shape.push_back(v);
+    } catch (const std::exception&) {
+      error = fmt::format("`{}` is not a shape: give sizes from 1 to {} separated by commas, "
+                          "e.g. 1,3,224,224",
+                          text, kMaxInt);
+      return std::nullopt;
+    }
+  }
+  if (shape.empty() || shape.size() > 8) {
+    error = fmt::format("`{}` is not a shape: give 1 to 8 sizes, e.g. 1,3,224,224", text);
+    return std::nullopt;
+  }
+  return shape;
+}
+
+}  // namespace netshape

@@ -1,0 +1,34 @@
+// report: formats an Evaluation. Only formatting happens here.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "evaluate.h"
+
+namespace netshape {
+
+struct ReportContext {
+  std::string file;  // as the user named it
+  std::string name;  // the spec's name (or the file's stem)
+  Shape input;
+  bool color = false;
+};
+
+// The per-layer table with totals, for a terminal.
+std::string table_text(const Evaluation& ev, const ReportContext& ctx);
+
+// One line for `check`.
+std::string check_text(const Evaluation& ev, const ReportContext& ctx);
+
+// The JSON document of docs/json-output.md.
+nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx);
+nlohmann::ordered_json diagnostic_json(const Diagnostic& d);
+
+// Every diagnostic, rendered for stderr.
+std::string diagnostics_text(const Diagnostics& diags, const std::string& file, bool color);
+
+// 21801896 -> "21,801,896"
+std::string thousands(int64_t n);
+
+}  // namespace netshape

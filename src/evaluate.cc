@@ -320,7 +320,7 @@ class Evaluator {
 
   std::optional<Shape> residual(const Node& n, const Residual& k, const Shape& in,
                                 std::string& producer) {
-    std::string body_from, short_from = "the block's input (identity)";
+    std::string body_from, short_from;
     auto b = run(k.body, in, body_from);
     if (!b) return std::nullopt;
     std::optional<Shape> s = in;
@@ -339,8 +339,10 @@ class Evaluator {
                       fmt::format("the two branches of residual `{}` have different shapes: "
                                   "{} and {}",
                                   n.name, format_shape(*b), format_shape(*s)));
-      d.notes.push_back(fmt::format("body gives {} (from {})", format_shape(*b), body_from));
-      d.notes.push_back(fmt::format("shortcut gives {} (from {})", format_shape(*s), short_from));
+      d.notes.push_back(fmt::format("body gives {} (its last layer is {})", format_shape(*b), body_from));
+      d.notes.push_back(k.shortcut.empty()
+                            ? fmt::format("shortcut gives {}: it is the identity, so the block's input", format_shape(*s))
+                            : fmt::format("shortcut gives {} (its last layer is {})", format_shape(*s), short_from));
       if (broadcast)
         d.notes.push_back("PyTorch would broadcast the size-1 dims and add silently, which is "
                           "almost always a bug");

@@ -899,6 +899,10 @@ ParseResult parse_spec(std::string_view text) {
     else if (detail.find("NaN") != std::string::npos || detail.find("Infinity") != std::string::npos ||
              detail.find("'N'") != std::string::npos || detail.find("'I'") != std::string::npos)
       d.help = "JSON has no NaN or Infinity; write a number";
+    else if (auto before = text.find_last_not_of(" \t\r\n", offset == 0 ? 0 : offset - 1);
+             offset > 0 && before != std::string_view::npos && text[before] == ',' &&
+             offset < text.size() && (text[offset] == ']' || text[offset] == '}'))
+      d.help = "remove the comma before this bracket: JSON allows no trailing comma";
     else if (detail.find("expected end of input") != std::string::npos)
       d.help = "something follows the spec's closing brace; remove it";
     else if (detail.find("invalid string: ill-formed UTF-8") != std::string::npos)

@@ -67,7 +67,7 @@ std::string table_text(const Evaluation& ev, const ReportContext& ctx) {
                        ev.rows.size(), thousands(ev.params));
   } else {
     std::size_t n = error_count(ev.diagnostics);
-    out += fmt::format("{}invalid{}: {} error{}, shown below{}\n", red, reset, n, n == 1 ? "" : "s",
+    out += fmt::format("{}invalid{}: {} error{}{}\n", red, reset, n, n == 1 ? "" : "s",
                        ev.rows.empty() ? "" : "; the table stops at the first failing layer");
   }
   return out;

@@ -1,0 +1,216 @@
+// The evaluator's rules, each with PyTorch 1.13's own verdict written beside it.
+#include <doctest/doctest.h>
+
+#include "test_util.h"
+
+using namespace netshape;
+using namespace netshape::test;
+
+TEST_CASE("every layer kind gives PyTorch's output shape") {
+  // Shapes observed with PyTorch 1.13 on torch.zeros(2, 4, 9, 9).
+  auto o = run_layers("[2, 4, 9, 9]", R"(
+    {"type": "Conv2d", "out_channels": 8, "kernel_size": [3, 1], "stride": [2, 1], "padding": [1, 0]},
+    {"type": "BatchNorm2d"}, {"type": "ReLU"}, {"type": "Dropout", "p": 0.2},
+    {"type": "MaxPool2d", "kernel_size": 2, "ceil_mode": true},
+    {"type": "AvgPool2d", "kernel_size": 2, "stride": 1, "padding": 1, "count_include_pad": false},
+    {"type": "AdaptiveMaxPool2d", "output_size": [3, null]},
+    {"type": "AdaptiveAvgPool2d", "output_size": 2},
+    {"type": "Flatten"}, {"type": "Linear", "out_features": 5})");
+  REQUIRE(o.valid());
+  CHECK(o.row("0")->output == Shape{2, 8, 5, 9});   // (9+2-2-1)/2+1 = 5; width 9 kept
+  CHECK(o.row("4")->output == Shape{2, 8, 3, 5});   // ceil: ⌈(5-2)/2⌉+1 = 3, ⌈(9-2)/2⌉+1 = 5
+  CHECK(o.row("5")->output == Shape{2, 8, 4, 6});   // (3+2-1-1)/1+1 = 4, (5+2-2)/1+1 = 6
+  CHECK(o.row("6")->output == Shape{2, 8, 3, 6});   // None keeps the width
+  CHECK(o.row("7")->output == Shape{2, 8, 2, 2});
+  CHECK(o.row("8")->output == Shape{2, 32});
+  CHECK(o.row("9")->output == Shape{2, 5});
+  // Parameters: conv 8·4·3·1 + 8 = 104; BatchNorm 2·8 = 16; Linear 32·5 + 5 = 165.
+  CHECK(o.row("0")->params == 104);
+  CHECK(o.row("1")->params == 16);
+  CHECK(o.row("9")->params == 165);
+  CHECK(o.eval.params == 285);
+}
+
+TEST_CASE("padding same and valid") {
+  // nn.Conv2d(4, 4, 4, padding="same", dilation=2) keeps 9x9 (PyTorch pads 3 left, 3 right).
+  auto o = run_layers("[1, 4, 9, 9]",
+                      R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 4, "padding": "same", "dilation": 2},
+                         {"type": "Conv2d", "out_channels": 4, "kernel_size": 4, "padding": "same"},
+                         {"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": "valid"})");
+  REQUIRE(o.valid());
+  CHECK(o.row("0")->output == Shape{1, 4, 9, 9});
+  CHECK(o.row("1")->output == Shape{1, 4, 9, 9});  // even kernel: 1 left, 2 right
+  CHECK(o.row("2")->output == Shape{1, 4, 7, 7});
+  // PyTorch: "padding='same' is not supported for strided convolutions"
+  auto bad = run_layers("[1, 4, 9, 9]",
+                        R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": "same"})");
+  CHECK(bad.has("same-padding-stride"));
+  CHECK(bad.find("same-padding-stride")->pointer == "/layers/0/padding");
+}
+
+TEST_CASE("illegal arguments PyTorch rejects are errors") {
+  auto conv = [](const std::string& args) {
+    return run_layers("[1, 4, 16, 16]", R"({"type": "Conv2d", "out_channels": 8, )" + args + "}");
+  };
+  CHECK(conv(R"("kernel_size": 0)").has("out-of-range"));
+  CHECK(conv(R"("kernel_size": 3, "stride": 0)").has("out-of-range"));
+  CHECK(conv(R"("kernel_size": 3, "stride": -1)").has("out-of-range"));
+  CHECK(conv(R"("kernel_size": 3, "padding": -1)").has("out-of-range"));
+  CHECK(conv(R"("kernel_size": 3, "dilation": 0)").has("out-of-range"));
+  CHECK(conv(R"("kernel_size": 3, "groups": 0)").has("out-of-range"));   // LibTorch: SIGFPE
+  CHECK(conv(R"("kernel_size": 3, "groups": 3)").has("groups"));         // 8 % 3 != 0
+  CHECK(conv(R"("kernel_size": 3, "groups": 8)").has("groups"));         // 4 input channels % 8
+  CHECK(conv(R"("kernel_size": 3, "groups": 4)").valid());               // depthwise-like: fine
+  CHECK(conv(R"("kernel_size": 17)").has("kernel-too-large"));           // 16 < 17
+  CHECK(conv(R"("kernel_size": 17, "padding": 1)").valid());             // 18 >= 17
+  CHECK(conv(R"("kernel_size": 3, "in_channels": 3)").has("channels"));
+  CHECK(conv(R"("kernel_size": 3, "padding": 9)").valid());              // conv padding may exceed k/2
+  // Pools: "pad should be at most half of kernel size"
+  auto pool = [](const std::string& args) {
+    return run_layers("[1, 4, 16, 16]", R"({"type": "MaxPool2d", )" + args + "}");
+  };
+  CHECK(pool(R"("kernel_size": 3, "padding": 2)").has("pool-padding"));
+  CHECK(pool(R"("kernel_size": 3, "padding": 1)").valid());
+  CHECK(pool(R"("kernel_size": [4, 2], "padding": [2, 1])").valid());
+  CHECK(pool(R"("kernel_size": [4, 2], "padding": [2, 2])").has("pool-padding"));
+  CHECK(pool(R"("kernel_size": 17)").has("output-too-small"));
+  CHECK(pool(R"("kernel_size": 17, "padding": 8, "stride": 1)").valid());
+}
+
+TEST_CASE("integers must be integers") {
+  // nlohmann's get<int>() would turn these into 3, 1, 4294967295 and so on.
+  for (const char* v : {"3.7", "3.0", "true", "\"3\"", "1e300", "-1", "99999999999999999999", "null", "[3, 3, 3]"}) {
+    CAPTURE(v);
+    auto o = run_layers("[1, 4, 16, 16]", std::string(R"({"type": "Conv2d", "out_channels": 8, "kernel_size": )") + v + "}");
+    CHECK_FALSE(o.valid());
+    CHECK(o.diags.has_errors());
+  }
+  auto o = run_layers("[1, 4, 16, 16]", R"({"type": "Conv2d", "out_channels": 8, "kernel_size": 3.0})");
+  CHECK(o.find("wrong-type")->help == "write 3 without the fraction or exponent");
+  CHECK(o.find("wrong-type")->pointer == "/layers/0/kernel_size");
+  auto big = run_layers("[1, 4, 16, 16]", R"({"type": "Conv2d", "out_channels": 3000000000, "kernel_size": 1})");
+  CHECK(big.has("out-of-range"));
+}
+
+TEST_CASE("Linear and BatchNorm check their sizes") {
+  auto o = run_layers("[1, 512, 7, 7]", R"({"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten"},
+                                             {"type": "Linear", "in_features": 2048, "out_features": 10})");
+  REQUIRE(o.has("features"));
+  CHECK(o.find("features")->help == "set \"in_features\": 512, or remove it to infer it");
+  CHECK(o.row("2")->failed);
+  CHECK(o.row("1")->output == Shape{1, 512});  // the table up to the failing layer
+  // A Linear without Flatten on a 4-D input: PyTorch applies it to the last dim.
+  auto w = run_layers("[1, 512, 1, 1]", R"({"type": "Linear", "out_features": 10})");
+  CHECK(w.valid());
+  CHECK(w.has("linear-rank"));
+  CHECK(w.eval.output == Shape{1, 512, 1, 10});
+  auto bn = run_layers("[1, 64, 8, 8]", R"({"type": "BatchNorm2d", "num_features": 32})");
+  CHECK(bn.has("channels"));
+  // BatchNorm2d after Flatten: PyTorch "expected 4D input (got 2D input)"
+  auto flat = run_layers("[1, 64, 8, 8]", R"({"type": "Flatten"}, {"type": "BatchNorm2d"})");
+  CHECK(flat.has("rank"));
+  auto conv = run_layers("[1, 64, 8, 8]", R"({"type": "Flatten"}, {"type": "Conv2d", "out_channels": 3, "kernel_size": 1})");
+  CHECK(conv.has("rank"));
+}
+
+TEST_CASE("residual adds need identical shapes") {
+  const char* block = R"({"name": "b", "type": "Residual", "body": [
+      {"type": "Conv2d", "out_channels": 128, "kernel_size": 3, "stride": 2, "padding": 1}]%s})";
+  auto with = [&](const std::string& shortcut) {
+    std::string s = block;
+    s.replace(s.find("%s"), 2, shortcut);
+    return run_layers("[1, 64, 56, 56]", s);
+  };
+  auto identity = with("");
+  REQUIRE(identity.has("residual-mismatch"));
+  const Diagnostic* d = identity.find("residual-mismatch");
+  CHECK(d->layer == "b");
+  CHECK(d->pointer == "/layers/0");
+  // The suggested shortcut is the seed's: 1x1 conv, 128 channels, stride 2.
+  CHECK(d->help.find(R"("out_channels": 128, "kernel_size": 1, "stride": 2)") != std::string::npos);
+  auto fixed = with(R"(, "shortcut": [{"type": "Conv2d", "out_channels": 128, "kernel_size": 1, "stride": 2, "bias": false}, {"type": "BatchNorm2d"}])");
+  CHECK(fixed.valid());
+  CHECK(fixed.eval.output == Shape{1, 128, 28, 28});
+  CHECK(fixed.row("b")->type == "add");
+  // Size-1 broadcast: PyTorch would add [1,128,28,28] + [1,1,28,28] silently; we refuse.
+  auto broadcast = with(R"(, "shortcut": [{"type": "Conv2d", "out_channels": 1, "kernel_size": 1, "stride": 2}])");
+  REQUIRE(broadcast.has("residual-mismatch"));
+  auto& notes = broadcast.find("residual-mismatch")->notes;
+  CHECK(std::any_of(notes.begin(), notes.end(), [](const std::string& n) { return n.find("broadcast") != std::string::npos; }));
+}
+
+TEST_CASE("names follow named_modules()") {
+  auto o = run_layers("[1, 3, 8, 8]", R"(
+    {"name": "stem", "type": "Sequential", "layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}]},
+    {"type": "Residual", "body": [{"type": "ReLU"}], "shortcut": [{"name": "proj", "type": "ReLU"}], "after": [{"type": "ReLU"}]})");
+  REQUIRE(o.valid());
+  std::vector<std::string> names;
+  for (const auto& r : o.eval.rows) names.push_back(r.name);
+  CHECK(names == std::vector<std::string>{"stem.0", "1.body.0", "1.shortcut.proj", "1", "1.after.0"});
+  auto dup = run_layers("[1, 3, 8, 8]", R"({"name": "a", "type": "ReLU"}, {"name": "a", "type": "ReLU"})");
+  CHECK(dup.has("duplicate-name"));
+  auto dotted = run_layers("[1, 3, 8, 8]", R"({"name": "a.b", "type": "ReLU"})");
+  CHECK(dotted.has("bad-name"));
+}
+
+TEST_CASE("unknown types and fields get a did-you-mean") {
+  auto o = run_layers("[1, 3, 8, 8]", R"({"type": "Conv2D", "out_channels": 4, "kernel_size": 3},
+                                          {"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "strides": 2})");
+  CHECK(o.find("unknown-type")->help == "did you mean `Conv2d`?");
+  CHECK(o.find("unknown-field")->help == "did you mean `stride`?");
+  CHECK(o.find("unknown-field")->pointer == "/layers/1/strides");
+  auto top = run_text(R"({"input": [1, 3, 8, 8], "layer": []})");
+  CHECK(top.find("unknown-field")->help == "did you mean `layers`?");
+  CHECK(top.has("missing-field"));
+}
+
+TEST_CASE("blocks: parameters, repeat and first") {
+  auto o = run_text(R"({"input": [1, 8, 16, 16],
+    "blocks": {"B": {"params": {"c": null, "s": 1, "proj": false},
+      "layer": {"type": "Residual",
+        "body": [{"type": "Conv2d", "out_channels": "$c", "kernel_size": 3, "stride": "$s", "padding": 1}],
+        "shortcut": {"if": "$proj", "then": [{"type": "Conv2d", "out_channels": "$c", "kernel_size": 1, "stride": "$s"}]}}}},
+    "layers": [{"name": "stage", "type": "B", "repeat": 3, "c": 16, "first": {"s": 2, "proj": true}},
+               {"name": "one", "type": "B", "c": 16}]})");
+  REQUIRE(o.valid());
+  CHECK(o.row("stage.0.shortcut.0") != nullptr);
+  CHECK(o.row("stage.1.shortcut.0") == nullptr);  // identity after the first
+  CHECK(o.row("stage.0")->output == Shape{1, 16, 8, 8});
+  CHECK(o.row("stage.2")->output == Shape{1, 16, 8, 8});
+  CHECK(o.row("one")->output == Shape{1, 16, 8, 8});
+  CHECK(o.row("stage.0.body.0")->pointer == "/blocks/B/layer/body/0");
+
+  auto missing = run_text(R"({"input": [1, 8, 16, 16], "blocks": {"B": {"params": {"c": null}, "layer": {"type": "ReLU"}}},
+                              "layers": [{"type": "B"}]})");
+  CHECK(missing.has("missing-field"));
+  auto typo = run_text(R"({"input": [1, 8, 16, 16], "blocks": {"B": {"params": {"channels": 1}, "layer": {"type": "ReLU"}}},
+                           "layers": [{"type": "B", "chanels": 3}]})");
+  CHECK(typo.find("unknown-field")->help == "did you mean `channels`?");
+  auto unknown = run_text(R"({"input": [1, 8, 16, 16], "blocks": {"B": {"params": {"c": 1}, "layer": {"type": "Conv2d", "out_channels": "$d", "kernel_size": 1}}},
+                            "layers": [{"type": "B"}]})");
+  CHECK(unknown.has("unknown-parameter"));
+  auto self = run_text(R"({"input": [1, 8, 16, 16], "blocks": {"B": {"layer": {"type": "B"}}}, "layers": [{"type": "B"}]})");
+  CHECK(self.has("recursive-block"));
+  auto outside = run_layers("[1, 3, 8, 8]", R"({"type": "Conv2d", "out_channels": "$c", "kernel_size": 1})");
+  CHECK(outside.has("unknown-parameter"));
+}
+
+TEST_CASE("malformed JSON is located by line and column") {
+  auto o = run_text("{\n  \"input\": [1, 3, 8, 8],\n  \"layers\": [\n    {\"type\": \"ReLU\"},\n  ]\n}\n");
+  REQUIRE(o.has("json-syntax"));
+  CHECK(o.find("json-syntax")->line == 5);
+  CHECK(o.find("json-syntax")->column == 3);
+  CHECK(run_text("").has("json-syntax"));
+  CHECK(run_text("[1, 2]").has("wrong-type"));
+  CHECK(run_text("{\"input\": [1], \"layers\": []} x").has("json-syntax"));
+  CHECK(run_text(std::string(100000, '[')).has("too-deep"));
+  auto dup = run_text(R"({"input": [1, 3, 8, 8], "layers": [{"type": "ReLU", "inplace": true, "inplace": false}]})");
+  CHECK(dup.has("duplicate-key"));
+  CHECK(dup.find("duplicate-key")->pointer == "/layers/0/inplace");
+  CHECK(dup.valid());  // a warning, not an error
+}
+
+TEST_CASE("arithmetic overflows are diagnostics, never wraps") {
+  auto o = run_layers("[2147483647, 2147483647, 2147483647, 2147483647]", R"({"type": "Flatten", "start_dim": 0})");
+  CHECK(o.has("overflow"));
+}

@@ -1,0 +1,66 @@
+// The shipped specs against published figures. Parameter counts: torchvision's
+// model docs (ResNet18 11,689,512; ResNet50 25,557,032; VGG16 138,357,544;
+// AlexNet 61,100,840), the seed's ResNet34 21,801,896 (torchvision's 21,797,672
+// plus the 1x1 conv + BatchNorm shortcut of layer1.0: 64·64 + 2·64 = 4,224),
+// LeNet-5 61,706 (156 + 2,416 + 48,120 + 10,164 + 850).
+#include <doctest/doctest.h>
+
+#include "test_util.h"
+
+using namespace netshape;
+using namespace netshape::test;
+
+#ifndef NETSHAPE_SOURCE_DIR
+#error "NETSHAPE_SOURCE_DIR must be defined"
+#endif
+
+static Outcome spec(const std::string& name) {
+  return run_text(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/" + name));
+}
+
+TEST_CASE("the seed's ResNet34") {
+  auto o = spec("resnet34.json");
+  REQUIRE(o.valid());
+  CHECK(o.eval.params == 21801896);
+  // The seed's printed shapes at 1x3x224x224.
+  CHECK(o.row("pre.3")->output == Shape{1, 64, 56, 56});
+  CHECK(o.row("layer1.2.after.0")->output == Shape{1, 64, 56, 56});
+  CHECK(o.row("layer2.3.after.0")->output == Shape{1, 128, 28, 28});
+  CHECK(o.row("layer3.5.after.0")->output == Shape{1, 256, 14, 14});
+  CHECK(o.row("layer4.2.after.0")->output == Shape{1, 512, 7, 7});
+  CHECK(o.row("fc")->output == Shape{1, 1000});
+  // _make_layer: every stage's first block has the 1x1 shortcut, later ones none.
+  for (const char* s : {"layer1", "layer2", "layer3", "layer4"}) {
+    CHECK(o.row(std::string(s) + ".0.shortcut.0") != nullptr);
+    CHECK(o.row(std::string(s) + ".1.shortcut.0") == nullptr);
+  }
+  CHECK(o.row("pre.0")->params == 9408);  // 64·3·7·7, no bias
+}
+
+TEST_CASE("torchvision and classic networks") {
+  struct Case { const char* file; int64_t params; Shape out; };
+  for (const Case& c : {Case{"resnet18.json", 11689512, {1, 1000}},
+                        Case{"resnet50.json", 25557032, {1, 1000}},
+                        Case{"vgg16.json", 138357544, {1, 1000}},
+                        Case{"alexnet.json", 61100840, {1, 1000}},
+                        Case{"lenet5.json", 61706, {1, 10}}}) {
+    CAPTURE(c.file);
+    auto o = spec(c.file);
+    REQUIRE(o.valid());
+    CHECK(o.eval.params == c.params);
+    CHECK(*o.eval.output == c.out);
+  }
+  // AlexNet's feature map before the adaptive pool is 6x6 at 224 (torchvision).
+  CHECK(spec("alexnet.json").row("features.12")->output == Shape{1, 256, 6, 6});
+  // VGG16's last max-pool leaves 7x7x512 (Simonyan & Zisserman).
+  CHECK(spec("vgg16.json").row("features.30")->output == Shape{1, 512, 7, 7});
+  CHECK(spec("resnet50.json").row("layer4.2.after.0")->output == Shape{1, 2048, 7, 7});
+}
+
+TEST_CASE("every broken spec is invalid") {
+  for (const char* f : {"missing_shortcut.json", "fc_in_features.json", "typos.json",
+                        "pool_padding.json", "too_small.json", "malformed.json"}) {
+    CAPTURE(f);
+    CHECK_FALSE(spec(std::string("broken/") + f).valid());
+  }
+}

@@ -1,5 +1,7 @@
 #include "evaluate.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "formula.h"
@@ -373,7 +375,37 @@ class Evaluator {
   }
 };
 
+std::optional<int64_t> numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) {
+    auto m = checked_mul(n, d);
+    if (!m) return std::nullopt;
+    n = *m;
+  }
+  return n;
+}
+
 }  // namespace
+
+std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input) {
+  auto largest = numel(input);
+  int64_t weights = 0;
+  for (const auto& r : ev.rows) {
+    auto n = numel(r.output.empty() ? r.input : r.output);
+    if (!largest || !n) return std::nullopt;
+    largest = std::max(*largest, *n);
+    // BatchNorm keeps running mean and variance beside its weight and bias.
+    auto w = checked_add(weights, r.type == "BatchNorm2d" ? 2 * r.params : r.params);
+    if (!w) return std::nullopt;
+    weights = *w;
+  }
+  if (!largest) return std::nullopt;
+  auto act = checked_mul(*largest, 3);
+  if (!act) return std::nullopt;
+  auto total = checked_add(*act, weights);
+  if (!total) return std::nullopt;
+  return checked_mul(*total, 4);  // float32
+}
 
 Evaluation evaluate(const Spec& spec) {
   Evaluation ev;

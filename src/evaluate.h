@@ -33,6 +33,12 @@ struct Evaluation {
 
 Evaluation evaluate(const Spec& spec);
 
+// Bytes a float32 forward pass needs, estimated from the symbolic shapes
+// before anything is allocated: parameters plus BatchNorm statistics, and
+// three times the largest activation (a residual block's input, the tensor
+// being read and the one being written). nullopt: it overflows 64 bits.
+std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input);
+
 // "[1, 64, 56, 56]", as torch.Size prints it.
 std::string format_shape(const Shape& s);
 

@@ -1,0 +1,206 @@
+// netshape-torch: `netshape run`. Validates symbolically, then builds the
+// network in LibTorch, runs it, and puts real shapes beside predicted ones.
+// No LibTorch header here: torch_net.cc is the one file that includes it.
+#include <algorithm>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli_common.h"
+#include "torch_net.h"
+
+using namespace netshape;
+
+namespace {
+
+std::optional<int64_t> parse_bytes(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try { v = std::stod(text, &used); } catch (const std::exception&) { return std::nullopt; }
+  std::string unit = text.substr(used);
+  double scale = unit.empty() || unit == "B" ? 1
+               : unit == "K" || unit == "KiB" ? 1024.0
+               : unit == "M" || unit == "MiB" ? 1024.0 * 1024
+               : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024 : -1;
+  if (scale < 0 || !(v > 0) || v * scale > 9e18) return std::nullopt;
+  return static_cast<int64_t>(v * scale);
+}
+
+std::string gib(int64_t bytes) { return fmt::format("{:.2f} GiB", bytes / 1073741824.0); }
+
+struct Stats { double min, median, max; };
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return {v.front(), med, v.back()};
+}
+
+bool row_matches(const Row* p, const RealRow& r) {
+  return p && !p->failed && r.shape && *r.shape == p->output && r.params == p->params;
+}
+
+// How a row compares. A row that fails in both, or that neither reached, is
+// no disagreement.
+std::string row_status(const Row* p, const RealRow& r) {
+  if (row_matches(p, r)) return "✓";
+  if (p && p->failed && !r.shape) return "✗ fails in both";
+  if (!p && !r.shape) return "not reached";
+  if (!p) return "not predicted";  // past netshape's first error (a --force run)
+  return "✗ differs";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netshape run: build the spec's network in LibTorch, run it, compare shapes"};
+  app.name("netshape run");
+  app.set_version_flag("--version", std::string(kVersion));
+  CommonOptions opt;
+  add_common_options(app, opt);
+  RunOptions run;
+  bool force = false;
+  std::string max_memory = "4GiB";
+  app.add_option("--seed", run.seed, "Seed for the random input and weights")->capture_default_str();
+  app.add_option("--bench", run.bench, "Time N forward passes after one warm-up")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--threads", run.threads, "LibTorch threads (0: its default)")
+      ->check(CLI::Range(0, 1024));
+  app.add_flag("--bench-plain", run.compare_plain,
+               "With --bench: also time the same module tree without shape recording");
+  app.add_flag("--force", force, "Run even an invalid spec, to see PyTorch's own error");
+  app.add_option("--max-memory", max_memory, "Refuse to run above this estimate (e.g. 512M, 4GiB)")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  auto limit = parse_bytes(max_memory);
+  if (!limit) {
+    std::cerr << fmt::format("error[usage]: --max-memory: `{}` is not a size; write e.g. 512M or 4GiB\n", max_memory);
+    return kExitUsage;
+  }
+
+  Loaded in;
+  if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
+  bool color = use_color(opt.color, STDERR_FILENO);
+  std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
+  if (!in.parsed) return kExitInvalid;  // nothing to build
+  if (!in.eval.valid() && !force) {
+    std::cerr << "refusing to run an invalid spec in LibTorch; --force runs it anyway, to show "
+                 "PyTorch's own error\n";
+    if (opt.format == "json") std::cout << to_json(in.eval, in.context).dump(2) << "\n";
+    return kExitInvalid;
+  }
+  auto estimate = forward_memory_estimate(in.eval, in.spec->input);
+  if (!estimate || *estimate > *limit) {
+    std::cerr << fmt::format(
+        "error[memory]: running {} would need about {}, above the limit of {}\n"
+        "   = note: parameters and BatchNorm statistics, plus three times the largest "
+        "activation, in float32\n"
+        "   = help: use a smaller --input, or raise --max-memory if the machine has the room\n",
+        in.context.name, estimate ? gib(*estimate) : "more than 8 EiB", gib(*limit));
+    return kExitTorch;
+  }
+
+  RunResult real = run_network(*in.spec, in.eval, run);
+
+  // Join real rows with predicted ones by position (the same traversal order).
+  bool all_match = real.error.empty() && in.eval.valid() &&
+                   real.rows.size() == in.eval.rows.size() && real.params == in.eval.params &&
+                   real.output == in.eval.output;
+  std::vector<bool> matches;
+  std::vector<std::string> status;
+  for (std::size_t i = 0; i < real.rows.size(); ++i) {
+    const Row* p = i < in.eval.rows.size() && in.eval.rows[i].name == real.rows[i].name
+                       ? &in.eval.rows[i] : nullptr;
+    matches.push_back(row_matches(p, real.rows[i]));
+    status.push_back(row_status(p, real.rows[i]));
+    all_match = all_match && matches.back();
+  }
+
+  if (opt.format == "json") {
+    auto j = to_json(in.eval, in.context);
+    for (std::size_t i = 0; i < j["layers"].size() && i < real.rows.size(); ++i) {
+      auto& l = j["layers"][i];
+      l["real_shape"] = real.rows[i].shape ? nlohmann::ordered_json(*real.rows[i].shape) : nullptr;
+      l["real_params"] = real.rows[i].params;
+      l["match"] = bool(matches[i]);
+    }
+    j["real_output_shape"] = real.output ? nlohmann::ordered_json(*real.output) : nullptr;
+    j["real_params"] = real.params;
+    j["all_match"] = all_match;
+    j["torch_error"] = real.error.empty() ? nullptr : nlohmann::ordered_json(real.error);
+    if (!real.forward_ms.empty()) {
+      Stats s = stats(real.forward_ms);
+      j["forward_ms"] = {{"min", s.min}, {"median", s.median}, {"max", s.max}};
+    }
+    if (!real.plain_forward_ms.empty()) {
+      Stats s = stats(real.plain_forward_ms);
+      j["plain_forward_ms"] = {{"min", s.min}, {"median", s.median}, {"max", s.max}};
+    }
+    j["threads"] = run.threads;
+    j["seed"] = run.seed;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    bool out_color = use_color(opt.color, STDOUT_FILENO);
+    const char* red = out_color ? "\033[1;31m" : "";
+    const char* reset = out_color ? "\033[0m" : "";
+    std::vector<std::array<std::string, 6>> cells{{"layer", "type", "predicted", "real", "params", ""}};
+    for (std::size_t i = 0; i < real.rows.size(); ++i) {
+      const RealRow& r = real.rows[i];
+      const Row* p = i < in.eval.rows.size() ? &in.eval.rows[i] : nullptr;
+      std::string predicted = !p ? "—" : p->failed ? "✗ error" : format_shape(p->output);
+      std::string actual = r.shape ? format_shape(*r.shape) : "—";
+      std::string params = thousands(r.params);
+      if (p && !p->failed && p->params != r.params) params = thousands(p->params) + " ≠ " + params;
+      cells.push_back({r.name, r.type, predicted, actual, params, status[i]});
+    }
+    std::array<std::size_t, 6> w{};
+    auto width = [](const std::string& s) {
+      return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    };
+    for (const auto& c : cells)
+      for (std::size_t k = 0; k < 6; ++k) w[k] = std::max(w[k], width(c[k]));
+    std::cout << fmt::format("{}: input {} · LibTorch · seed {}\n\n", in.context.name,
+                             format_shape(in.spec->input), run.seed);
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      std::string line;
+      for (std::size_t k = 0; k < 6; ++k) {
+        bool right = k == 4;
+        std::string pad(w[k] - width(cells[i][k]), ' ');
+        line += (right ? pad + cells[i][k] : cells[i][k] + pad) + "  ";
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      bool bad = i > 0 && status[i - 1] == "✗ differs";
+      std::cout << (bad ? red : "") << line << (bad ? reset : "") << "\n";
+    }
+    std::cout << "\n";
+    if (!real.error.empty())
+      std::cout << fmt::format("{}LibTorch failed{}: {}\n", red, reset, real.error);
+    std::size_t differ = static_cast<std::size_t>(std::count(status.begin(), status.end(), "✗ differs"));
+    if (all_match)
+      std::cout << fmt::format("all {} layers match · {} real parameters\n", real.rows.size(),
+                               thousands(real.params));
+    else if (differ == 0 && !real.error.empty())
+      std::cout << "PyTorch fails where netshape said it would; every layer before agrees\n";
+    else
+      std::cout << fmt::format("{}{} of {} layers differ{} · {} real parameters, {} predicted\n", red,
+                               differ, real.rows.size(), reset, thousands(real.params),
+                               in.eval.valid() ? thousands(in.eval.params) : "no total");
+    if (!real.forward_ms.empty()) {
+      Stats s = stats(real.forward_ms);
+      std::cout << fmt::format("forward: median {:.2f} ms (min {:.2f}, max {:.2f}) over {} runs\n",
+                               s.median, s.min, s.max, real.forward_ms.size());
+    }
+    if (!real.plain_forward_ms.empty()) {
+      Stats s = stats(real.plain_forward_ms);
+      std::cout << fmt::format("plain LibTorch forward: median {:.2f} ms (min {:.2f}, max {:.2f})\n",
+                               s.median, s.min, s.max);
+    }
+  }
+  return all_match ? kExitOk : kExitTorch;
+}

@@ -1,0 +1,247 @@
+// The backbone: netshape's symbolic verdicts against the real thing in LibTorch.
+//
+// 1. Every spec in specs/: real shapes and parameter counts equal the predicted
+//    ones at every layer.
+// 2. A seeded, randomized differential test of single Conv2d / MaxPool2d /
+//    AvgPool2d layers. The LibTorch side is built here directly from the random
+//    arguments (not through netshape's builder), so the two sides share
+//    nothing but the numbers: netshape's verdict (valid with shape S, or
+//    invalid) must be LibTorch's.
+// 3. Random small networks with Residual blocks, some deliberately mismatched,
+//    run through netshape's builder with every layer's shape recorded.
+// A failure prints the case as a spec that reproduces it.
+#include <doctest/doctest.h>
+// LibTorch brings glog, whose CHECK() aborts: this file spells doctest's
+// assertions DOCTEST_CHECK so that a failure is reported, not a crash.
+
+#include <dirent.h>
+
+#include <random>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "test_util.h"
+#include "torch_net.h"
+
+using namespace netshape;
+using namespace netshape::test;
+
+namespace {
+
+// A verdict: the output shape, or nullopt for "refused".
+using Verdict = std::optional<Shape>;
+
+std::string verdict_text(const Verdict& v) { return v ? format_shape(*v) : "invalid"; }
+
+Verdict netshape_verdict(const std::string& spec) {
+  auto o = run_text(spec);
+  if (!o.valid()) return std::nullopt;
+  return o.eval.output;
+}
+
+struct Rng {
+  std::mt19937_64 gen;
+  explicit Rng(uint64_t seed) : gen(seed) {}
+  int64_t in(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(gen); }
+  bool chance(double p) { return std::bernoulli_distribution(p)(gen); }
+};
+
+// One random conv or pool layer: its spec text and the LibTorch module.
+struct LayerCase {
+  std::string spec;
+  std::function<torch::Tensor(const torch::Tensor&)> torch_forward;  // may throw
+  Shape input;
+};
+
+LayerCase random_layer(Rng& r) {
+  LayerCase c;
+  int64_t C = r.in(1, 6), H = r.in(1, 24), W = r.in(1, 24);
+  c.input = {r.in(1, 2), C, H, W};
+  auto pair = [&](int64_t lo, int64_t hi) -> std::pair<int64_t, int64_t> {
+    int64_t a = r.in(lo, hi);
+    return {a, r.chance(0.25) ? r.in(lo, hi) : a};
+  };
+  auto [kh, kw] = pair(1, 7);
+  auto [sh, sw] = pair(1, 4);
+  auto [ph, pw] = pair(0, 4);
+  auto [dh, dw] = pair(1, 3);
+  auto js = [](std::pair<int64_t, int64_t> p) { return fmt::format("[{}, {}]", p.first, p.second); };
+  bool ceil = r.chance(0.5);
+  int kind = static_cast<int>(r.in(0, 2));
+  std::string layer;
+  if (kind == 0) {
+    int64_t groups = r.in(1, 4), out = r.in(1, 8);
+    int pad_kind = static_cast<int>(r.in(0, 9));  // mostly numbers, sometimes "same"/"valid"
+    std::string padding = pad_kind == 0 ? "\"same\"" : pad_kind == 1 ? "\"valid\"" : js({ph, pw});
+    layer = fmt::format(R"({{"type": "Conv2d", "out_channels": {}, "kernel_size": {}, "stride": {}, "padding": {}, "dilation": {}, "groups": {}}})",
+                        out, js({kh, kw}), js({sh, sw}), padding, js({dh, dw}), groups);
+    c.torch_forward = [=](const torch::Tensor& x) {
+      torch::nn::Conv2dOptions o(C, out, {kh, kw});
+      o.stride({sh, sw}).dilation({dh, dw}).groups(groups);
+      if (pad_kind == 0) o.padding(torch::kSame);
+      else if (pad_kind == 1) o.padding(torch::kValid);
+      else o.padding(torch::ExpandingArray<2>({ph, pw}));
+      return torch::nn::Conv2d(o)->forward(x);
+    };
+  } else if (kind == 1) {
+    layer = fmt::format(R"({{"type": "MaxPool2d", "kernel_size": {}, "stride": {}, "padding": {}, "dilation": {}, "ceil_mode": {}}})",
+                        js({kh, kw}), js({sh, sw}), js({ph, pw}), js({dh, dw}), ceil);
+    c.torch_forward = [=](const torch::Tensor& x) {
+      return torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions({kh, kw}).stride({sh, sw}).padding({ph, pw}).dilation({dh, dw}).ceil_mode(ceil))->forward(x);
+    };
+  } else {
+    bool include = r.chance(0.5);
+    layer = fmt::format(R"({{"type": "AvgPool2d", "kernel_size": {}, "stride": {}, "padding": {}, "ceil_mode": {}, "count_include_pad": {}}})",
+                        js({kh, kw}), js({sh, sw}), js({ph, pw}), ceil, include);
+    c.torch_forward = [=](const torch::Tensor& x) {
+      return torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions({kh, kw}).stride({sh, sw}).padding({ph, pw}).ceil_mode(ceil).count_include_pad(include))->forward(x);
+    };
+  }
+  c.spec = fmt::format(R"({{"input": {}, "layers": [{}]}})", format_shape(c.input), layer);
+  return c;
+}
+
+// A random small network of Residual blocks; roughly a third mismatch.
+std::string random_network(Rng& r) {
+  int64_t C = r.in(1, 8), H = r.in(4, 20);
+  const int64_t first_c = C;
+  std::string layers;
+  auto conv = [&](int64_t out, int64_t k, int64_t s, int64_t p) {
+    return fmt::format(R"({{"type": "Conv2d", "out_channels": {}, "kernel_size": {}, "stride": {}, "padding": {}, "bias": {}}})",
+                       out, k, s, p, r.chance(0.5));
+  };
+  int blocks = static_cast<int>(r.in(1, 4));
+  for (int b = 0; b < blocks; ++b) {
+    int64_t out = r.chance(0.5) ? C : r.in(1, 12);
+    int64_t stride = r.in(1, 2);
+    int64_t k = 2 * r.in(0, 2) + 1;                           // 1, 3 or 5
+    int64_t pad = r.chance(0.85) ? (k - 1) / 2 : r.in(0, 3);  // mostly size-keeping
+    std::string body = conv(out, 3, stride, 1) + R"(, {"type": "BatchNorm2d"}, {"type": "ReLU"}, )" +
+                       conv(out, k, 1, pad);
+    std::string shortcut;
+    double roll = r.in(0, 99) / 100.0;
+    if (roll < 0.6) {  // what a correct block would need
+      if (out != C || stride != 1) shortcut = conv(out, 1, stride, 0) + R"(, {"type": "BatchNorm2d"})";
+    } else if (roll < 0.7) {  // one channel: PyTorch would broadcast it over the body's
+      shortcut = conv(1, 1, stride, 0);
+    } else if (roll < 0.85) {  // a 1x1 shortcut with random channels and stride
+      shortcut = conv(r.in(1, 12), 1, r.in(1, 3), 0);
+    }  // else identity, whatever the body does
+    layers += fmt::format(R"({{"type": "Residual", "body": [{}], "shortcut": [{}], "after": [{{"type": "ReLU"}}]}}, )", body, shortcut);
+    if (r.chance(0.3)) layers += fmt::format(R"({{"type": "MaxPool2d", "kernel_size": 2, "ceil_mode": {}}}, )", r.chance(0.5));
+    C = out;
+  }
+  layers += R"({"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten"}, {"type": "Linear", "out_features": 3})";
+  return fmt::format(R"({{"input": [1, {}, {}, {}], "layers": [{}]}})", first_c, H, H + r.in(0, 3), layers);
+}
+
+std::vector<std::string> shipped_specs() {
+  std::vector<std::string> out;
+  std::string dir = std::string(NETSHAPE_SOURCE_DIR) + "/specs";
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 5 && n.substr(n.size() - 5) == ".json") out.push_back(dir + "/" + n);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every shipped spec: LibTorch's shapes and parameters equal the predicted ones") {
+  torch::set_num_threads(2);
+  auto specs = shipped_specs();
+  REQUIRE(specs.size() >= 6);
+  for (const auto& path : specs) {
+    CAPTURE(path);
+    auto parsed = parse_spec(slurp(path));
+    REQUIRE(parsed.spec);
+    Evaluation ev = evaluate(*parsed.spec);
+    REQUIRE(ev.valid());
+    RunResult real = run_network(*parsed.spec, ev, {});
+    DOCTEST_CHECK(real.error == "");
+    REQUIRE(real.rows.size() == ev.rows.size());
+    for (std::size_t i = 0; i < ev.rows.size(); ++i) {
+      CAPTURE(ev.rows[i].name);
+      DOCTEST_CHECK(real.rows[i].name == ev.rows[i].name);
+      REQUIRE(real.rows[i].shape);
+      DOCTEST_CHECK(*real.rows[i].shape == ev.rows[i].output);
+      DOCTEST_CHECK(real.rows[i].params == ev.rows[i].params);
+    }
+    DOCTEST_CHECK(real.params == ev.params);
+    DOCTEST_CHECK(real.output == ev.output);
+  }
+}
+
+TEST_CASE("2,400 random conv and pool layers: netshape's verdict is LibTorch's") {
+  const uint64_t seed = 20261128;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 2400; ++i) {
+    LayerCase c = random_layer(r);
+    Verdict ours = netshape_verdict(c.spec);
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      theirs = c.torch_forward(torch::zeros(c.input)).sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    (ours ? valid : invalid)++;
+    if (ours != theirs) {
+      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}",
+                             verdict_text(ours), verdict_text(theirs),
+                             torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
+                             seed, c.spec));
+    }
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid single-layer cases agreed or were reported", valid, invalid));
+  DOCTEST_CHECK(valid > 300);    // the generator must exercise both verdicts
+  DOCTEST_CHECK(invalid > 300);
+}
+
+TEST_CASE("240 random residual networks: every layer's shape agrees with LibTorch") {
+  const uint64_t seed = 7;
+  Rng r(seed);
+  int valid = 0, invalid = 0, broadcast = 0;
+  for (int i = 0; i < 240; ++i) {
+    std::string spec = random_network(r);
+    auto parsed = parse_spec(spec);
+    REQUIRE_MESSAGE(parsed.spec, spec);
+    Evaluation ev = evaluate(*parsed.spec);
+    RunResult real = run_network(*parsed.spec, ev, {});
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    // Every layer the evaluator got through must match LibTorch exactly.
+    for (std::size_t k = 0; k < ev.rows.size() && k < real.rows.size(); ++k) {
+      const Row& p = ev.rows[k];
+      if (p.failed) break;
+      if (!real.rows[k].shape || *real.rows[k].shape != p.output || real.rows[k].params != p.params)
+        FAIL_CHECK(fmt::format("shape mismatch at {}: ours={} | torch={}\n  {}", p.name,
+                               format_shape(p.output),
+                               real.rows[k].shape ? format_shape(*real.rows[k].shape) : "none", where));
+    }
+    if (ev.valid()) {
+      ++valid;
+      if (!real.error.empty() || real.output != ev.output)
+        FAIL_CHECK(fmt::format("netshape says valid, LibTorch says: {}\n  {}", real.error, where));
+    } else if (real.error.empty()) {
+      // The one deliberate disagreement: PyTorch broadcasts size-1 dims in the
+      // add; netshape refuses. It must have said so.
+      bool said = false;
+      for (const auto& d : ev.diagnostics.items)
+        for (const auto& n : d.notes) said = said || n.find("broadcast") != std::string::npos;
+      if (!said) FAIL_CHECK(fmt::format("netshape says invalid, LibTorch ran it\n  {}", where));
+      ++broadcast;
+    } else {
+      ++invalid;
+    }
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid, {} size-1 broadcasts", valid, invalid, broadcast));
+  DOCTEST_CHECK(valid > 40);
+  DOCTEST_CHECK(invalid > 40);
+  DOCTEST_CHECK(broadcast > 0);
+}

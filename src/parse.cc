@@ -812,12 +812,15 @@ std::optional<std::size_t> too_deep(std::string_view text) {
   return std::nullopt;
 }
 
-// Tracks where the parser is, to report duplicate keys (nlohmann keeps the
-// last one silently) with their JSON Pointer.
-struct DuplicateKeyTracker {
+// A SAX pass that reports duplicate keys (nlohmann keeps the last one
+// silently) with their JSON Pointer. A separate pass, not json::parse's
+// callback: nlohmann 3.11's callback parser scans the parent array at every
+// object's end, which makes a 100,000-layer spec quadratic.
+struct DuplicateKeyFinder : nlohmann::json_sax<json> {
   struct Frame { bool object; std::set<std::string> keys; std::string key; long index = -1; };
   std::vector<Frame> stack;
   Diagnostics* diags;
+  explicit DuplicateKeyFinder(Diagnostics* d) : diags(d) {}
 
   std::string pointer() const {
     std::string p;
@@ -825,31 +828,35 @@ struct DuplicateKeyTracker {
       p += "/" + (f.object ? pointer_escape(f.key) : std::to_string(f.index));
     return p;
   }
-  void element() {  // a value starts: in an array it is the next element
+  bool value() {  // a value starts: in an array it is the next element
     if (!stack.empty() && !stack.back().object) ++stack.back().index;
+    return true;
   }
-  bool operator()(int, json::parse_event_t ev, json& parsed) {
-    switch (ev) {
-      case json::parse_event_t::object_start: element(); stack.push_back({true, {}, {}}); break;
-      case json::parse_event_t::array_start: element(); stack.push_back({false, {}, {}}); break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end: if (!stack.empty()) stack.pop_back(); break;
-      case json::parse_event_t::key: {
-        auto& f = stack.back();
-        f.key = parsed.get<std::string>();
-        if (!f.keys.insert(f.key).second) {
-          auto& d = diags->warning("duplicate-key",
-                                   fmt::format("the key `{}` appears twice in one object; the "
-                                               "last one wins",
-                                               f.key),
-                                   pointer(), "");
-          d.help = "remove one of them";
-        }
-        break;
-      }
-      case json::parse_event_t::value: element(); break;
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override { value(); stack.push_back({true, {}, {}}); return true; }
+  bool start_array(std::size_t) override { value(); stack.push_back({false, {}, {}}); return true; }
+  bool end_object() override { stack.pop_back(); return true; }
+  bool end_array() override { stack.pop_back(); return true; }
+  bool key(string_t& k) override {
+    auto& f = stack.back();
+    f.key = k;
+    if (!f.keys.insert(k).second) {
+      auto& d = diags->warning(
+          "duplicate-key",
+          fmt::format("the key `{}` appears twice in one object; the last one wins", k),
+          pointer(), "");
+      d.help = "remove one of them";
     }
     return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // json::parse has reported it already
   }
 };
 
@@ -880,9 +887,8 @@ ParseResult parse_spec(std::string_view text) {
     return r;
   }
   json doc;
-  DuplicateKeyTracker dups{{}, &r.diagnostics};
   try {
-    doc = json::parse(text.begin(), text.end(), std::ref(dups), /*allow_exceptions=*/true,
+    doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
                       /*ignore_comments=*/false);
   } catch (const json::parse_error& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
@@ -909,6 +915,8 @@ ParseResult parse_spec(std::string_view text) {
       d.help = "save the file as UTF-8";
     return r;
   }
+  DuplicateKeyFinder dups(&r.diagnostics);
+  json::sax_parse(text.begin(), text.end(), &dups);
   Parser p(r.diagnostics);
   auto spec = p.spec({&doc, ""});
   if (!r.diagnostics.has_errors()) r.spec = std::move(spec);

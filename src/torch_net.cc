@@ -69,7 +69,11 @@ class AddBlockImpl : public nn::Module {
   }
   torch::Tensor forward(torch::Tensor x) {
     torch::Tensor b = body_->forward(x);
-    torch::Tensor y = b + (shortcut_ ? (*shortcut_)->forward(x) : x);
+    torch::Tensor s = shortcut_ ? (*shortcut_)->forward(x) : x;
+    // In place when the shapes agree, like the seed's `out += residual`: it
+    // saves an allocation per block. Otherwise out of place, so that a forced
+    // run shows what `+` does (PyTorch broadcasts size-1 dims).
+    torch::Tensor y = b.sizes() == s.sizes() ? b.add_(s) : b + s;
     if (rec_) (*rec_)[row_] = y.sizes().vec();
     return after_ ? (*after_)->forward(y) : y;
   }

@@ -184,7 +184,7 @@ def main():
     ours, plain, seed_py, tv_py = (statistics.median(rounds[k]) for k in ("ours", "plain", "seed", "tv"))
     print("| what | median | vs netshape run |\n|---|---|---|")
     print(f"| netshape run (LibTorch, shapes recorded) | {ours:.2f} ms | 1.00 |")
-    print(f"| same module tree, recording off | {plain:.2f} ms | {plain / ours:.3f} |")
+    print(f"| the same modules, recording off | {plain:.2f} ms | {plain / ours:.3f} |")
     print(f"| PyTorch (Python), the seed's ResNet34 | {seed_py:.2f} ms | {seed_py / ours:.3f} |")
     print(f"| PyTorch (Python), torchvision resnet34 | {tv_py:.2f} ms | {tv_py / ours:.3f} |")
     print(f"\nrecording overhead: {(ours / plain - 1) * 100:+.1f}% (target: under 5%)")

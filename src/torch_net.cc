@@ -12,7 +12,15 @@ namespace netshape {
 namespace {
 
 namespace nn = torch::nn;
-using Recorded = std::vector<std::optional<Shape>>;
+// Each row's real output shape; `on` switches recording off for the
+// benchmark's "plain" passes over the very same modules.
+struct Recorded {
+  bool on = true;
+  std::vector<std::optional<Shape>> shapes;
+  void record(std::size_t row, const torch::Tensor& t) {
+    if (on) shapes[row] = t.sizes().vec();
+  }
+};
 
 template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
 template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
@@ -46,14 +54,14 @@ class ChainImpl : public nn::Module {
         (*leaves_)[*c.row] = c.module;
       }
       x = c.module.forward(x);
-      if (rec_ && c.row) (*rec_)[*c.row] = x.sizes().vec();
+      if (c.row) rec_->record(*c.row, x);
     }
     return x;
   }
  private:
   struct Child { std::string name; nn::AnyModule module; std::optional<std::size_t> row; Factory make; };
   std::vector<Child> children_;
-  std::shared_ptr<Recorded> rec_;  // null: record nothing
+  std::shared_ptr<Recorded> rec_;
   std::shared_ptr<std::vector<nn::AnyModule>> leaves_;
 };
 TORCH_MODULE(Chain);
@@ -74,7 +82,7 @@ class AddBlockImpl : public nn::Module {
     // saves an allocation per block. Otherwise out of place, so that a forced
     // run shows what `+` does (PyTorch broadcasts size-1 dims).
     torch::Tensor y = b.sizes() == s.sizes() ? b.add_(s) : b + s;
-    if (rec_) (*rec_)[row_] = y.sizes().vec();
+    rec_->record(row_, y);
     return after_ ? (*after_)->forward(y) : y;
   }
  private:
@@ -154,8 +162,8 @@ nn::AnyModule make_leaf(const Node& n, const Shape& in) {
 // Builds the module tree in the evaluator's row order.
 class Builder {
  public:
-  Builder(const Evaluation& predicted, bool probes)
-      : probes_(probes), rec(std::make_shared<Recorded>()),
+  explicit Builder(const Evaluation& predicted)
+      : rec(std::make_shared<Recorded>()),
         leaves(std::make_shared<std::vector<nn::AnyModule>>()) {
     for (const auto& r : predicted.rows) inputs_[r.name] = r.input;
   }
@@ -165,7 +173,7 @@ class Builder {
   std::shared_ptr<std::vector<nn::AnyModule>> leaves;  // each row's leaf module (empty for adds)
 
   Chain list(const Layers& layers) {
-    Chain chain(probes_ ? rec : nullptr, leaves);
+    Chain chain(rec, leaves);
     for (const auto& n : layers) {
       std::string local = n.name.substr(n.name.rfind('.') + 1);
       std::visit(overloaded{
@@ -188,13 +196,12 @@ class Builder {
   }
 
  private:
-  bool probes_;
   std::map<std::string, Shape> inputs_;  // predicted input of every row the evaluator reached
 
   std::size_t add_row(const std::string& name, const std::string& type) {
     rows.push_back({name, type, std::nullopt, 0});
     leaves->emplace_back();
-    rec->push_back(std::nullopt);
+    rec->shapes.emplace_back();
     return rows.size() - 1;
   }
 
@@ -203,7 +210,7 @@ class Builder {
     Chain shortcut = list(r.shortcut);
     std::size_t row = add_row(n.name, "add");
     Chain after = list(r.after);
-    return AddBlock(body, shortcut, after, row, probes_ ? rec : nullptr);
+    return AddBlock(body, shortcut, after, row, rec);
   }
 };
 
@@ -226,7 +233,7 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
   torch::manual_seed(opt.seed);
   torch::NoGradGuard no_grad;
-  Builder b(predicted, /*probes=*/true);
+  Builder b(predicted);
   Chain net(nullptr);
   try {
     net = b.list(spec.layers);
@@ -235,19 +242,19 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     torch::Tensor y = net->forward(x);
     result.output = y.sizes().vec();
     if (opt.bench > 0) {
-      std::optional<Chain> plain;
-      if (opt.compare_plain) {
-        Builder pb(predicted, /*probes=*/false);
-        plain = pb.list(spec.layers);
-        (*plain)->eval();
-        (*plain)->forward(x);  // warm-up
-      }
       net->forward(x);  // warm-up
-      // Alternate the two so that machine noise hits both alike.
+      // With compare_plain, the same modules run with recording off, in
+      // A-B-B-A order so that neither side always goes first.
       for (int i = 0; i < opt.bench; ++i) {
-        result.forward_ms.push_back(time_ms([&] { net->forward(x); }));
-        if (plain) result.plain_forward_ms.push_back(time_ms([&] { (*plain)->forward(x); }));
+        bool plain_first = opt.compare_plain && i % 2 == 1;
+        for (bool plain : {plain_first, !plain_first}) {
+          if (plain && !opt.compare_plain) continue;
+          b.rec->on = !plain;
+          double ms = time_ms([&] { net->forward(x); });
+          (plain ? result.plain_forward_ms : result.forward_ms).push_back(ms);
+        }
       }
+      b.rec->on = true;
     }
   } catch (const c10::Error& e) {
     result.error = e.what_without_backtrace();
@@ -256,7 +263,7 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
   }
   // Counted after the forward pass: lazily built leaves exist only then.
   for (std::size_t i = 0; i < b.rows.size(); ++i) {
-    b.rows[i].shape = (*b.rec)[i];
+    b.rows[i].shape = b.rec->shapes[i];
     if (!(*b.leaves)[i].is_empty()) b.rows[i].params = numel_of((*b.leaves)[i].ptr()->parameters());
   }
   if (!net.is_empty()) result.params = numel_of(net->parameters());  // the whole tree, independently

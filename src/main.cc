@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli_common.h"
+#include "run_options.h"
 
 using namespace netshape;
 
@@ -34,11 +34,30 @@ int exec_torch_runner(int argc, char** argv) {
   return kExitTorch;
 }
 
+// `netshape run`: everything that can be refused is refused here, in
+// milliseconds; only a run that will happen pays LibTorch's load.
+int run_command(int argc, char** argv) {
+  CLI::App app{"netshape run: build the spec's network in LibTorch, run it, compare shapes"};
+  app.name("netshape run");
+  RunCli cli;
+  add_run_options(app, cli);
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  Loaded in;
+  // A spec on standard input can be read only once: netshape-torch checks it.
+  if (cli.common.spec != "-")
+    if (auto rc = precheck_run(cli, in)) return *rc;
+  return exec_torch_runner(argc, argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  // `run` is forwarded whole, so that its options live in one place.
-  if (argc >= 2 && std::string(argv[1]) == "run") return exec_torch_runner(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
 
   CLI::App app{"netshape: what every layer of a convolutional network does to the shape of "
                "its data"};

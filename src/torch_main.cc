@@ -7,27 +7,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli_common.h"
-#include "torch_net.h"
+#include "run_options.h"
 
 using namespace netshape;
 
 namespace {
-
-std::optional<int64_t> parse_bytes(const std::string& text) {
-  std::size_t used = 0;
-  double v = 0;
-  try { v = std::stod(text, &used); } catch (const std::exception&) { return std::nullopt; }
-  std::string unit = text.substr(used);
-  double scale = unit.empty() || unit == "B" ? 1
-               : unit == "K" || unit == "KiB" ? 1024.0
-               : unit == "M" || unit == "MiB" ? 1024.0 * 1024
-               : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024 : -1;
-  if (scale < 0 || !(v > 0) || v * scale > 9e18) return std::nullopt;
-  return static_cast<int64_t>(v * scale);
-}
-
-std::string gib(int64_t bytes) { return fmt::format("{:.2f} GiB", bytes / 1073741824.0); }
 
 struct Stats { double min, median, max; };
 Stats stats(std::vector<double> v) {
@@ -57,54 +41,19 @@ int main(int argc, char** argv) {
   CLI::App app{"netshape run: build the spec's network in LibTorch, run it, compare shapes"};
   app.name("netshape run");
   app.set_version_flag("--version", std::string(kVersion));
-  CommonOptions opt;
-  add_common_options(app, opt);
-  RunOptions run;
-  bool force = false;
-  std::string max_memory = "4GiB";
-  app.add_option("--seed", run.seed, "Seed for the random input and weights")->capture_default_str();
-  app.add_option("--bench", run.bench, "Time N forward passes after one warm-up")
-      ->check(CLI::Range(0, 100000));
-  app.add_option("--threads", run.threads, "LibTorch threads (0: its default)")
-      ->check(CLI::Range(0, 1024));
-  app.add_flag("--bench-plain", run.compare_plain,
-               "With --bench: also time the same module tree without shape recording");
-  app.add_flag("--force", force, "Run even an invalid spec, to see PyTorch's own error");
-  app.add_option("--max-memory", max_memory, "Refuse to run above this estimate (e.g. 512M, 4GiB)")
-      ->capture_default_str();
+  RunCli cli;
+  add_run_options(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  auto limit = parse_bytes(max_memory);
-  if (!limit) {
-    std::cerr << fmt::format("error[usage]: --max-memory: `{}` is not a size; write e.g. 512M or 4GiB\n", max_memory);
-    return kExitUsage;
-  }
-
+  const CommonOptions& opt = cli.common;
+  const RunOptions& run = cli.run;
   Loaded in;
-  if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
-  bool color = use_color(opt.color, STDERR_FILENO);
-  std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
-  if (!in.parsed) return kExitInvalid;  // nothing to build
-  if (!in.eval.valid() && !force) {
-    std::cerr << "refusing to run an invalid spec in LibTorch; --force runs it anyway, to show "
-                 "PyTorch's own error\n";
-    if (opt.format == "json") std::cout << to_json(in.eval, in.context).dump(2) << "\n";
-    return kExitInvalid;
-  }
-  auto estimate = forward_memory_estimate(in.eval, in.spec->input);
-  if (!estimate || *estimate > *limit) {
-    std::cerr << fmt::format(
-        "error[memory]: running {} would need about {}, above the limit of {}\n"
-        "   = note: parameters and BatchNorm statistics, plus three times the largest "
-        "activation, in float32\n"
-        "   = help: use a smaller --input, or raise --max-memory if the machine has the room\n",
-        in.context.name, estimate ? gib(*estimate) : "more than 8 EiB", gib(*limit));
-    return kExitTorch;
-  }
+  if (auto rc = precheck_run(cli, in)) return *rc;
+  std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
 
   RunResult real = run_network(*in.spec, in.eval, run);
 

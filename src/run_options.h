@@ -1,0 +1,88 @@
+// `netshape run`'s options and the checks made before LibTorch is touched.
+// Shared by netshape (which refuses invalid or oversized runs in milliseconds,
+// before paying LibTorch's load) and netshape-torch (which checks again, so
+// that it is safe when started directly). Free of LibTorch.
+#pragma once
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli_common.h"
+#include "torch_net.h"
+
+namespace netshape {
+
+struct RunCli {
+  CommonOptions common;
+  RunOptions run;
+  bool force = false;
+  std::string max_memory = "4GiB";
+};
+
+inline void add_run_options(CLI::App& app, RunCli& o) {
+  add_common_options(app, o.common);
+  app.add_option("--seed", o.run.seed, "Seed for the random input and weights")->capture_default_str();
+  app.add_option("--bench", o.run.bench, "Time N forward passes after one warm-up")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--threads", o.run.threads, "LibTorch threads (0: its default)")
+      ->check(CLI::Range(0, 1024));
+  app.add_flag("--bench-plain", o.run.compare_plain,
+               "With --bench: also time the same modules with shape recording off");
+  app.add_flag("--force", o.force, "Run even an invalid spec, to see PyTorch's own error");
+  app.add_option("--max-memory", o.max_memory, "Refuse to run above this estimate (e.g. 512M, 4GiB)")
+      ->capture_default_str();
+}
+
+// "4GiB", "512M", "1000000" -> bytes.
+inline std::optional<int64_t> parse_bytes(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try { v = std::stod(text, &used); } catch (const std::exception&) { return std::nullopt; }
+  std::string unit = text.substr(used);
+  double scale = unit.empty() || unit == "B" ? 1
+               : unit == "K" || unit == "KiB" ? 1024.0
+               : unit == "M" || unit == "MiB" ? 1024.0 * 1024
+               : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024 : -1;
+  if (scale < 0 || !(v > 0) || v * scale > 9e18) return std::nullopt;
+  return static_cast<int64_t>(v * scale);
+}
+
+inline std::string gib(int64_t bytes) { return fmt::format("{:.2f} GiB", bytes / 1073741824.0); }
+
+// Loads and evaluates the spec and decides whether it may run. Returns an exit
+// code after printing why not; nullopt when the run may go ahead (then nothing
+// has been printed: the caller shows warnings with its results).
+inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
+  auto limit = parse_bytes(o.max_memory);
+  if (!limit) {
+    std::cerr << fmt::format("error[usage]: --max-memory: `{}` is not a size; write e.g. 512M or 4GiB\n",
+                             o.max_memory);
+    return kExitUsage;
+  }
+  if (int rc = load_and_evaluate(o.common, in); rc != kExitOk) return rc;
+  bool color = use_color(o.common.color, STDERR_FILENO);
+  if (!in.parsed || (!in.eval.valid() && !o.force)) {
+    std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
+    if (in.parsed)
+      std::cerr << "refusing to run an invalid spec in LibTorch; --force runs it anyway, to show "
+                   "PyTorch's own error\n";
+    if (o.common.format == "json") std::cout << to_json(in.eval, in.context).dump(2) << "\n";
+    return kExitInvalid;
+  }
+  auto estimate = forward_memory_estimate(in.eval, in.spec->input);
+  if (!estimate || *estimate > *limit) {
+    std::cerr << fmt::format(
+        "error[memory]: running {} would need about {}, above the limit of {}\n"
+        "   = note: parameters and BatchNorm statistics, plus three times the largest "
+        "activation, in float32\n"
+        "   = help: use a smaller --input, or raise --max-memory if the machine has the room\n",
+        in.context.name, estimate ? gib(*estimate) : "more than 8 EiB", gib(*limit));
+    return kExitTorch;
+  }
+  return std::nullopt;
+}
+
+}  // namespace netshape

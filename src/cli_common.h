@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "evaluate.h"
+#include "fix.h"
 #include "parse.h"
 #include "report.h"
 
@@ -26,6 +27,7 @@ struct CommonOptions {
   std::string format = "text";
   std::string input;
   std::string color = "auto";
+  std::vector<std::string> sets;  // --set NAME.FIELD=VALUE, repeatable
 };
 
 inline void add_common_options(CLI::App& app, CommonOptions& o) {
@@ -35,6 +37,9 @@ inline void add_common_options(CLI::App& app, CommonOptions& o) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_option("--input", o.input, "Override the spec's input shape, e.g. 1,3,224,224");
+  app.add_option("--set", o.sets,
+                 "Change one field of one layer without editing the file, e.g. "
+                 "layer2.0.body.0.stride=1 (repeatable; input=1,3,225,225 too)");
   app.add_option("--color", o.color, "Colour: auto (a terminal without NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -55,6 +60,8 @@ struct Loaded {
   std::optional<Spec> spec;
   bool parsed = false;
   Evaluation eval;  // parse diagnostics first, then the evaluator's
+  std::string text;  // the spec file's text
+  std::vector<Override> overrides;  // --set and --input
   ReportContext context;
 };
 
@@ -70,26 +77,36 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
     std::cerr << "error[io]: " << error << "\n";
     return kExitUsage;
   }
-  std::optional<Shape> input_override;
-  if (!o.input.empty()) {
-    input_override = parse_shape_list(o.input, error);
-    if (!input_override) {
+  std::vector<Override> overrides;
+  for (const auto& s : o.sets) {
+    auto ov = parse_override(s, error);
+    if (!ov) {
+      std::cerr << "error[usage]: " << error << "\n";
+      return kExitUsage;
+    }
+    overrides.push_back(std::move(*ov));
+  }
+  if (!o.input.empty()) {  // --input X is --set input=X, checked as a shape first
+    if (!parse_shape_list(o.input, error)) {
       std::cerr << "error[usage]: --input: " << error << "\n";
       return kExitUsage;
     }
+    overrides.push_back(*parse_override("input=" + o.input, error));
   }
-  auto parsed = parse_spec(text);
+  out.overrides = overrides;
+  auto parsed = parse_spec(text, overrides);
   out.eval.diagnostics = std::move(parsed.diagnostics);
   std::string stem = o.spec == "-" ? "stdin" : o.spec.substr(o.spec.rfind('/') + 1);
   stem = stem.substr(0, stem.rfind(".json"));
   out.context.file = o.spec == "-" ? "<stdin>" : o.spec;
+  out.text = text;
   out.context.name = stem;
   if (!parsed.spec) return kExitOk;
   out.parsed = true;
-  if (input_override) parsed.spec->input = *input_override;
   if (!parsed.spec->name.empty()) out.context.name = parsed.spec->name;
   out.context.input = parsed.spec->input;
   Evaluation ev = evaluate(*parsed.spec);
+  if (!ev.valid()) suggest_fixes(text, overrides, *parsed.spec, ev);
   for (auto& d : ev.diagnostics.items) out.eval.diagnostics.add(std::move(d));
   ev.diagnostics = std::move(out.eval.diagnostics);
   out.eval = std::move(ev);

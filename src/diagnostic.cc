@@ -7,13 +7,13 @@ namespace netshape {
 Diagnostic& Diagnostics::error(std::string code, std::string message, std::string pointer,
                                std::string layer) {
   return add({Severity::error, std::move(code), std::move(message), std::move(pointer),
-              std::move(layer), {}, {}, 0, 0, {}});
+              std::move(layer), {}, {}, {}, 0, 0, {}});
 }
 
 Diagnostic& Diagnostics::warning(std::string code, std::string message, std::string pointer,
                                  std::string layer) {
   return add({Severity::warning, std::move(code), std::move(message), std::move(pointer),
-              std::move(layer), {}, {}, 0, 0, {}});
+              std::move(layer), {}, {}, {}, 0, 0, {}});
 }
 
 bool Diagnostics::has_errors() const {
@@ -42,7 +42,14 @@ std::string render(const Diagnostic& d, const std::string& file, bool color) {
                        std::string(d.column > 0 ? d.column - 1 : 0, ' '), hue, reset);
   }
   for (const auto& n : d.notes) out += fmt::format("   {}={} note: {}\n", blue, reset, n);
-  if (!d.help.empty()) out += fmt::format("   {}={} help: {}\n", blue, reset, d.help);
+  for (const auto& f : d.fixes) {
+    std::string sets;
+    for (const auto& s : f.sets) sets += " --set " + (s.find_first_of(" \"[{") == std::string::npos ? s : "'" + s + "'");
+    out += fmt::format("   {}={} help: {}{}{}\n", blue, reset, f.description,
+                       f.makes_valid ? " (checked: the spec is then valid)" : " (checked: gets past this layer)",
+                       fmt::format("\n           try:{}", sets));
+  }
+  if (d.fixes.empty() && !d.help.empty()) out += fmt::format("   {}={} help: {}\n", blue, reset, d.help);
   return out;
 }
 

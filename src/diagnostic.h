@@ -9,6 +9,14 @@ namespace netshape {
 
 enum class Severity { error, warning };
 
+// A change that repairs an error, as `--set` arguments, proven by
+// re-evaluating the spec with it applied before it is ever shown (fix.h).
+struct Fix {
+  std::string description;        // "set the shortcut conv's stride to 2"
+  std::vector<std::string> sets;  // "layer2.0.shortcut.0.stride=2"
+  bool makes_valid = false;       // with it, the whole spec is valid
+};
+
 struct Diagnostic {
   Severity severity = Severity::error;
   std::string code;     // stable kebab-case id, e.g. "residual-mismatch"
@@ -17,6 +25,7 @@ struct Diagnostic {
   std::string layer;    // dotted layer name, as in PyTorch's named_modules()
   std::vector<std::string> notes;  // the numbers behind the message
   std::string help;                // a concrete fix, when there is one
+  std::vector<Fix> fixes;          // verified --set changes; shown instead of `help`
   int line = 0, column = 0;        // only for malformed JSON
   std::string source_line;         // the offending line, for malformed JSON
 };

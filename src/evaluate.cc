@@ -82,12 +82,6 @@ class Evaluator {
       d.notes.push_back(fmt::format("padded input: {} + {} + {} = {}; kernel span: {}·({} − 1) + 1 = {}",
                                     w.in, w.pad_l, w.pad_r, res.padded, w.dilation, w.kernel,
                                     res.span));
-      d.help = fmt::format("make the input at least {} {}, or the padding at least {}, or the "
-                           "kernel at most {}",
-                           res.span - w.pad_l - w.pad_r, dim,
-                           (res.span - w.in + 1) / 2,
-                           w.dilation == 1 ? res.padded
-                                           : (res.padded - 1) / w.dilation + 1);
       fail(r);
       return std::nullopt;
     }
@@ -99,8 +93,6 @@ class Evaluator {
                                     w.pad_l, w.pad_r, w.dilation, w.kernel,
                                     w.ceil_mode ? fmt::format(" + {} − 1", w.stride) : "",
                                     w.stride, res.out));
-      d.help = fmt::format("the input needs at least {} {} here, or a smaller kernel",
-                           std::max<int64_t>(1, res.span - w.pad_l - w.pad_r), dim);
       fail(r);
       return std::nullopt;
     }
@@ -129,7 +121,6 @@ class Evaluator {
                                             *k.in_channels, c),
                                 "in_channels");
                 d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
-                d.help = fmt::format("set \"in_channels\": {}, or remove it to infer it", c);
                 return fail(r);
               }
               if (c % k.groups != 0) {
@@ -175,11 +166,10 @@ class Evaluator {
               producer = n.name;
               if (!need_rank4(n, in, r)) return std::nullopt;
               if (k.num_features && *k.num_features != in[1]) {
-                auto& d = error(n, "channels",
+                error(n, "channels",
                                 fmt::format("num_features is {} but the input has {} channels",
                                             *k.num_features, in[1]),
                                 "num_features");
-                d.help = fmt::format("set \"num_features\": {}, or remove it to infer it", in[1]);
                 return fail(r);
               }
               r.params = k.affine ? 2 * in[1] : 0;  // weight and bias, one per channel
@@ -257,9 +247,6 @@ class Evaluator {
                                : fmt::format("add a Flatten before it and set \"in_features\": "
                                              "{} (or remove it to infer it)",
                                              flat);
-                } else {
-                  d.help = fmt::format("set \"in_features\": {}, or remove it to infer it",
-                                       features);
                 }
                 return fail(r);
               }
@@ -348,30 +335,9 @@ class Evaluator {
       if (broadcast)
         d.notes.push_back("PyTorch would broadcast the size-1 dims and add silently, which is "
                           "almost always a bug");
-      if (b->size() == 4 && in.size() == 4)
-        if (auto fix = shortcut_fix(in, *b)) d.help = *fix;
       return fail(r);
     }
     return run(k.after, *b, producer);
-  }
-
-  // The seed's remedy: a 1×1 conv (+ BatchNorm) shortcut whose stride maps the
-  // block's input size onto the body's output size — when one stride does.
-  static std::optional<std::string> shortcut_fix(const Shape& in, const Shape& body) {
-    auto stride_for = [](int64_t from, int64_t to) -> std::optional<int64_t> {
-      for (int64_t s = 1; s <= from; ++s)
-        if (window_output({from, 1, s, 0, 0, 1, false}).out == to) return s;
-      return std::nullopt;
-    };
-    auto sh = stride_for(in[2], body[2]);
-    auto sw = stride_for(in[3], body[3]);
-    if (!sh || !sw || in[0] != body[0]) return std::nullopt;
-    std::string stride = *sh == *sw ? std::to_string(*sh) : fmt::format("[{}, {}]", *sh, *sw);
-    return fmt::format(
-        "give it a 1×1 conv shortcut that maps {} to {}: \"shortcut\": [{{\"type\": \"Conv2d\", "
-        "\"out_channels\": {}, \"kernel_size\": 1, \"stride\": {}, \"bias\": false}}, {{\"type\": "
-        "\"BatchNorm2d\"}}]",
-        format_shape(in), format_shape(body), body[1], stride);
   }
 };
 

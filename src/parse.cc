@@ -21,13 +21,23 @@ std::string join_name(const std::string& prefix, const std::string& local) {
 
 class Parser {
  public:
-  explicit Parser(Diagnostics& diags) : diags_(diags) {}
+  Parser(Diagnostics& diags, std::vector<Override>& overrides)
+      : diags_(diags), overrides_(overrides) {}
+
+  // The --set value for this layer's field, if there is one.
+  Override* override_for(const std::string& layer, const std::string& field) {
+    for (auto& o : overrides_)
+      if (o.layer == layer && o.field == field) return &o;
+    return nullptr;
+  }
+  std::vector<std::string> layer_names;  // every layer's dotted name, for --set's "did you mean"
 
   std::optional<Spec> spec(const Cursor& root);
 
  private:
   friend class Fields;
   Diagnostics& diags_;
+  std::vector<Override>& overrides_;
   const json* blocks_ = nullptr;
   std::vector<std::string> active_blocks_;  // to catch a block that uses itself
   std::size_t layer_count_ = 0;
@@ -57,8 +67,15 @@ class Fields {
   // The resolved value of `key`, or nullopt when absent or null.
   std::optional<Cursor> get(const std::string& key) {
     known_.push_back(key);
-    if (!obj_.value->contains(key)) return std::nullopt;
-    auto r = p_.resolve(obj_.at(key), env_, layer_);
+    std::optional<Cursor> r;
+    if (Override* o = p_.override_for(layer_, key)) {
+      o->used = true;
+      r = Cursor{&o->value, "--set " + o->text};
+    } else if (!obj_.value->contains(key)) {
+      return std::nullopt;
+    } else {
+      r = p_.resolve(obj_.at(key), env_, layer_);
+    }
     if (!r) { failed_.insert(key); return std::nullopt; }
     if (r->value->is_null()) return std::nullopt;
     return r;
@@ -206,12 +223,22 @@ class Fields {
   // Reports keys nobody asked for. Returns false if there were any.
   bool finish() {
     bool clean = true;
+    std::vector<std::string> fields(known_.begin() + 2, known_.end());
+    for (auto& o : p_.overrides_) {
+      if (o.layer != layer_ || o.used) continue;
+      o.used = true;  // reported here, not again as an unknown layer
+      auto& d = p_.diags_.error("unknown-field",
+                                fmt::format("{} `{}` has no field `{}`", kind_, layer_, o.field),
+                                "--set " + o.text, layer_);
+      if (auto m = did_you_mean(o.field, fields)) d.help = fmt::format("did you mean `{}`?", *m);
+      else d.notes.push_back(fmt::format("{} takes: {}", kind_, fmt::join(fields, ", ")));
+      clean = false;
+    }
     for (auto it = obj_.value->begin(); it != obj_.value->end(); ++it) {
       if (std::find(known_.begin(), known_.end(), it.key()) != known_.end()) continue;
       auto& d = p_.diags_.error(
           "unknown-field", fmt::format("{} has no field `{}`", kind_, it.key()),
           obj_.pointer + "/" + pointer_escape(it.key()), layer_);
-      std::vector<std::string> fields(known_.begin() + 2, known_.end());
       if (auto m = did_you_mean(it.key(), fields)) d.help = fmt::format("did you mean `{}`?", *m);
       else d.notes.push_back(fmt::format("{} takes: {}", kind_, fmt::join(fields, ", ")));
       clean = false;
@@ -349,6 +376,7 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
     d.help = "add \"type\": \"Conv2d\" (or another layer kind, see docs/spec-format.md)";
     return std::nullopt;
   }
+  layer_names.push_back(name);
   auto t = resolve(c.at("type"), env, name);
   if (!t) return std::nullopt;
   if (!t->value->is_string()) {
@@ -700,12 +728,15 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
     diags_.error("wrong-type", "`description` must be a string", "/description", "");
     ok = false;
   }
-  if (!root.value->contains("input")) {
+  Override* input_override = override_for("", "input");
+  if (!root.value->contains("input") && !input_override) {
     auto& d = diags_.error("missing-field", "the spec has no `input` shape", "", "");
     d.help = "add \"input\": [1, 3, 224, 224] (batch, channels, height, width)";
     ok = false;
   } else {
-    Cursor in = root.at("input");
+    Cursor in = input_override ? Cursor{&input_override->value, "--set " + input_override->text}
+                               : root.at("input");
+    if (input_override) input_override->used = true;
     if (!in.value->is_array() || in.value->empty() || in.value->size() > 8) {
       auto& d = diags_.error("wrong-type",
                              fmt::format("`input` must be a list of 1 to 8 sizes, got {}",
@@ -785,6 +816,15 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
     return std::nullopt;
   }
   auto layers = layer_list(root.at("layers"), Env{}, "");
+  for (auto& o : overrides_) {
+    if (o.used) continue;
+    auto& d = diags_.error("unknown-layer",
+                           fmt::format("--set {}: the spec has no layer named `{}`", o.text, o.layer),
+                           "--set " + o.text, o.layer);
+    if (auto m = did_you_mean(o.layer, layer_names)) d.help = fmt::format("did you mean `{}`?", *m);
+    else d.help = "`netshape table` lists every layer's dotted name";
+    ok = false;
+  }
   if (!layers || !ok) return std::nullopt;
   spec.layers = std::move(*layers);
   return spec;
@@ -862,7 +902,40 @@ struct DuplicateKeyFinder : nlohmann::json_sax<json> {
 
 }  // namespace
 
-ParseResult parse_spec(std::string_view text) {
+std::optional<Override> parse_override(const std::string& text, std::string& error) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    error = fmt::format("--set `{}`: write NAME.FIELD=VALUE, e.g. layer2.0.body.0.stride=1, or "
+                        "input=1,3,224,224",
+                        text);
+    return std::nullopt;
+  }
+  Override o;
+  o.text = text;
+  std::string lhs = text.substr(0, eq), value = text.substr(eq + 1);
+  if (lhs == "input") {
+    o.field = "input";
+    if (!value.empty() && value[0] != '[') value = "[" + value + "]";
+  } else {
+    auto dot = lhs.rfind('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == lhs.size()) {
+      error = fmt::format("--set `{}`: name a layer and a field, e.g. pre.0.padding=3", text);
+      return std::nullopt;
+    }
+    o.layer = lhs.substr(0, dot);
+    o.field = lhs.substr(dot + 1);
+  }
+  if (value.size() > kMaxFileBytes || too_deep(value)) {
+    error = fmt::format("--set `{}`: the value is too large or nested too deeply", lhs);
+    return std::nullopt;
+  }
+  // A JSON value when it is one (3, [2, 1], null, true, [{...}]), else a string (same).
+  o.value = json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (o.value.is_discarded()) o.value = value;
+  return o;
+}
+
+ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
   ParseResult r;
   auto located = [&](std::string code, std::string message, std::size_t offset) -> Diagnostic& {
     auto& d = r.diagnostics.error(std::move(code), std::move(message));
@@ -917,7 +990,7 @@ ParseResult parse_spec(std::string_view text) {
   }
   DuplicateKeyFinder dups(&r.diagnostics);
   json::sax_parse(text.begin(), text.end(), &dups);
-  Parser p(r.diagnostics);
+  Parser p(r.diagnostics, overrides);
   auto spec = p.spec({&doc, ""});
   if (!r.diagnostics.has_errors()) r.spec = std::move(spec);
   return r;

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "diagnostic.h"
 #include "layers.h"
 
@@ -23,7 +25,20 @@ struct ParseResult {
   Diagnostics diagnostics;
 };
 
-ParseResult parse_spec(std::string_view text);
+// One `--set NAME.FIELD=VALUE`: replaces a field of one concrete layer (after
+// blocks are expanded, so `layer2.0.body.0` is that one instance), checked
+// like any other value. `input=1,3,225,225` replaces the input shape.
+struct Override {
+  std::string layer, field;  // layer "" with field "input": the spec's input
+  nlohmann::json value;      // VALUE as JSON, or as a string when it is not JSON
+  std::string text;          // as the user wrote it, for messages
+  bool used = false;
+};
+
+// Parses "layer2.0.body.0.stride=1"; nullopt (and `error`) when malformed.
+std::optional<Override> parse_override(const std::string& text, std::string& error);
+
+ParseResult parse_spec(std::string_view text, std::vector<Override> overrides = {});
 
 // Reads a whole file; on failure returns nullopt and sets `error` (exit code 2).
 std::optional<std::string> read_file(const std::string& path, std::string& error);

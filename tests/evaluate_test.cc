@@ -96,7 +96,9 @@ TEST_CASE("Linear and BatchNorm check their sizes") {
   auto o = run_layers("[1, 512, 7, 7]", R"({"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten"},
                                              {"type": "Linear", "in_features": 2048, "out_features": 10})");
   REQUIRE(o.has("features"));
-  CHECK(o.find("features")->help == "set \"in_features\": 512, or remove it to infer it");
+  REQUIRE(o.find("features")->fixes.size() == 1);
+  CHECK(o.find("features")->fixes[0].sets == std::vector<std::string>{"2.in_features=512"});
+  CHECK(o.find("features")->fixes[0].makes_valid);
   CHECK(o.row("2")->failed);
   CHECK(o.row("1")->output == Shape{1, 512});  // the table up to the failing layer
   // A Linear without Flatten on a 4-D input: PyTorch applies it to the last dim.
@@ -126,8 +128,11 @@ TEST_CASE("residual adds need identical shapes") {
   const Diagnostic* d = identity.find("residual-mismatch");
   CHECK(d->layer == "b");
   CHECK(d->pointer == "/layers/0");
-  // The suggested shortcut is the seed's: 1x1 conv, 128 channels, stride 2.
-  CHECK(d->help.find(R"("out_channels": 128, "kernel_size": 1, "stride": 2)") != std::string::npos);
+  // The suggested shortcut is the seed's: 1x1 conv, 128 channels, stride 2 —
+  // and it was checked to make the spec valid.
+  REQUIRE_FALSE(d->fixes.empty());
+  CHECK(d->fixes[0].sets.at(0).find(R"("out_channels": 128, "kernel_size": 1, "stride": 2)") != std::string::npos);
+  CHECK(d->fixes[0].makes_valid);
   auto fixed = with(R"(, "shortcut": [{"type": "Conv2d", "out_channels": 128, "kernel_size": 1, "stride": 2, "bias": false}, {"type": "BatchNorm2d"}])");
   CHECK(fixed.valid());
   CHECK(fixed.eval.output == Shape{1, 128, 28, 28});

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "evaluate.h"
+#include "fix.h"
 #include "parse.h"
 
 namespace netshape::test {
@@ -29,13 +30,15 @@ struct Outcome {
   }
 };
 
-inline Outcome run_text(const std::string& text) {
+// Parse, evaluate and suggest fixes, as the CLI does.
+inline Outcome run_text(const std::string& text, const std::vector<Override>& overrides = {}) {
   Outcome o;
-  auto p = parse_spec(text);
+  auto p = parse_spec(text, overrides);
   o.diags = p.diagnostics;
   if (p.spec) {
     o.parsed = true;
     o.eval = evaluate(*p.spec);
+    if (!o.eval.valid()) suggest_fixes(text, overrides, *p.spec, o.eval);
     for (const auto& d : o.eval.diagnostics.items) o.diags.add(d);
   }
   return o;

@@ -1,0 +1,248 @@
+#include "fix.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "formula.h"
+
+namespace netshape {
+namespace {
+
+const Node* find_node(const Layers& layers, const std::string& name) {
+  for (const auto& n : layers) {
+    if (n.name == name) return &n;
+    if (name.compare(0, n.name.size() + 1, n.name + ".") != 0) continue;
+    if (auto* s = std::get_if<Sequential>(&n.kind)) return find_node(s->layers, name);
+    if (auto* r = std::get_if<Residual>(&n.kind)) {
+      for (const Layers* l : {&r->body, &r->shortcut, &r->after})
+        if (auto* found = find_node(*l, name)) return found;
+    }
+  }
+  return nullptr;
+}
+
+const Row* find_row(const Evaluation& ev, const std::string& name) {
+  for (const auto& r : ev.rows)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+std::string pair_json(int64_t h, int64_t w) {
+  return h == w ? std::to_string(h) : fmt::format("[{}, {}]", h, w);
+}
+
+// The stride with which a 1×1 conv maps `from` onto `to`, if any.
+std::optional<int64_t> stride_for(int64_t from, int64_t to) {
+  for (int64_t s = 1; s <= from; ++s)
+    if (window_output({from, 1, s, 0, 0, 1, false}).out == to) return s;
+  return std::nullopt;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+struct Candidate {
+  std::string description;
+  std::vector<std::string> sets;
+};
+
+// Candidates for a residual whose branches disagree.
+std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& node) {
+  const auto& r = std::get<Residual>(node.kind);
+  const std::string& R = node.name;
+  const Row* add = find_row(ev, R);
+  const Row* first = nullptr;
+  const Row* short_last = nullptr;
+  for (const auto& row : ev.rows) {
+    if (!first && starts_with(row.name, R + ".body.")) first = &row;
+    if (starts_with(row.name, R + ".shortcut.")) short_last = &row;
+  }
+  if (!add || !first) return {};
+  const Shape& in = first->input;
+  const Shape& body = add->input;
+  std::vector<Candidate> out;
+  if (in.size() != 4 || body.size() != 4) return out;
+  auto sh = stride_for(in[2], body[2]);
+  auto sw = stride_for(in[3], body[3]);
+  std::string projection;
+  if (sh && sw)
+    projection = fmt::format(
+        R"([{{"type": "Conv2d", "out_channels": {}, "kernel_size": 1, "stride": {}, "bias": false}}, {{"type": "BatchNorm2d"}}])",
+        body[1], pair_json(*sh, *sw));
+  if (r.shortcut.empty()) {
+    if (!projection.empty())
+      out.push_back({fmt::format("give `{}` a 1×1 conv + BatchNorm shortcut, as the seed's "
+                                 "_make_layer does, mapping {} to {}",
+                                 R, format_shape(in), format_shape(body)),
+                     {R + ".shortcut=" + projection}});
+  } else {
+    Shape s = short_last ? short_last->output : in;
+    for (const auto& n : r.shortcut) {
+      auto* conv = std::get_if<Conv2d>(&n.kind);
+      if (!conv) continue;
+      std::vector<std::string> sets;
+      std::vector<std::string> what;
+      if (s[2] != body[2] || s[3] != body[3]) {
+        // Keep the conv's own kernel and padding: find the stride that fits.
+        const Row* row = find_row(ev, n.name);
+        if (!row || row->input.size() != 4) continue;
+        std::optional<int64_t> st[2];
+        int64_t pads[2] = {conv->padding.h, conv->padding.w};
+        int64_t ks[2] = {conv->kernel_size.h, conv->kernel_size.w};
+        int64_t ds[2] = {conv->dilation.h, conv->dilation.w};
+        for (int d = 0; d < 2; ++d)
+          for (int64_t v = 1; v <= row->input[2 + d] && !st[d]; ++v)
+            if (window_output({row->input[2 + d], ks[d], v, pads[d], pads[d], ds[d], false}).out ==
+                body[2 + d])
+              st[d] = v;
+        if (!st[0] || !st[1]) continue;
+        sets.push_back(n.name + ".stride=" + pair_json(*st[0], *st[1]));
+        what.push_back(fmt::format("stride to {}", pair_json(*st[0], *st[1])));
+      }
+      if (conv->out_channels != body[1]) {
+        sets.push_back(fmt::format("{}.out_channels={}", n.name, body[1]));
+        what.push_back(fmt::format("out_channels to {}", body[1]));
+      }
+      if (!sets.empty())
+        out.push_back({fmt::format("in the shortcut conv `{}`, set {}", n.name,
+                                   fmt::join(what, " and ")),
+                       sets});
+    }
+    if (!projection.empty())
+      out.push_back({fmt::format("replace the shortcut of `{}` with a 1×1 conv + BatchNorm "
+                                 "mapping {} to {}",
+                                 R, format_shape(in), format_shape(body)),
+                     {R + ".shortcut=" + projection}});
+  }
+  // Or make the body keep the size, when the shortcut does.
+  for (const auto& n : r.body) {
+    auto* conv = std::get_if<Conv2d>(&n.kind);
+    if (conv && (conv->stride.h > 1 || conv->stride.w > 1))
+      out.push_back({fmt::format("set the stride of the body conv `{}` to 1, so the body keeps "
+                                 "the size",
+                                 n.name),
+                     {n.name + ".stride=1"}});
+  }
+  return out;
+}
+
+// Candidates for a layer whose window does not fit its input.
+std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node) {
+  std::vector<Candidate> out;
+  const Row* row = find_row(ev, node.name);
+  if (!row || row->input.size() != 4) return out;
+  const Shape& in = row->input;
+  if (auto* conv = std::get_if<Conv2d>(&node.kind)) {
+    int64_t need = 0;
+    int64_t spans[2] = {conv->dilation.h * (conv->kernel_size.h - 1) + 1,
+                        conv->dilation.w * (conv->kernel_size.w - 1) + 1};
+    for (int d = 0; d < 2; ++d) need = std::max(need, (spans[d] - in[2 + d] + 1) / 2);
+    if (conv->padding_mode == Padding::explicit_ && need > 0)
+      out.push_back({fmt::format("pad `{}` by {} so its {}×{} kernel fits", node.name,
+                                 need, conv->kernel_size.h, conv->kernel_size.w),
+                     {fmt::format("{}.padding={}", node.name, std::max({need, conv->padding.h, conv->padding.w}))}});
+    int64_t kh = std::min(conv->kernel_size.h, (in[2] + 2 * conv->padding.h - 1) / conv->dilation.h + 1);
+    int64_t kw = std::min(conv->kernel_size.w, (in[3] + 2 * conv->padding.w - 1) / conv->dilation.w + 1);
+    out.push_back({fmt::format("use a {}×{} kernel in `{}`", kh, kw, node.name),
+                   {fmt::format("{}.kernel_size={}", node.name, pair_json(kh, kw))}});
+  } else {
+    Pair k{0, 0}, p{0, 0};
+    if (auto* m = std::get_if<MaxPool2d>(&node.kind)) { k = m->kernel_size; p = m->padding; }
+    if (auto* a = std::get_if<AvgPool2d>(&node.kind)) { k = a->kernel_size; p = a->padding; }
+    if (k.h > 0) {
+      int64_t kh = std::min(k.h, in[2] + 2 * p.h), kw = std::min(k.w, in[3] + 2 * p.w);
+      out.push_back({fmt::format("use a {}×{} window in `{}` (it sees the whole {}×{} map)",
+                                 kh, kw, node.name, in[2], in[3]),
+                     {fmt::format("{}.kernel_size={}", node.name, pair_json(kh, kw))}});
+    }
+  }
+  return out;
+}
+
+std::vector<Candidate> candidates_for(const Diagnostic& d, const Evaluation& ev, const Node& node) {
+  const Row* row = find_row(ev, node.name);
+  if (d.code == "residual-mismatch" && std::holds_alternative<Residual>(node.kind))
+    return residual_candidates(ev, node);
+  if (d.code == "features" && row && !row->input.empty())
+    return {{fmt::format("set in_features of `{}` to {}", node.name, row->input.back()),
+             {fmt::format("{}.in_features={}", node.name, row->input.back())}}};
+  if (d.code == "channels" && row && row->input.size() > 1) {
+    const char* field = std::holds_alternative<Conv2d>(node.kind) ? "in_channels" : "num_features";
+    return {{fmt::format("set {} of `{}` to {}", field, node.name, row->input[1]),
+             {fmt::format("{}.{}={}", node.name, field, row->input[1])}}};
+  }
+  if (d.code == "kernel-too-large" || d.code == "output-too-small")
+    return window_candidates(ev, node);
+  return {};
+}
+
+}  // namespace
+
+// The smallest input, growing H and W together, that gets past `layer`. A scan,
+// not a formula: residual adds can make validity depend on the residue.
+static std::optional<Fix> smallest_input(std::string_view text, const std::vector<Override>& base,
+                                         const Shape& in, const std::string& layer) {
+  for (int64_t v = std::min(in[2], in[3]) + 1; v <= 4096; ++v) {
+    std::string set = fmt::format("input={},{},{},{}", in[0], in[1], std::max(in[2], v),
+                                  std::max(in[3], v));
+    auto trial = evaluate_with(text, base, {set});
+    if (trial && gets_past(*trial, layer))
+      return Fix{fmt::format("the smallest input that gets past `{}` is [{}, {}, {}, {}]", layer,
+                             in[0], in[1], std::max(in[2], v), std::max(in[3], v)),
+                 {set}, trial->valid()};
+  }
+  return std::nullopt;
+}
+
+std::optional<Evaluation> evaluate_with(std::string_view text, const std::vector<Override>& base,
+                                        const std::vector<std::string>& sets) {
+  std::vector<Override> extra;
+  for (const auto& s : sets) {
+    std::string error;
+    auto o = parse_override(s, error);
+    if (!o) return std::nullopt;
+    extra.push_back(std::move(*o));
+  }
+  std::vector<Override> merged = extra;
+  for (const auto& b : base) {
+    bool replaced = std::any_of(extra.begin(), extra.end(), [&](const Override& e) {
+      return e.layer == b.layer && e.field == b.field;
+    });
+    if (!replaced) merged.push_back(b);
+  }
+  for (auto& m : merged) m.used = false;
+  auto parsed = parse_spec(text, merged);
+  if (!parsed.spec) return std::nullopt;
+  return evaluate(*parsed.spec);
+}
+
+bool gets_past(const Evaluation& ev, const std::string& layer) {
+  const Row* r = find_row(ev, layer);
+  if (!r || r->failed) return false;
+  return std::none_of(ev.diagnostics.items.begin(), ev.diagnostics.items.end(),
+                      [&](const Diagnostic& d) { return d.severity == Severity::error && d.layer == layer; });
+}
+
+void suggest_fixes(std::string_view text, const std::vector<Override>& base, const Spec& spec,
+                   Evaluation& ev) {
+  for (auto& d : ev.diagnostics.items) {
+    if (d.severity != Severity::error || d.layer.empty()) continue;
+    const Node* node = find_node(spec.layers, d.layer);
+    if (!node) continue;
+    for (auto& c : candidates_for(d, ev, *node)) {
+      auto trial = evaluate_with(text, base, c.sets);
+      if (trial && gets_past(*trial, d.layer))
+        d.fixes.push_back({c.description, c.sets, trial->valid()});
+    }
+    if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() == 4)
+      if (auto f = smallest_input(text, base, spec.input, d.layer)) d.fixes.push_back(*f);
+    // Fixes that make the whole spec valid first; three at most.
+    std::stable_sort(d.fixes.begin(), d.fixes.end(),
+                     [](const Fix& a, const Fix& b) { return a.makes_valid && !b.makes_valid; });
+    if (d.fixes.size() > 3) d.fixes.resize(3);
+  }
+}
+
+}  // namespace netshape

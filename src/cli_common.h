@@ -28,6 +28,7 @@ struct CommonOptions {
   std::string input;
   std::string color = "auto";
   std::vector<std::string> sets;  // --set NAME.FIELD=VALUE, repeatable
+  bool strict = false;            // warnings fail too
 };
 
 inline void add_common_options(CLI::App& app, CommonOptions& o) {
@@ -40,6 +41,7 @@ inline void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_option("--set", o.sets,
                  "Change one field of one layer without editing the file, e.g. "
                  "layer2.0.body.0.stride=1 (repeatable; input=1,3,225,225 too)");
+  app.add_flag("--strict", o.strict, "Treat warnings as errors (exit 1)");
   app.add_option("--color", o.color, "Colour: auto (a terminal without NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -54,6 +56,12 @@ inline bool use_color(const std::string& mode, int fd) {
   const char* term = std::getenv("TERM");
   if (term && std::strcmp(term, "dumb") == 0) return false;
   return isatty(fd) != 0;
+}
+
+inline bool has_warnings(const Diagnostics& d) {
+  for (const auto& x : d.items)
+    if (x.severity == Severity::warning) return true;
+  return false;
 }
 
 struct Loaded {

@@ -13,6 +13,24 @@ template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 std::string format_shape(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
+const Node* find_node(const Layers& layers, const std::string& name) {
+  for (const auto& n : layers) {
+    if (n.name == name) return &n;
+    if (name.compare(0, n.name.size() + 1, n.name + ".") != 0) continue;
+    if (auto* s = std::get_if<Sequential>(&n.kind)) return find_node(s->layers, name);
+    if (auto* r = std::get_if<Residual>(&n.kind))
+      for (const Layers* l : {&r->body, &r->shortcut, &r->after})
+        if (auto* found = find_node(*l, name)) return found;
+  }
+  return nullptr;
+}
+
+const Row* find_row(const Evaluation& ev, const std::string& name) {
+  for (const auto& r : ev.rows)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
 namespace {
 
 std::string pair_text(Pair p) {
@@ -26,13 +44,21 @@ class Evaluator {
   // Runs a list of layers; `producer` names the last leaf that produced the
   // result (for residual messages). nullopt: a layer failed, already reported.
   std::optional<Shape> run(const Layers& layers, Shape x, std::string& producer) {
-    for (const auto& n : layers) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const Node& n = layers[i];
+      if (i + 1 < layers.size()) bias_before_batchnorm(n, layers[i + 1]);
       auto y = node(n, x, producer);
       if (!y) return std::nullopt;
       x = std::move(*y);
     }
     return x;
   }
+
+  // Where a Flatten collapsed a spatial map whose size follows the input (no
+  // adaptive pool pinned it): the next Linear's in_features fits that size only.
+  struct FlattenedMap { std::string layer; Shape shape; };
+  std::optional<FlattenedMap> flattened_map_;
+  bool spatial_pinned_ = false;  // an adaptive pool fixed H and W
 
  private:
   Evaluation& ev_;
@@ -70,9 +96,49 @@ class Evaluator {
   }
 
   // One spatial dim of a conv or pool through the formula; reports out < 1.
+  // A conv with bias right before a BatchNorm: the BatchNorm's shift does the
+  // bias's job (the seed's reason for bias=False).
+  void bias_before_batchnorm(const Node& a, const Node& b) {
+    auto* conv = std::get_if<Conv2d>(&a.kind);
+    if (!conv || !conv->bias || !std::holds_alternative<BatchNorm2d>(b.kind)) return;
+    auto& d = ev_.diagnostics.warning(
+        "bias-before-batchnorm",
+        fmt::format("`{}` has a bias, but the BatchNorm `{}` right after it subtracts the mean "
+                    "and adds its own shift",
+                    a.name, b.name),
+        a.pointer, a.name);
+    d.notes.push_back(fmt::format("the bias adds {} parameters that training cannot use",
+                                  conv->out_channels));
+    d.help = "set \"bias\": false, as the seed's ResNet does";
+  }
+
   std::optional<int64_t> spatial(const Node& n, const char* dim, const Window& w, Row& r,
                                  bool is_conv) {
     WindowResult res = window_output(w);
+    // Input rows no window reaches (not counting padding). Only when windows
+    // abut or overlap (stride ≤ span): with gaps, rows inside are skipped too.
+    int64_t lost = res.leftover - w.pad_r;
+    if (res.out >= 1 && lost > 0 && w.stride <= res.span) {
+      std::string unit = lost == 1 ? std::string(dim).substr(0, std::string(dim).size() - 1) : dim;
+      std::string message = fmt::format("{} `{}` never reads the last {} input {} of {}",
+                                        kind_name(n.kind), n.name, lost, unit, w.in);
+      std::string note = fmt::format("⌊({} + {} + {} − {}·({} − 1) − 1) / {}⌋ + 1 = {}: the "
+                                     "division leaves a remainder of {}",
+                                     w.in, w.pad_l, w.pad_r, w.dilation, w.kernel, w.stride,
+                                     res.out, res.numerator % w.stride);
+      auto& items = ev_.diagnostics.items;
+      // The same loss in both dims is one warning.
+      if (!items.empty() && items.back().code == "floor-discards" && items.back().layer == n.name &&
+          items.back().notes == std::vector<std::string>{note}) {
+        items.back().message = fmt::format("{} `{}` never reads the last {} input {} and {} of {}",
+                                           kind_name(n.kind), n.name, lost,
+                                           lost == 1 ? "row" : "rows", unit, w.in);
+      } else {
+        auto& d = ev_.diagnostics.warning("floor-discards", message, n.pointer, n.name);
+        d.notes.push_back(note);
+        d.help = "`netshape solve` finds the input sizes or padding that leave nothing out";
+      }
+    }
     if (is_conv && res.padded < res.span) {
       // ATen: "Kernel size can't be greater than actual input size".
       auto& d = error(n, "kernel-too-large",
@@ -134,6 +200,19 @@ class Evaluator {
               }
               Pair pad_l = k.padding, pad_r = k.padding;
               if (k.padding_mode == Padding::valid) pad_l = pad_r = {0, 0};
+              if (k.padding_mode == Padding::explicit_ &&
+                  (k.padding.h > k.kernel_size.h / 2 || k.padding.w > k.kernel_size.w / 2)) {
+                auto& d = ev_.diagnostics.warning(
+                    "conv-padding",
+                    fmt::format("`{}` pads {} around a {}×{} kernel: more than half the kernel, "
+                                "so edge windows see only zeros",
+                                n.name, pair_text(k.padding), k.kernel_size.h, k.kernel_size.w),
+                    n.pointer + "/padding", n.name);
+                d.notes.push_back("legal for a conv in PyTorch (pools refuse it), but unusual");
+                d.help = fmt::format("padding {} keeps the size at stride 1",
+                                     pair_text({k.dilation.h * (k.kernel_size.h - 1) / 2,
+                                                k.dilation.w * (k.kernel_size.w - 1) / 2}));
+              }
               if (k.padding_mode == Padding::same) {
                 // PyTorch pads dilation·(kernel − 1) in total, the odd one on the right.
                 Pair total{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
@@ -222,6 +301,8 @@ class Evaluator {
                 prod = *p;
               }
               out.push_back(prod);
+              if (rank == 4 && s <= 2 && e >= 3 && in[2] * in[3] > 1 && !spatial_pinned_)
+                flattened_map_ = FlattenedMap{n.name, in};
               out.insert(out.end(), in.begin() + e + 1, in.end());
               if (k.start_dim != 1 || k.end_dim != -1)
                 r.arguments = fmt::format("dims {}..{}", k.start_dim, k.end_dim);
@@ -231,6 +312,19 @@ class Evaluator {
               Row& r = row(n, "Linear", in);
               producer = n.name;
               int64_t features = in.back();
+              if (flattened_map_) {
+                const Shape& m = flattened_map_->shape;
+                auto& d = ev_.diagnostics.warning(
+                    "linear-fixed-size",
+                    fmt::format("`{}` takes {} features = {}·{}·{}, which holds only while the "
+                                "input gives a {}×{} map at `{}`",
+                                n.name, features, m[1], m[2], m[3], m[2], m[3],
+                                flattened_map_->layer),
+                    n.pointer, n.name);
+                d.help = "an AdaptiveAvgPool2d before Flatten (as torchvision does) makes it "
+                         "independent of the input size";
+                flattened_map_.reset();
+              }
               if (k.in_features && *k.in_features != features) {
                 auto& d = error(n, "features",
                                 fmt::format("in_features is {} but the input has {} features",
@@ -304,6 +398,15 @@ class Evaluator {
     if (!need_rank4(n, in, r)) return std::nullopt;
     Shape out{in[0], in[1], size.h ? size.h : in[2], size.w ? size.w : in[3]};
     r.arguments = fmt::format("out=({}, {})", out[2], out[3]);
+    if (out[2] > in[2] || out[3] > in[3]) {
+      auto& d = ev_.diagnostics.warning(
+          "adaptive-upsamples",
+          fmt::format("{} `{}` makes a {}×{} map out of a {}×{} one: windows repeat input pixels",
+                      type, n.name, out[2], out[3], in[2], in[3]),
+          n.pointer, n.name);
+      d.help = "an adaptive pool is meant to shrink; check the input size or output_size";
+    }
+    spatial_pinned_ = true;
     return out;
   }
 

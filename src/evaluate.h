@@ -39,6 +39,10 @@ Evaluation evaluate(const Spec& spec);
 // being read and the one being written). nullopt: it overflows 64 bits.
 std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input);
 
+// The layer with this dotted name, and its row (the add, for a Residual).
+const Node* find_node(const Layers& layers, const std::string& name);
+const Row* find_row(const Evaluation& ev, const std::string& name);
+
 // "[1, 64, 56, 56]", as torch.Size prints it.
 std::string format_shape(const Shape& s);
 

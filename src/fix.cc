@@ -9,25 +9,6 @@
 namespace netshape {
 namespace {
 
-const Node* find_node(const Layers& layers, const std::string& name) {
-  for (const auto& n : layers) {
-    if (n.name == name) return &n;
-    if (name.compare(0, n.name.size() + 1, n.name + ".") != 0) continue;
-    if (auto* s = std::get_if<Sequential>(&n.kind)) return find_node(s->layers, name);
-    if (auto* r = std::get_if<Residual>(&n.kind)) {
-      for (const Layers* l : {&r->body, &r->shortcut, &r->after})
-        if (auto* found = find_node(*l, name)) return found;
-    }
-  }
-  return nullptr;
-}
-
-const Row* find_row(const Evaluation& ev, const std::string& name) {
-  for (const auto& r : ev.rows)
-    if (r.name == name) return &r;
-  return nullptr;
-}
-
 std::string pair_json(int64_t h, int64_t w) {
   return h == w ? std::to_string(h) : fmt::format("[{}, {}]", h, w);
 }

@@ -8,7 +8,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "explain.h"
+#include "json_cursor.h"
 #include "run_options.h"
+#include "solve.h"
 
 using namespace netshape;
 
@@ -54,6 +57,186 @@ int run_command(int argc, char** argv) {
   return exec_torch_runner(argc, argv);
 }
 
+int exit_code(const CommonOptions& opt, const Evaluation& ev) {
+  if (!ev.valid() || (opt.strict && has_warnings(ev.diagnostics))) return kExitInvalid;
+  return kExitOk;
+}
+
+int explain_command(const CommonOptions& opt, const std::string& layer) {
+  Loaded in;
+  if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
+  std::vector<Explanation> items;
+  if (in.parsed) items = explain(*in.spec, in.eval, layer);
+  if (in.parsed && !layer.empty() && items.empty()) {
+    std::vector<std::string> names;
+    for (const auto& r : in.eval.rows) names.push_back(r.name);
+    std::cerr << fmt::format("error[usage]: --layer: no row of the table is named `{}`{}\n", layer,
+                             [&] {
+                               auto m = did_you_mean(layer, names);
+                               return m ? fmt::format("; did you mean `{}`?", *m) : std::string();
+                             }());
+    return kExitUsage;
+  }
+  if (opt.format == "json") {
+    auto j = to_json(in.eval, in.context);
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& e : items)
+      list.push_back({{"name", e.name}, {"type", e.type}, {"headline", e.headline}, {"lines", e.lines}});
+    j["explanations"] = list;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cerr << diagnostics_text(in.eval.diagnostics, opt.spec, use_color(opt.color, STDERR_FILENO));
+    bool color = use_color(opt.color, STDOUT_FILENO);
+    for (const auto& e : items) {
+      std::cout << fmt::format("{}{}{} · {}\n", color ? "\033[1m" : "", e.name, color ? "\033[0m" : "",
+                               e.headline);
+      for (const auto& l : e.lines) std::cout << "  " << l << "\n";
+      std::cout << "\n";
+    }
+  }
+  return exit_code(opt, in.eval);
+}
+
+// What --set does downstream: shapes that change, adds that break or heal,
+// the parameter count's move.
+int diff_command(const CommonOptions& opt) {
+  if (opt.sets.empty()) {
+    std::cerr << "error[usage]: diff compares the spec with and without --set changes: give at "
+                 "least one --set NAME.FIELD=VALUE\n";
+    return kExitUsage;
+  }
+  CommonOptions plain = opt;
+  plain.sets.clear();
+  Loaded before, after;
+  if (int rc = load_and_evaluate(plain, before); rc != kExitOk) return rc;
+  if (int rc = load_and_evaluate(opt, after); rc != kExitOk) return rc;
+  if (!before.parsed) {
+    std::cerr << diagnostics_text(before.eval.diagnostics, opt.spec, use_color(opt.color, STDERR_FILENO));
+    return kExitInvalid;
+  }
+  struct Change { std::string name, type, was, now; };
+  std::vector<Change> changed, breaks, heals, added, removed;
+  auto shape_of = [](const Row& r) { return r.failed ? std::string("✗ error") : format_shape(r.output); };
+  for (const auto& r : after.eval.rows) {
+    const Row* b = find_row(before.eval, r.name);
+    if (!b) { added.push_back({r.name, r.type, "", shape_of(r)}); continue; }
+    if (r.type == "add" && b->failed != r.failed)
+      (r.failed ? breaks : heals).push_back({r.name, r.type, shape_of(*b), shape_of(r)});
+    else if (shape_of(*b) != shape_of(r) || b->params != r.params || b->input != r.input)
+      changed.push_back({r.name, r.type, format_shape(b->input) + " → " + shape_of(*b),
+                         format_shape(r.input) + " → " + shape_of(r)});
+  }
+  for (const auto& r : before.eval.rows)
+    if (!find_row(after.eval, r.name)) removed.push_back({r.name, r.type, shape_of(r), ""});
+  auto summary = [](const Evaluation& ev) {
+    return ev.valid() ? fmt::format("{}, {} parameters", format_shape(*ev.output), thousands(ev.params))
+                      : std::string("invalid");
+  };
+  if (opt.format == "json") {
+    using oj = nlohmann::ordered_json;
+    auto list = [](const std::vector<Change>& v) {
+      oj a = oj::array();
+      for (const auto& c : v) a.push_back({{"name", c.name}, {"type", c.type}, {"before", c.was}, {"after", c.now}});
+      return a;
+    };
+    auto side = [](const Evaluation& ev) {
+      return oj{{"valid", ev.valid()},
+                {"output_shape", ev.valid() ? oj(*ev.output) : oj(nullptr)},
+                {"params", ev.valid() ? oj(ev.params) : oj(nullptr)}};
+    };
+    oj diags = oj::array();
+    for (const auto& d : after.eval.diagnostics.items) diags.push_back(diagnostic_json(d));
+    std::cout << oj{{"name", after.context.name}, {"set", opt.sets}, {"before", side(before.eval)},
+                    {"after", side(after.eval)}, {"changed", list(changed)}, {"breaks", list(breaks)},
+                    {"heals", list(heals)}, {"added", list(added)}, {"removed", list(removed)},
+                    {"diagnostics", diags}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cerr << diagnostics_text(after.eval.diagnostics, opt.spec, use_color(opt.color, STDERR_FILENO));
+    std::cout << fmt::format("{} with --set {}\n\n", after.context.name, fmt::join(opt.sets, " --set "));
+    std::cout << fmt::format("before: {}\nafter:  {}\n", summary(before.eval), summary(after.eval));
+    if (before.eval.valid() && after.eval.valid() && before.eval.params != after.eval.params)
+      std::cout << fmt::format("parameters: {:+}\n", after.eval.params - before.eval.params);
+    auto section = [](const char* title, const std::vector<Change>& v, bool two) {
+      if (v.empty()) return;
+      std::cout << fmt::format("\n{} ({}):\n", title, v.size());
+      std::size_t w = 0, t = 0;
+      for (const auto& c : v) { w = std::max(w, c.name.size()); t = std::max(t, c.type.size()); }
+      for (const auto& c : v)
+        std::cout << fmt::format("  {:<{}}  {:<{}}  {}\n", c.name, w, c.type, t,
+                                 two ? c.was + "  ⇒  " + c.now : (c.was.empty() ? c.now : c.was));
+    };
+    section("residual adds that break", breaks, true);
+    section("residual adds that heal", heals, true);
+    section("layers whose shapes change", changed, true);
+    section("layers that appear", added, false);
+    section("layers that disappear", removed, false);
+    if (changed.empty() && breaks.empty() && heals.empty() && added.empty() && removed.empty())
+      std::cout << "\nno layer's shape changes\n";
+  }
+  return exit_code(opt, after.eval);
+}
+
+int solve_command(const SolveQuery& q, const std::string& format) {
+  SolveResult r = solve(q);
+  if (!r.error.empty()) {
+    std::cerr << "error[usage]: solve: " << r.error << "\n";
+    return kExitUsage;
+  }
+  auto sol_json = [](const Solution& s) {
+    return nlohmann::ordered_json{{"input", s.input}, {"output", s.output}, {"kernel_size", s.kernel},
+                                  {"stride", s.stride}, {"padding", s.padding}, {"dilation", s.dilation}};
+  };
+  auto value = [&](const Solution& s) {
+    if (r.unknown == "input") return s.input;
+    if (r.unknown == "output") return s.output;
+    if (r.unknown == "kernel_size") return s.kernel;
+    if (r.unknown == "stride") return s.stride;
+    return s.padding;
+  };
+  if (format == "json") {
+    nlohmann::ordered_json j{{"unknown", r.unknown}, {"solutions", nlohmann::ordered_json::array()}};
+    for (const auto& s : r.solutions) j["solutions"].push_back(sol_json(s));
+    j["unbounded"] = r.unbounded;
+    j["closest"] = nlohmann::ordered_json::array();
+    for (const auto& s : r.closest) j["closest"].push_back(sol_json(s));
+    if (!r.note.empty()) j["note"] = r.note;
+    std::cout << j.dump(2) << "\n";
+    return r.solutions.empty() ? kExitInvalid : kExitOk;
+  }
+  const char* what = q.pool ? (q.ceil_mode ? "pool (ceil_mode)" : "pool") : "conv";
+  if (r.solutions.empty()) {
+    std::cout << fmt::format("no {} gives that with these arguments ({} rules)\n", r.unknown, what);
+    if (!r.note.empty()) std::cout << r.note << "\n";
+    for (const auto& s : r.closest)
+      std::cout << fmt::format("closest: {} {} gives {}: {}\n", r.unknown, value(s), s.output,
+                               formula_text(s, q.ceil_mode));
+    return kExitInvalid;
+  }
+  if (q.keep || q.halve) {
+    for (const auto& s : r.solutions)
+      std::cout << fmt::format("padding {} {} every {}size, e.g. {}\n", s.padding,
+                               q.keep ? "keeps" : "halves", q.keep ? "" : "even ", formula_text(s, q.ceil_mode));
+    return kExitOk;
+  }
+  // Runs of consecutive values print as one range.
+  std::size_t i = 0;
+  while (i < r.solutions.size()) {
+    std::size_t j = i;
+    while (j + 1 < r.solutions.size() && value(r.solutions[j + 1]) == value(r.solutions[j]) + 1) ++j;
+    if (i == j)
+      std::cout << fmt::format("{} {}: {}\n", r.unknown, value(r.solutions[i]), formula_text(r.solutions[i], q.ceil_mode));
+    else
+      std::cout << fmt::format("{} {} to {}{} ({} values): {} … {}\n", r.unknown, value(r.solutions[i]),
+                               value(r.solutions[j]), r.unbounded && j + 1 == r.solutions.size() ? " and beyond" : "",
+                               j - i + 1, formula_text(r.solutions[i], q.ceil_mode),
+                               formula_text(r.solutions[j], q.ceil_mode));
+    i = j + 1;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,14 +246,34 @@ int main(int argc, char** argv) {
                "its data"};
   app.set_version_flag("--version", std::string(kVersion));
   app.require_subcommand(1);
-  app.footer("Commands: table, check, run (LibTorch). Exit codes: 0 ok, 1 invalid spec, 2 "
-             "usage or I/O, 3 LibTorch disagreed or failed. See docs/cli.md.");
+  app.footer("Exit codes: 0 ok, 1 invalid spec, 2 usage or I/O, 3 LibTorch disagreed or "
+             "failed. See docs/cli.md.");
 
   CommonOptions opt;
   auto* table = app.add_subcommand("table", "Print every layer's input and output shape");
   auto* check = app.add_subcommand("check", "Validate a spec: exit 0 if valid, 1 if not");
+  auto* expl = app.add_subcommand("explain", "Show the arithmetic behind every layer's shape");
+  auto* diff = app.add_subcommand("diff", "Show what --set changes downstream");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
-  for (auto* sub : {table, check}) add_common_options(*sub, opt);
+  for (auto* sub : {table, check, expl, diff}) add_common_options(*sub, opt);
+  std::string layer;
+  expl->add_option("--layer", layer, "Only this layer (a block's name: all of its layers)");
+
+  auto* solve_cmd = app.add_subcommand("solve", "Solve the output-size formula for one unknown");
+  SolveQuery q;
+  std::string solve_format = "text";
+  solve_cmd->add_option("--input", q.input, "Input size (one spatial dim)");
+  solve_cmd->add_option("--output", q.output, "Output size");
+  solve_cmd->add_option("--kernel-size", q.kernel, "Kernel size");
+  solve_cmd->add_option("--stride", q.stride, "Stride");
+  solve_cmd->add_option("--padding", q.padding, "Padding");
+  solve_cmd->add_option("--dilation", q.dilation, "Dilation")->capture_default_str();
+  solve_cmd->add_flag("--ceil-mode", q.ceil_mode, "Pooling with ceil_mode=True");
+  solve_cmd->add_flag("--pool", q.pool, "Pooling rules (padding at most half the kernel)");
+  solve_cmd->add_flag("--keep", q.keep, "The padding that keeps every size at stride 1");
+  solve_cmd->add_flag("--halve", q.halve, "The padding that halves every even size at stride 2");
+  solve_cmd->add_option("--format", solve_format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);
@@ -78,6 +281,9 @@ int main(int argc, char** argv) {
     int code = app.exit(e);  // prints help, version or the error
     return code == 0 ? kExitOk : kExitUsage;
   }
+  if (solve_cmd->parsed()) return solve_command(q, solve_format);
+  if (expl->parsed()) return explain_command(opt, layer);
+  if (diff->parsed()) return diff_command(opt);
 
   Loaded in;
   if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
@@ -94,5 +300,5 @@ int main(int argc, char** argv) {
       std::cout << check_text(in.eval, ctx);
     }
   }
-  return in.eval.valid() ? kExitOk : kExitInvalid;
+  return exit_code(opt, in.eval);
 }

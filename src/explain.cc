@@ -1,0 +1,210 @@
+#include "explain.h"
+
+#include <fmt/format.h>
+
+#include "formula.h"
+#include "report.h"
+
+namespace netshape {
+namespace {
+
+std::string pair_text(Pair p) {
+  return p.h == p.w ? std::to_string(p.h) : fmt::format("({}, {})", p.h, p.w);
+}
+
+// One spatial dim through the formula, written out the way the seed does it.
+std::vector<std::string> derive(const char* dim, const Window& w) {
+  WindowResult r = window_output(w);
+  std::vector<std::string> out;
+  std::string pad = w.pad_l == w.pad_r ? fmt::format("2·{}", w.pad_l) : fmt::format("{} + {}", w.pad_l, w.pad_r);
+  if (w.ceil_mode) {
+    int64_t raw = floor_div(r.numerator, w.stride) + 1;  // before the last-window rule
+    out.push_back(fmt::format("{}: ⌈({} + {} − {}·({} − 1) − 1) / {}⌉ + 1 = ⌈{} / {}⌉ + 1 = {}", dim,
+                              w.in, pad, w.dilation, w.kernel, w.stride,
+                              r.numerator - (w.stride - 1), w.stride, raw));
+    if (r.last_window_dropped)
+      out.push_back(fmt::format(
+          "   ceil_mode's last window would start at {} ≥ {} + {} = {}, inside the right padding, "
+          "so PyTorch drops it: {} → {}",
+          (raw - 1) * w.stride, w.in, w.pad_l, w.in + w.pad_l, raw, r.out));
+  } else {
+    out.push_back(fmt::format("{}: ⌊({} + {} − {}·({} − 1) − 1) / {}⌋ + 1 = ⌊{} / {}⌋ + 1 = {}", dim,
+                              w.in, pad, w.dilation, w.kernel, w.stride, r.numerator, w.stride,
+                              r.out));
+  }
+  out.push_back(fmt::format("   {}: {} → {}", dim, w.in, r.out));
+  if (r.out >= 1 && r.leftover > 0) {
+    int64_t lost = r.leftover - w.pad_r;
+    if (lost > 0)
+      out.push_back(fmt::format("   the floor throws away {}: the last {} input row{} never "
+                                "covered by a window",
+                                r.leftover, lost, lost == 1 ? " is" : "s are"));
+    else
+      out.push_back(fmt::format("   the floor throws away {}: only padding, every input row is "
+                                "covered",
+                                r.leftover));
+  }
+  if (w.stride > r.span)
+    out.push_back(fmt::format("   stride {} > window {}: {} of every {} input rows are skipped",
+                              w.stride, r.span, w.stride - r.span, w.stride));
+  return out;
+}
+
+void windows(Explanation& e, const Shape& in, Pair k, Pair s, Pair pl, Pair pr, Pair d, bool ceil) {
+  auto h = derive("H", {in[2], k.h, s.h, pl.h, pr.h, d.h, ceil});
+  auto w = derive("W", {in[3], k.w, s.w, pl.w, pr.w, d.w, ceil});
+  e.lines.insert(e.lines.end(), h.begin(), h.end());
+  if (in[2] == in[3] && k.h == k.w && s.h == s.w && pl.h == pl.w && pr.h == pr.w && d.h == d.w)
+    e.lines.push_back("W: the same as H");
+  else
+    e.lines.insert(e.lines.end(), w.begin(), w.end());
+}
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) {
+  Explanation e{row.name, row.type, {}, {}};
+  const Shape& in = row.input;
+  std::string io = row.failed ? fmt::format("input {} → ✗ (see the error)", format_shape(in))
+                              : fmt::format("input {} → output {}", format_shape(in), format_shape(row.output));
+  e.lines.push_back(io);
+  if (row.type == "add") {
+    const auto& r = std::get<Residual>(node.kind);
+    e.headline = fmt::format("Residual: body(x) + {}", r.shortcut.empty() ? "x" : "shortcut(x)");
+    const Row* short_last = nullptr;
+    for (const auto& x : ev.rows)
+      if (x.name.compare(0, row.name.size() + 10, row.name + ".shortcut.") == 0) short_last = &x;
+    e.lines.push_back(fmt::format("body gives {}", format_shape(row.input)));
+    if (r.shortcut.empty())
+      e.lines.push_back("no shortcut layers: the shortcut is the identity, x itself");
+    else if (short_last && !short_last->failed)
+      e.lines.push_back(fmt::format("shortcut gives {} (it exists to change the channels and, with "
+                                    "a stride, the size, so that the two can be added)",
+                                    format_shape(short_last->output)));
+    e.lines.push_back(row.failed ? "the shapes differ, so they cannot be added elementwise"
+                                 : "equal shapes: added elementwise, the shape is unchanged");
+    if (!r.after.empty()) e.lines.push_back("then the `after` layers (the ReLU after the add)");
+    return e;
+  }
+  std::visit(
+      overloaded{
+          [&](const Conv2d& k) {
+            int64_t c = in.size() > 1 ? in[1] : 0;
+            e.headline = fmt::format("Conv2d({} → {}, kernel_size={}, stride={}, padding={}{}{}{})", c,
+                                     k.out_channels, pair_text(k.kernel_size), pair_text(k.stride),
+                                     k.padding_mode == Padding::same ? "\"same\""
+                                     : k.padding_mode == Padding::valid ? "\"valid\""
+                                                                        : pair_text(k.padding),
+                                     k.dilation.h != 1 || k.dilation.w != 1 ? ", dilation=" + pair_text(k.dilation) : "",
+                                     k.groups != 1 ? fmt::format(", groups={}", k.groups) : "",
+                                     k.bias ? "" : ", bias=False");
+            if (in.size() != 4 || row.failed) return;
+            Pair pl = k.padding, pr = k.padding;
+            if (k.padding_mode == Padding::valid) pl = pr = {0, 0};
+            if (k.padding_mode == Padding::same) {
+              Pair t{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
+              pl = {t.h / 2, t.w / 2};
+              pr = {t.h - pl.h, t.w - pl.w};
+              e.lines.push_back(fmt::format("padding \"same\": dilation·(kernel − 1) = {} rows of "
+                                            "zeros in total, {} before and {} after",
+                                            t.h, pl.h, pr.h));
+            }
+            windows(e, in, k.kernel_size, k.stride, pl, pr, k.dilation, false);
+            e.lines.push_back(fmt::format("channels: out_channels = {}: one {}×{}×{} filter per "
+                                          "output channel{}",
+                                          k.out_channels, c / k.groups, k.kernel_size.h,
+                                          k.kernel_size.w,
+                                          k.groups > 1 ? fmt::format(", each seeing {} of the {} "
+                                                                     "input channels (groups={})",
+                                                                     c / k.groups, c, k.groups)
+                                                       : ""));
+            e.lines.push_back(fmt::format("parameters: {}·{}·{}/{}·{}{} = {}", k.kernel_size.h,
+                                          k.kernel_size.w, c, k.groups, k.out_channels,
+                                          k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "",
+                                          thousands(row.params)));
+            if (k.stride.h == 1 && k.padding_mode == Padding::explicit_ &&
+                2 * k.padding.h == k.dilation.h * (k.kernel_size.h - 1))
+              e.lines.push_back(fmt::format("kernel {} with padding {} and stride 1 keeps the size; "
+                                            "with stride 2 it would halve it",
+                                            k.kernel_size.h, k.padding.h));
+          },
+          [&](const BatchNorm2d& k) {
+            int64_t c = in.size() > 1 ? in[1] : 0;
+            e.headline = fmt::format("BatchNorm2d({})", c);
+            e.lines.push_back(fmt::format("normalizes each of the {} channels: the shape is unchanged", c));
+            e.lines.push_back(fmt::format("parameters: {}", k.affine ? fmt::format("2·{} = {} (a scale and a shift per channel; the shift is why the conv before it needs no bias)", c, 2 * c) : "none (affine=false)"));
+            if (k.track_running_stats)
+              e.lines.push_back(fmt::format("buffers: running mean and variance, 2·{} = {} numbers", c, 2 * c));
+          },
+          [&](const ReLU& k) {
+            e.headline = k.inplace ? "ReLU(inplace=True)" : "ReLU()";
+            e.lines.push_back("max(0, x) elementwise: the shape is unchanged");
+            if (k.inplace)
+              e.lines.push_back("inplace=True overwrites its input to save memory; it changes no shape");
+          },
+          [&](const MaxPool2d& k) {
+            e.headline = fmt::format("MaxPool2d(kernel_size={}, stride={}, padding={}{}{})",
+                                     pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding),
+                                     k.dilation.h != 1 || k.dilation.w != 1 ? ", dilation=" + pair_text(k.dilation) : "",
+                                     k.ceil_mode ? ", ceil_mode=True" : "");
+            if (in.size() != 4 || row.failed) return;
+            windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, k.dilation, k.ceil_mode);
+            e.lines.push_back("channels: unchanged (pooling works on each channel alone); no parameters");
+          },
+          [&](const AvgPool2d& k) {
+            e.headline = fmt::format("AvgPool2d(kernel_size={}, stride={}, padding={}{})",
+                                     pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding),
+                                     k.ceil_mode ? ", ceil_mode=True" : "");
+            if (in.size() != 4 || row.failed) return;
+            windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, {1, 1}, k.ceil_mode);
+            e.lines.push_back("channels: unchanged (pooling works on each channel alone); no parameters");
+          },
+          [&](const AdaptiveAvgPool2d&) {
+            e.headline = "AdaptiveAvgPool2d";
+            e.lines.push_back("picks its windows so that the output has the asked size, whatever the input: no formula to satisfy");
+          },
+          [&](const AdaptiveMaxPool2d&) {
+            e.headline = "AdaptiveMaxPool2d";
+            e.lines.push_back("picks its windows so that the output has the asked size, whatever the input: no formula to satisfy");
+          },
+          [&](const Flatten& k) {
+            e.headline = fmt::format("Flatten(start_dim={}, end_dim={})", k.start_dim, k.end_dim);
+            if (!row.failed && in.size() == 4 && row.output.size() == 2)
+              e.lines.push_back(fmt::format("{}·{}·{} = {} features per example", in[1], in[2], in[3], row.output[1]));
+          },
+          [&](const Linear& k) {
+            int64_t f = in.empty() ? 0 : in.back();
+            e.headline = fmt::format("Linear({} → {}{})", f, k.out_features, k.bias ? "" : ", bias=False");
+            e.lines.push_back(fmt::format("y = x·Wᵀ + b on the last dim: in_features {} ({}), out_features {}",
+                                          f, k.in_features ? "given" : "inferred from the input", k.out_features));
+            if (!row.failed)
+              e.lines.push_back(fmt::format("parameters: {}·{}{} = {}", f, k.out_features,
+                                            k.bias ? fmt::format(" + {} (bias)", k.out_features) : "",
+                                            thousands(row.params)));
+          },
+          [&](const Dropout& k) {
+            e.headline = fmt::format("Dropout(p={})", k.p);
+            e.lines.push_back("zeroes elements at random while training, nothing in eval: the shape is unchanged");
+          },
+          [&](const Sequential&) {},
+          [&](const Residual&) {},
+      },
+      node.kind);
+  return e;
+}
+
+}  // namespace
+
+std::vector<Explanation> explain(const Spec& spec, const Evaluation& ev, const std::string& only) {
+  std::vector<Explanation> out;
+  for (const auto& row : ev.rows) {
+    if (!only.empty() && row.name != only && row.name.compare(0, only.size() + 1, only + ".") != 0)
+      continue;
+    const Node* node = find_node(spec.layers, row.name);
+    if (node) out.push_back(explain_row(row, *node, ev));
+  }
+  return out;
+}
+
+}  // namespace netshape

@@ -1,0 +1,41 @@
+// solve: the output-size formula run backwards. Leave one of input, output,
+// kernel size, stride, padding unknown and it lists every value that satisfies
+// the formula and PyTorch's legality rules — by trying every candidate in a
+// range that provably holds them all, through window_output, so it can never
+// disagree with the evaluator.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netshape {
+
+struct SolveQuery {
+  std::optional<int64_t> input, output, kernel, stride, padding;
+  int64_t dilation = 1;
+  bool ceil_mode = false;  // pools only
+  bool pool = false;       // pooling rules: padding ≤ kernel/2, ceil_mode allowed
+  bool keep = false;       // the padding that keeps every size (stride 1)
+  bool halve = false;      // the padding that halves every even size (stride 2)
+};
+
+struct Solution {
+  int64_t input, output, kernel, stride, padding, dilation;
+};
+
+struct SolveResult {
+  std::string unknown;               // "padding", "input", ...
+  std::vector<Solution> solutions;   // in increasing order of the unknown
+  bool unbounded = false;            // every larger value works too (a stride beyond the input)
+  std::vector<Solution> closest;     // when there is no solution: the nearest outputs either side
+  std::string error;                 // a query that cannot be answered (usage)
+  std::string note;                  // e.g. for --keep with an even kernel
+};
+
+SolveResult solve(const SolveQuery& q);
+
+// "⌊(224 + 2·3 − 1·(7 − 1) − 1) / 2⌋ + 1 = 112"
+std::string formula_text(const Solution& s, bool ceil_mode);
+
+}  // namespace netshape

@@ -85,7 +85,7 @@ int explain_command(const CommonOptions& opt, const std::string& layer) {
     j["explanations"] = list;
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cerr << diagnostics_text(in.eval.diagnostics, opt.spec, use_color(opt.color, STDERR_FILENO));
+    std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
     bool color = use_color(opt.color, STDOUT_FILENO);
     for (const auto& e : items) {
       std::cout << fmt::format("{}{}{} · {}\n", color ? "\033[1m" : "", e.name, color ? "\033[0m" : "",
@@ -111,7 +111,7 @@ int diff_command(const CommonOptions& opt) {
   if (int rc = load_and_evaluate(plain, before); rc != kExitOk) return rc;
   if (int rc = load_and_evaluate(opt, after); rc != kExitOk) return rc;
   if (!before.parsed) {
-    std::cerr << diagnostics_text(before.eval.diagnostics, opt.spec, use_color(opt.color, STDERR_FILENO));
+    std::cerr << diagnostics_text(before.eval.diagnostics, before.context.file, use_color(opt.color, STDERR_FILENO));
     return kExitInvalid;
   }
   struct Change { std::string name, type, was, now; };
@@ -153,7 +153,7 @@ int diff_command(const CommonOptions& opt) {
                      .dump(2)
               << "\n";
   } else {
-    std::cerr << diagnostics_text(after.eval.diagnostics, opt.spec, use_color(opt.color, STDERR_FILENO));
+    std::cerr << diagnostics_text(after.eval.diagnostics, after.context.file, use_color(opt.color, STDERR_FILENO));
     std::cout << fmt::format("{} with --set {}\n\n", after.context.name, fmt::join(opt.sets, " --set "));
     std::cout << fmt::format("before: {}\nafter:  {}\n", summary(before.eval), summary(after.eval));
     if (before.eval.valid() && after.eval.valid() && before.eval.params != after.eval.params)
@@ -205,9 +205,19 @@ int solve_command(const SolveQuery& q, const std::string& format) {
     std::cout << j.dump(2) << "\n";
     return r.solutions.empty() ? kExitInvalid : kExitOk;
   }
-  const char* what = q.pool ? (q.ceil_mode ? "pool (ceil_mode)" : "pool") : "conv";
+  const char* what = q.pool ? (q.ceil_mode ? "a pool with ceil_mode" : "a pool") : "a conv";
   if (r.solutions.empty()) {
-    std::cout << fmt::format("no {} gives that with these arguments ({} rules)\n", r.unknown, what);
+    std::vector<std::string> given;
+    for (auto [name, v] : {std::pair{"input", q.input}, {"kernel_size", q.kernel}, {"stride", q.stride},
+                           {"padding", q.padding}})
+      if (v) given.push_back(fmt::format("{} {}", name, *v));
+    if (q.dilation != 1) given.push_back(fmt::format("dilation {}", q.dilation));
+    if (q.keep || q.halve)
+      std::cout << fmt::format("no padding {} every {}size for {} ({})\n", q.keep ? "keeps" : "halves",
+                               q.keep ? "" : "even ", what, fmt::join(given, ", "));
+    else
+      std::cout << fmt::format("no {} gives output {} for {} ({})\n", r.unknown, *q.output, what,
+                               fmt::join(given, ", "));
     if (!r.note.empty()) std::cout << r.note << "\n";
     for (const auto& s : r.closest)
       std::cout << fmt::format("closest: {} {} gives {}: {}\n", r.unknown, value(s), s.output,
@@ -292,7 +302,7 @@ int main(int argc, char** argv) {
   if (opt.format == "json") {
     std::cout << to_json(in.eval, ctx).dump(2) << "\n";
   } else {
-    std::cerr << diagnostics_text(in.eval.diagnostics, opt.spec, color);
+    std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
     ctx.color = use_color(opt.color, STDOUT_FILENO);
     if (table->parsed()) {
       if (in.parsed) std::cout << table_text(in.eval, ctx);

@@ -78,8 +78,10 @@ std::string check_text(const Evaluation& ev, const ReportContext& ctx) {
     std::size_t n = error_count(ev.diagnostics);
     return fmt::format("{}: invalid ({} error{})\n", ctx.file, n, n == 1 ? "" : "s");
   }
-  return fmt::format("{}: ok: {} {} → {}, {} parameters\n", ctx.file, ctx.name,
-                     format_shape(ctx.input), format_shape(*ev.output), thousands(ev.params));
+  std::size_t warnings = ev.diagnostics.items.size() - error_count(ev.diagnostics);
+  return fmt::format("{}: ok: {} {} → {}, {} parameters{}\n", ctx.file, ctx.name,
+                     format_shape(ctx.input), format_shape(*ev.output), thousands(ev.params),
+                     warnings == 0 ? "" : fmt::format("; {} warning{}", warnings, warnings == 1 ? "" : "s"));
 }
 
 nlohmann::ordered_json diagnostic_json(const Diagnostic& d) {

@@ -219,3 +219,30 @@ TEST_CASE("arithmetic overflows are diagnostics, never wraps") {
   auto o = run_layers("[2147483647, 2147483647, 2147483647, 2147483647]", R"({"type": "Flatten", "start_dim": 0})");
   CHECK(o.has("overflow"));
 }
+
+TEST_CASE("warnings: legal but probably not meant") {
+  // 225: ⌊(225 + 2 − 3)/2⌋ + 1 = 113 windows cover rows 0..226 of 227 padded:
+  // only padding is left. A 2x2 stride-2 pool on 7 leaves input row 6 unread.
+  auto floor = run_layers("[1, 4, 7, 7]", R"({"type": "MaxPool2d", "kernel_size": 2})");
+  REQUIRE(floor.has("floor-discards"));
+  CHECK(floor.find("floor-discards")->message.find("last 1 input row and column of 7") != std::string::npos);
+  CHECK_FALSE(run_layers("[1, 4, 224, 224]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 7, "stride": 2, "padding": 3})").has("floor-discards"));
+  // A 1x1 stride-2 conv skips every other row anyway: no tail warning.
+  CHECK_FALSE(run_layers("[1, 4, 7, 7]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 1, "stride": 2})").has("floor-discards"));
+  CHECK(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 2})").has("conv-padding"));
+  CHECK(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}, {"type": "BatchNorm2d"})").has("bias-before-batchnorm"));
+  CHECK_FALSE(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1, "bias": false}, {"type": "BatchNorm2d"})").has("bias-before-batchnorm"));
+  CHECK(run_layers("[1, 4, 2, 2]", R"({"type": "AdaptiveAvgPool2d", "output_size": 4})").has("adaptive-upsamples"));
+  CHECK(run_layers("[1, 4, 8, 8]", R"({"type": "Flatten"}, {"type": "Linear", "out_features": 3})").has("linear-fixed-size"));
+  CHECK_FALSE(run_layers("[1, 4, 8, 8]", R"({"type": "AdaptiveAvgPool2d", "output_size": 2}, {"type": "Flatten"}, {"type": "Linear", "out_features": 3})").has("linear-fixed-size"));
+  // Warnings do not make a spec invalid.
+  CHECK(floor.valid());
+}
+
+TEST_CASE("the shipped specs raise no warning but LeNet's fixed-size fc1") {
+  for (const char* f : {"resnet18.json", "resnet34.json", "resnet50.json", "vgg16.json", "alexnet.json"}) {
+    CAPTURE(f);
+    auto o = run_text(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/" + f));
+    CHECK(o.diags.items.empty());
+  }
+}

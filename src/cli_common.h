@@ -109,7 +109,10 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   out.context.file = o.spec == "-" ? "<stdin>" : o.spec;
   out.text = text;
   out.context.name = stem;
-  if (!parsed.spec) return kExitOk;
+  if (!parsed.spec) {
+    verify_fixes(text, overrides, out.eval.diagnostics);
+    return kExitOk;
+  }
   out.parsed = true;
   if (!parsed.spec->name.empty()) out.context.name = parsed.spec->name;
   out.context.input = parsed.spec->input;

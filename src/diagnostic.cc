@@ -42,14 +42,17 @@ std::string render(const Diagnostic& d, const std::string& file, bool color) {
                        std::string(d.column > 0 ? d.column - 1 : 0, ' '), hue, reset);
   }
   for (const auto& n : d.notes) out += fmt::format("   {}={} note: {}\n", blue, reset, n);
+  bool shown = false;
   for (const auto& f : d.fixes) {
+    if (!f.verified) continue;
+    shown = true;
     std::string sets;
     for (const auto& s : f.sets) sets += " --set " + (s.find_first_of(" \"[{") == std::string::npos ? s : "'" + s + "'");
     out += fmt::format("   {}={} help: {}{}{}\n", blue, reset, f.description,
                        f.makes_valid ? " (checked: the spec is then valid)" : " (checked: gets past this layer)",
                        fmt::format("\n           try:{}", sets));
   }
-  if (d.fixes.empty() && !d.help.empty()) out += fmt::format("   {}={} help: {}\n", blue, reset, d.help);
+  if (!shown && !d.help.empty()) out += fmt::format("   {}={} help: {}\n", blue, reset, d.help);
   return out;
 }
 

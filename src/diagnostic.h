@@ -15,6 +15,7 @@ struct Fix {
   std::string description;        // "set the shortcut conv's stride to 2"
   std::vector<std::string> sets;  // "layer2.0.shortcut.0.stride=2"
   bool makes_valid = false;       // with it, the whole spec is valid
+  bool verified = false;          // only verified fixes are ever shown
 };
 
 struct Diagnostic {

@@ -172,18 +172,29 @@ static std::optional<Fix> smallest_input(std::string_view text, const std::vecto
     if (trial && gets_past(*trial, layer))
       return Fix{fmt::format("the smallest input that gets past `{}` is [{}, {}, {}, {}]", layer,
                              in[0], in[1], std::max(in[2], v), std::max(in[3], v)),
-                 {set}, trial->valid()};
+                 {set}, trial->valid(), /*verified=*/true};
   }
   return std::nullopt;
 }
 
-std::optional<Evaluation> evaluate_with(std::string_view text, const std::vector<Override>& base,
-                                        const std::vector<std::string>& sets) {
+namespace {
+
+struct Trial {
+  Diagnostics parse;              // the parser's diagnostics
+  std::optional<Evaluation> eval; // when it parsed
+};
+
+Trial trial_with(std::string_view text, const std::vector<Override>& base,
+                 const std::vector<std::string>& sets) {
+  Trial t;
   std::vector<Override> extra;
   for (const auto& s : sets) {
     std::string error;
     auto o = parse_override(s, error);
-    if (!o) return std::nullopt;
+    if (!o) {
+      t.parse.error("usage", error);
+      return t;
+    }
     extra.push_back(std::move(*o));
   }
   std::vector<Override> merged = extra;
@@ -195,8 +206,27 @@ std::optional<Evaluation> evaluate_with(std::string_view text, const std::vector
   }
   for (auto& m : merged) m.used = false;
   auto parsed = parse_spec(text, merged);
-  if (!parsed.spec) return std::nullopt;
-  return evaluate(*parsed.spec);
+  t.parse = std::move(parsed.diagnostics);
+  if (parsed.spec) t.eval = evaluate(*parsed.spec);
+  return t;
+}
+
+// A fix works when the layer it names no longer fails: the evaluation gets
+// past it or, when other layers still keep the spec from parsing, the parser
+// has nothing left to say about this one.
+bool repairs(const Trial& t, const std::string& layer) {
+  if (t.eval) return gets_past(*t.eval, layer);
+  if (!t.parse.has_errors()) return false;
+  return std::none_of(t.parse.items.begin(), t.parse.items.end(), [&](const Diagnostic& d) {
+    return d.severity == Severity::error && (d.layer == layer || d.code == "usage");
+  });
+}
+
+}  // namespace
+
+std::optional<Evaluation> evaluate_with(std::string_view text, const std::vector<Override>& base,
+                                        const std::vector<std::string>& sets) {
+  return trial_with(text, base, sets).eval;
 }
 
 bool gets_past(const Evaluation& ev, const std::string& layer) {
@@ -206,24 +236,37 @@ bool gets_past(const Evaluation& ev, const std::string& layer) {
                       [&](const Diagnostic& d) { return d.severity == Severity::error && d.layer == layer; });
 }
 
+void verify_fixes(std::string_view text, const std::vector<Override>& base, Diagnostics& diags) {
+  for (auto& d : diags.items) {
+    std::vector<Fix> kept;
+    for (auto& f : d.fixes) {
+      if (!f.verified) {
+        Trial t = trial_with(text, base, f.sets);
+        if (!repairs(t, d.layer)) continue;
+        f.verified = true;
+        f.makes_valid = t.eval && t.eval->valid() && !t.parse.has_errors();
+      }
+      kept.push_back(f);
+    }
+    // Fixes that make the whole spec valid first; three at most.
+    std::stable_sort(kept.begin(), kept.end(),
+                     [](const Fix& a, const Fix& b) { return a.makes_valid && !b.makes_valid; });
+    if (kept.size() > 3) kept.resize(3);
+    d.fixes = std::move(kept);
+  }
+}
+
 void suggest_fixes(std::string_view text, const std::vector<Override>& base, const Spec& spec,
                    Evaluation& ev) {
   for (auto& d : ev.diagnostics.items) {
     if (d.severity != Severity::error || d.layer.empty()) continue;
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
-    for (auto& c : candidates_for(d, ev, *node)) {
-      auto trial = evaluate_with(text, base, c.sets);
-      if (trial && gets_past(*trial, d.layer))
-        d.fixes.push_back({c.description, c.sets, trial->valid()});
-    }
+    for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});
     if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() == 4)
       if (auto f = smallest_input(text, base, spec.input, d.layer)) d.fixes.push_back(*f);
-    // Fixes that make the whole spec valid first; three at most.
-    std::stable_sort(d.fixes.begin(), d.fixes.end(),
-                     [](const Fix& a, const Fix& b) { return a.makes_valid && !b.makes_valid; });
-    if (d.fixes.size() > 3) d.fixes.resize(3);
   }
+  verify_fixes(text, base, ev.diagnostics);
 }
 
 }  // namespace netshape

@@ -18,6 +18,10 @@ namespace netshape {
 void suggest_fixes(std::string_view text, const std::vector<Override>& base, const Spec& spec,
                    Evaluation& ev);
 
+// Verifies every candidate fix of every diagnostic (the parser proposes some
+// too) and drops those that do not work. Works on specs that did not parse.
+void verify_fixes(std::string_view text, const std::vector<Override>& base, Diagnostics& diags);
+
 // Parses and evaluates `text` with `base` and then `sets` applied (a set
 // replaces a base override of the same field). nullopt: it does not parse.
 std::optional<Evaluation> evaluate_with(std::string_view text, const std::vector<Override>& base,

@@ -96,13 +96,20 @@ class Fields {
         c.pointer, layer_);
     const json& v = *c.value;
     if (v.is_number_float() && std::isfinite(v.get<double>()) &&
-        v.get<double>() == std::floor(v.get<double>()) && std::abs(v.get<double>()) < 1e15)
-      d.help = fmt::format("write {} without the fraction or exponent",
-                           static_cast<int64_t>(v.get<double>()));
-    else if (v.is_string() && !v.get<std::string>().empty()) {
+        v.get<double>() == std::floor(v.get<double>()) && std::abs(v.get<double>()) < 1e15) {
+      auto n = static_cast<int64_t>(v.get<double>());
+      d.help = fmt::format("write {} without the fraction or exponent", n);
+      d.fixes.push_back({fmt::format("write {} as the integer {}", key, n),
+                         {fmt::format("{}.{}={}", layer_, key, n)}});
+    } else if (v.is_string() && !v.get<std::string>().empty()) {
       const std::string& s = v.get<std::string>();
-      bool digits = s.find_first_not_of("-0123456789") == std::string::npos;
-      if (digits) d.help = fmt::format("write {} without quotes", s);
+      bool digits = s.size() < 12 && s.find_first_not_of("-0123456789") == std::string::npos &&
+                    s.find('-', 1) == std::string::npos && s != "-";
+      if (digits) {
+        d.help = fmt::format("write {} without quotes", s);
+        d.fixes.push_back({fmt::format("write {} as the number {}", key, s),
+                           {fmt::format("{}.{}={}", layer_, key, s)}});
+      }
     }
   }
 
@@ -546,6 +553,11 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       d.help = fmt::format("use stride 1, or an explicit padding such as {} (keeps the size at "
                            "stride 1, halves it at stride 2 when the input is even)",
                            k.dilation.h * (k.kernel_size.h - 1) / 2);
+      d.fixes.push_back({fmt::format("pad explicitly: {} keeps the size at stride 1 and halves it "
+                                     "at stride 2",
+                                     k.dilation.h * (k.kernel_size.h - 1) / 2),
+                         {fmt::format("{}.padding={}", name, k.dilation.h * (k.kernel_size.h - 1) / 2)}});
+      d.fixes.push_back({"use stride 1, which \"same\" needs", {name + ".stride=1"}});
       ok = false;
     }
     if (ok && k.out_channels % k.groups != 0) {
@@ -554,6 +566,12 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
                                          k.out_channels, k.groups),
                              c.pointer + "/groups", name);
       d.notes.push_back("PyTorch: \"out_channels must be divisible by groups\"");
+      for (int64_t g = k.groups - 1; g >= 1; --g)
+        if (k.out_channels % g == 0) {
+          d.fixes.push_back({fmt::format("use groups {}, which divides {}", g, k.out_channels),
+                             {fmt::format("{}.groups={}", name, g)}});
+          break;
+        }
       ok = false;
     }
     if (ok && k.in_channels && *k.in_channels % k.groups != 0) {
@@ -597,6 +615,13 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       d.help = fmt::format("use padding {} or less, or a kernel of {} or more",
                            (padding.h > kernel.h / 2 ? kernel.h : kernel.w) / 2,
                            2 * (padding.h > kernel.h / 2 ? padding.h : padding.w));
+      Pair fit{std::min(padding.h, kernel.h / 2), std::min(padding.w, kernel.w / 2)};
+      Pair grown{std::max(kernel.h, 2 * padding.h), std::max(kernel.w, 2 * padding.w)};
+      auto text = [](Pair p) { return p.h == p.w ? std::to_string(p.h) : fmt::format("[{}, {}]", p.h, p.w); };
+      d.fixes.push_back({fmt::format("use padding {}, half the kernel", text(fit)),
+                         {fmt::format("{}.padding={}", name, text(fit))}});
+      d.fixes.push_back({fmt::format("use a kernel of {}", text(grown)),
+                         {fmt::format("{}.kernel_size={}", name, text(grown))}});
       ok = false;
     }
     if (type == "MaxPool2d") out = MaxPool2d{kernel, stride, padding, dilation, ceil_mode};

@@ -92,6 +92,11 @@ nlohmann::ordered_json diagnostic_json(const Diagnostic& d) {
                       {"layer", d.layer},
                       {"notes", d.notes},
                       {"help", d.help}};
+  nlohmann::ordered_json fixes = nlohmann::ordered_json::array();
+  for (const auto& f : d.fixes)
+    if (f.verified)
+      fixes.push_back({{"description", f.description}, {"set", f.sets}, {"makes_valid", f.makes_valid}});
+  j["fixes"] = fixes;
   if (d.line > 0) {
     j["line"] = d.line;
     j["column"] = d.column;

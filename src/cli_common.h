@@ -31,11 +31,13 @@ struct CommonOptions {
   bool strict = false;            // warnings fail too
 };
 
-inline void add_common_options(CLI::App& app, CommonOptions& o) {
+// `tabular`: the command prints a table, so CSV and Markdown make sense.
+inline void add_common_options(CLI::App& app, CommonOptions& o, bool tabular = false) {
   app.add_option("spec", o.spec, "The architecture spec (JSON), or - for standard input")
       ->required();
   app.add_option("--format", o.format, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(tabular ? CLI::IsMember({"text", "json", "csv", "markdown"})
+                      : CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_option("--input", o.input, "Override the spec's input shape, e.g. 1,3,224,224");
   app.add_option("--set", o.sets,

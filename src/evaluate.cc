@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis.h"
 #include "formula.h"
 
 namespace netshape {
@@ -70,7 +71,12 @@ class Evaluator {
   }
 
   Row& row(const Node& n, const char* type, const Shape& in) {
-    ev_.rows.push_back(Row{n.name, type, n.pointer, {}, in, {}, 0, false});
+    Row r;
+    r.name = n.name;
+    r.type = type;
+    r.pointer = n.pointer;
+    r.input = in;
+    ev_.rows.push_back(std::move(r));
     return ev_.rows.back();
   }
 
@@ -487,6 +493,7 @@ Evaluation evaluate(const Spec& spec) {
     for (const auto& r : ev.rows) total = checked_add(total, r.params).value_or(INT64_MAX);
     ev.params = total;
   }
+  analyse(spec, ev);
   return ev;
 }
 

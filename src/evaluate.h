@@ -21,6 +21,12 @@ struct Row {
   Shape input, output;    // output is empty when the layer failed
   int64_t params = 0;     // trainable parameters (weights and biases)
   bool failed = false;
+  // Filled by analyse() (analysis.h) on rows that did not fail:
+  int64_t buffers = 0;            // BatchNorm running statistics
+  int64_t macs = 0;               // multiply-accumulates, docs/analysis.md
+  int64_t activation_bytes = 0;   // the output, float32
+  struct Field { int64_t size = 0, jump = 0; double start = 0; };
+  std::optional<std::pair<Field, Field>> receptive_field;  // H, W; none once global or uneven
 };
 
 struct Evaluation {
@@ -28,6 +34,8 @@ struct Evaluation {
   Diagnostics diagnostics;
   std::optional<Shape> output;
   int64_t params = 0;
+  int64_t buffers = 0, macs = 0;     // totals (analysis.h)
+  int64_t peak_activation_bytes = 0; // the most live float32 activations at once
   bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
 };
 

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -265,7 +267,11 @@ int main(int argc, char** argv) {
   auto* expl = app.add_subcommand("explain", "Show the arithmetic behind every layer's shape");
   auto* diff = app.add_subcommand("diff", "Show what --set changes downstream");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
-  for (auto* sub : {table, check, expl, diff}) add_common_options(*sub, opt);
+  add_common_options(*table, opt, /*tabular=*/true);
+  for (auto* sub : {check, expl, diff}) add_common_options(*sub, opt);
+  std::string columns;
+  table->add_option("--columns", columns,
+                    fmt::format("Columns, comma-separated, or `all`: {}", fmt::join(column_names(true), ",")));
   std::string layer;
   expl->add_option("--layer", layer, "Only this layer (a block's name: all of its layers)");
 
@@ -295,12 +301,30 @@ int main(int argc, char** argv) {
   if (expl->parsed()) return explain_command(opt, layer);
   if (diff->parsed()) return diff_command(opt);
 
+  std::vector<std::string> column_list;
+  if (columns == "all") column_list = column_names(true);
+  else if (!columns.empty()) {
+    std::stringstream ss(columns);
+    auto known = column_names(true);
+    for (std::string c; std::getline(ss, c, ',');) {
+      if (std::find(known.begin(), known.end(), c) == known.end()) {
+        std::cerr << fmt::format("error[usage]: --columns: no column `{}`; the columns are {}\n", c,
+                                 fmt::join(known, ", "));
+        return kExitUsage;
+      }
+      column_list.push_back(c);
+    }
+  }
   Loaded in;
   if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
   bool color = use_color(opt.color, STDERR_FILENO);
   ReportContext ctx = in.context;
+  ctx.columns = column_list;
   if (opt.format == "json") {
     std::cout << to_json(in.eval, ctx).dump(2) << "\n";
+  } else if (opt.format == "csv" || opt.format == "markdown") {
+    std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
+    if (in.parsed) std::cout << (opt.format == "csv" ? table_csv(in.eval, ctx) : table_markdown(in.eval, ctx));
   } else {
     std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
     ctx.color = use_color(opt.color, STDOUT_FILENO);

@@ -37,39 +37,152 @@ static std::size_t error_count(const Diagnostics& d) {
   }));
 }
 
+namespace {
+
+std::string human_bytes(int64_t b) {
+  if (b >= (1 << 20)) return fmt::format("{:.1f} MiB", b / 1048576.0);
+  if (b >= (1 << 10)) return fmt::format("{:.1f} KiB", b / 1024.0);
+  return fmt::format("{} B", b);
+}
+
+std::string rf_text(const Row& r) {
+  if (!r.receptive_field) return "global";
+  const auto& [h, w] = *r.receptive_field;
+  if (h.size == w.size && h.jump == w.jump) return fmt::format("{} /{}", h.size, h.jump);
+  return fmt::format("{}×{} /{}×{}", h.size, w.size, h.jump, w.jump);
+}
+
+struct Column {
+  const char* name;
+  const char* header;
+  bool numeric;  // right-aligned in text
+  std::string (*cell)(const Row&);
+};
+
+const Column kColumns[] = {
+    {"layer", "layer", false, [](const Row& r) { return r.name; }},
+    {"type", "type", false, [](const Row& r) { return r.type; }},
+    {"input", "input", false, [](const Row& r) { return format_shape(r.input); }},
+    {"output", "output", false, [](const Row& r) { return r.failed ? std::string("✗ error") : format_shape(r.output); }},
+    {"args", "arguments", false, [](const Row& r) { return r.arguments; }},
+    {"params", "params", true, [](const Row& r) { return r.failed ? std::string() : thousands(r.params); }},
+    {"buffers", "buffers", true, [](const Row& r) { return r.failed ? std::string() : thousands(r.buffers); }},
+    {"macs", "MACs", true, [](const Row& r) { return r.failed ? std::string() : thousands(r.macs); }},
+    {"memory", "activation", true, [](const Row& r) { return r.failed ? std::string() : human_bytes(r.activation_bytes); }},
+    {"rf", "receptive field", true, [](const Row& r) { return r.failed ? std::string() : rf_text(r); }},
+};
+
+std::vector<const Column*> pick(const std::vector<std::string>& names) {
+  std::vector<const Column*> out;
+  for (const auto& n : names)
+    for (const auto& c : kColumns)
+      if (n == c.name) out.push_back(&c);
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+std::vector<std::string> column_names(bool all) {
+  std::vector<std::string> out;
+  for (const auto& c : kColumns)
+    if (all || (std::string(c.name) != "buffers" && std::string(c.name) != "macs" &&
+                std::string(c.name) != "memory" && std::string(c.name) != "rf"))
+      out.push_back(c.name);
+  return out;
+}
+
+std::string totals_text(const Evaluation& ev) {
+  return fmt::format("output {} · {} layers · {} parameters · {} buffers · {} MACs · peak "
+                     "activations {}",
+                     format_shape(*ev.output), ev.rows.size(), thousands(ev.params),
+                     thousands(ev.buffers), thousands(ev.macs), human_bytes(ev.peak_activation_bytes));
+}
+
 std::string table_text(const Evaluation& ev, const ReportContext& ctx) {
   const char* header = ctx.color ? "\033[1m" : "";
   const char* red = ctx.color ? "\033[1;31m" : "";
   const char* reset = ctx.color ? "\033[0m" : "";
-  std::vector<std::array<std::string, 6>> cells;
-  cells.push_back({"layer", "type", "input", "output", "arguments", "params"});
-  for (const auto& r : ev.rows)
-    cells.push_back({r.name, r.type, format_shape(r.input),
-                     r.failed ? "✗ error" : format_shape(r.output), r.arguments,
-                     r.failed ? "" : thousands(r.params)});
-  std::array<std::size_t, 6> w{};
+  auto cols = pick(ctx.columns.empty() ? column_names(false) : ctx.columns);
+  std::vector<std::vector<std::string>> cells(1);
+  for (const auto* c : cols) cells[0].push_back(c->header);
+  for (const auto& r : ev.rows) {
+    cells.emplace_back();
+    for (const auto* c : cols) cells.back().push_back(c->cell(r));
+  }
+  std::vector<std::size_t> w(cols.size());
   for (const auto& row : cells)
-    for (std::size_t i = 0; i < 6; ++i) w[i] = std::max(w[i], width(row[i]));
+    for (std::size_t i = 0; i < cols.size(); ++i) w[i] = std::max(w[i], width(row[i]));
 
   std::string out = fmt::format("{}: input {}\n\n", ctx.name, format_shape(ctx.input));
   for (std::size_t k = 0; k < cells.size(); ++k) {
-    const auto& c = cells[k];
     bool failed = k > 0 && ev.rows[k - 1].failed;
-    std::string line = pad(c[0], w[0]) + "  " + pad(c[1], w[1]) + "  " + pad(c[2], w[2]) + "  " +
-                       pad(c[3], w[3]) + "  " + pad(c[4], w[4]) + "  " + pad_left(c[5], w[5]);
+    std::string line;
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      line += (cols[i]->numeric ? pad_left(cells[k][i], w[i]) : pad(cells[k][i], w[i])) + "  ";
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += fmt::format("{}{}{}\n", k == 0 ? header : failed ? red : "", line,
                        (k == 0 || failed) ? reset : "");
   }
   out += "\n";
   if (ev.valid()) {
-    out += fmt::format("output {} · {} layers · {} parameters\n", format_shape(*ev.output),
-                       ev.rows.size(), thousands(ev.params));
+    out += totals_text(ev) + "\n";
   } else {
     std::size_t n = error_count(ev.diagnostics);
     out += fmt::format("{}invalid{}: {} error{}{}\n", red, reset, n, n == 1 ? "" : "s",
                        ev.rows.empty() ? "" : "; the table stops at the first failing layer");
   }
+  return out;
+}
+
+std::string table_csv(const Evaluation& ev, const ReportContext& ctx) {
+  auto cols = pick(ctx.columns.empty() ? column_names(true) : ctx.columns);
+  std::string out;
+  for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + std::string(cols[i]->name);
+  out += "\n";
+  for (const auto& r : ev.rows) {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      std::string v = cols[i]->cell(r);
+      // Plain numbers in CSV: no thousands separators.
+      if (cols[i]->numeric && std::string(cols[i]->name) != "memory" && std::string(cols[i]->name) != "rf")
+        v.erase(std::remove(v.begin(), v.end(), ','), v.end());
+      if (std::string(cols[i]->name) == "memory" && !r.failed) v = std::to_string(r.activation_bytes);
+      out += (i ? "," : "") + csv_field(v);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string table_markdown(const Evaluation& ev, const ReportContext& ctx) {
+  auto cols = pick(ctx.columns.empty() ? column_names(false) : ctx.columns);
+  auto esc = [](std::string s) {
+    std::string o;
+    for (char c : s) o += c == '|' ? std::string("\\|") : std::string(1, c);
+    return o;
+  };
+  std::string out = fmt::format("**{}**: input `{}`\n\n|", esc(ctx.name), format_shape(ctx.input));
+  for (const auto* c : cols) out += fmt::format(" {} |", c->header);
+  out += "\n|";
+  for (const auto* c : cols) out += c->numeric ? "---:|" : "---|";
+  out += "\n";
+  for (const auto& r : ev.rows) {
+    out += "|";
+    for (const auto* c : cols) {
+      std::string v = c->cell(r);
+      bool code = std::string(c->name) == "layer" || std::string(c->name) == "input" ||
+                  std::string(c->name) == "output";
+      out += fmt::format(" {} |", code && !v.empty() ? "`" + esc(v) + "`" : esc(v));
+    }
+    out += "\n";
+  }
+  out += "\n" + (ev.valid() ? totals_text(ev) : std::string("**invalid**: see the diagnostics")) + "\n";
   return out;
 }
 
@@ -104,6 +217,14 @@ nlohmann::ordered_json diagnostic_json(const Diagnostic& d) {
   return j;
 }
 
+static nlohmann::ordered_json rf_json(const Row& r) {
+  if (!r.receptive_field) return nullptr;
+  auto dim = [](const Row::Field& f) {
+    return nlohmann::ordered_json{{"size", f.size}, {"jump", f.jump}, {"start", f.start}};
+  };
+  return {{"h", dim(r.receptive_field->first)}, {"w", dim(r.receptive_field->second)}};
+}
+
 nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
   using json = nlohmann::ordered_json;
   json layers = json::array();
@@ -114,7 +235,11 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
                       {"arguments", r.arguments},
                       {"input_shape", r.input},
                       {"output_shape", r.failed ? json(nullptr) : json(r.output)},
-                      {"params", r.params}});
+                      {"params", r.params},
+                      {"buffers", r.buffers},
+                      {"macs", r.macs},
+                      {"activation_bytes", r.activation_bytes},
+                      {"receptive_field", rf_json(r)}});
   }
   json diags = json::array();
   for (const auto& d : ev.diagnostics.items) diags.push_back(diagnostic_json(d));
@@ -123,6 +248,9 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
           {"input_shape", ctx.input},
           {"output_shape", ev.valid() ? json(*ev.output) : json(nullptr)},
           {"params", ev.valid() ? json(ev.params) : json(nullptr)},
+          {"buffers", ev.valid() ? json(ev.buffers) : json(nullptr)},
+          {"macs", ev.valid() ? json(ev.macs) : json(nullptr)},
+          {"peak_activation_bytes", ev.valid() ? json(ev.peak_activation_bytes) : json(nullptr)},
           {"valid", ev.valid()},
           {"layers", layers},
           {"diagnostics", diags}};

@@ -1,6 +1,7 @@
 // report: formats an Evaluation. Only formatting happens here.
 #pragma once
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +14,15 @@ struct ReportContext {
   std::string name;  // the spec's name (or the file's stem)
   Shape input;
   bool color = false;
+  std::vector<std::string> columns;  // empty: the default set
 };
+
+// The table's column names: the default set, or all of them.
+std::vector<std::string> column_names(bool all);
+
+// The table as CSV (every column by default, plain numbers) or Markdown.
+std::string table_csv(const Evaluation& ev, const ReportContext& ctx);
+std::string table_markdown(const Evaluation& ev, const ReportContext& ctx);
 
 // The per-layer table with totals, for a terminal.
 std::string table_text(const Evaluation& ev, const ReportContext& ctx);

@@ -64,3 +64,42 @@ TEST_CASE("every broken spec is invalid") {
     CHECK_FALSE(spec(std::string("broken/") + f).valid());
   }
 }
+
+TEST_CASE("multiply-accumulates, buffers and receptive fields reproduce published figures") {
+  // MACs at 1x3x224x224: torchvision publishes ResNet18 1.814, ResNet50 4.089,
+  // VGG16 15.47, AlexNet 0.714 "GFLOPS" (multiply-adds of convs and linears);
+  // the exact counts are these. The seed's ResNet34 has layer1.0's extra 1x1
+  // shortcut: torchvision's 3,663,761,408 + 56·56·64·64 = 3,676,606,464.
+  struct Case { const char* file; int64_t macs; };
+  for (const Case& c : {Case{"resnet18.json", 1814073344}, Case{"resnet50.json", 4089184256},
+                        Case{"resnet34.json", 3676606464}, Case{"vgg16.json", 15470264320},
+                        Case{"alexnet.json", 714188480}}) {
+    CAPTURE(c.file);
+    auto o = spec(c.file);
+    REQUIRE(o.valid());
+    CHECK(o.eval.macs == c.macs);
+  }
+  // Buffers: PyTorch 1.13, sum(b.numel() for b in torchvision.models.X().buffers()):
+  // every BatchNorm2d keeps running_mean and running_var (C each) and
+  // num_batches_tracked (1).
+  CHECK(spec("resnet18.json").eval.buffers == 9620);
+  CHECK(spec("resnet50.json").eval.buffers == 53173);
+  CHECK(spec("vgg16.json").eval.buffers == 0);
+  // VGG16's last max-pool: receptive field 212, effective stride 32 (Araujo et
+  // al., "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019).
+  auto vgg = spec("vgg16.json");
+  const Row* pool5 = vgg.row("features.30");
+  REQUIRE(pool5->receptive_field);
+  CHECK(pool5->receptive_field->first.size == 212);
+  CHECK(pool5->receptive_field->first.jump == 32);
+  CHECK(pool5->receptive_field->second.size == 212);
+  // After Flatten every feature sees the whole input.
+  CHECK_FALSE(vgg.row("classifier.0")->receptive_field);
+  // LeNet-5 by hand: conv5 → 5; pool2 → 5 + 1 = 6, jump 2; conv5 → 6 + 4·2 = 14;
+  // pool2 → 14 + 1·2 = 16, jump 4.
+  auto lenet = spec("lenet5.json");
+  CHECK(lenet.row("pool2")->receptive_field->first.size == 16);
+  CHECK(lenet.row("pool2")->receptive_field->first.jump == 4);
+  // Activation bytes: float32 numel·4; conv1's output 6·28·28·4 = 18,816.
+  CHECK(lenet.row("conv1")->activation_bytes == 18816);
+}

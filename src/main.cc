@@ -14,6 +14,7 @@
 #include "json_cursor.h"
 #include "run_options.h"
 #include "solve.h"
+#include "symbolic.h"
 
 using namespace netshape;
 
@@ -180,6 +181,105 @@ int diff_command(const CommonOptions& opt) {
   return exit_code(opt, after.eval);
 }
 
+// `netshape sizes`: every input size the network accepts, per spatial dim.
+int sizes_command(const CommonOptions& opt) {
+  Loaded in;
+  if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
+  if (!in.parsed) {
+    std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
+    return kExitInvalid;
+  }
+  std::vector<DimAnalysis> dims;
+  for (int axis : {2, 3}) dims.push_back(analyse_dim(*in.spec, in.eval, axis));
+  auto text_range = [](const std::pair<int64_t, int64_t>& r) {
+    return r.second >= SizeSet::kInf ? fmt::format("{} and up", r.first)
+           : r.first == r.second     ? std::to_string(r.first)
+                                     : fmt::format("{} to {}", r.first, r.second);
+  };
+  // The condition that first rules out x, and what the layer sees there.
+  auto why = [](const DimAnalysis& a, int64_t x) -> std::string {
+    for (const auto& c : a.constraints)
+      if (!c.after.contains(x))
+        return fmt::format("at {} = {}, `{}` {} — it {}", a.dim, x, c.layer,
+                           c.noun.empty() ? "fails" : fmt::format("gets {} {}", c.subject.at(x), c.noun),
+                           c.what);
+    return "";
+  };
+  if (opt.format == "json") {
+    using oj = nlohmann::ordered_json;
+    oj out{{"name", in.context.name}, {"input_shape", in.spec->input}, {"dims", oj::object()}};
+    for (const auto& a : dims) {
+      auto set_json = [](const SizeSet& set) {
+        auto d = set.describe();
+        oj ranges = oj::array();
+        for (const auto& r : d.ranges)
+          ranges.push_back({r.first, r.second >= SizeSet::kInf ? oj(nullptr) : oj(r.second)});
+        return oj{{"ranges", ranges}, {"modulus", d.modulus}, {"residues", d.residues},
+                  {"smallest", set.smallest() ? oj(*set.smallest()) : oj(nullptr)}};
+      };
+      oj forms = oj::object();
+      for (const auto& [name, f] : a.forms) forms[name] = qdim_text(f, a.dim);
+      out["dims"][a.dim] = set_json(a.valid);
+      out["dims"][a.dim]["clean"] = set_json(a.clean);
+      out["dims"][a.dim]["forms"] = forms;
+      if (!a.error.empty()) out["dims"][a.dim]["error"] = a.error;
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{}: the input sizes it accepts, one spatial dim at a time (the other "
+                             "held at its value in {})\n",
+                             in.context.name, format_shape(in.spec->input));
+    for (const auto& a : dims) {
+      std::cout << "\n";
+      if (!a.error.empty()) {
+        std::cout << fmt::format("{}: not analysed: {}\n", a.dim, a.error);
+        continue;
+      }
+      auto described = a.valid.describe();
+      const auto& ranges = described.ranges;
+      if (ranges.empty()) {
+        std::cout << fmt::format("{}: no size works\n", a.dim);
+        if (!a.constraints.empty()) std::cout << fmt::format("   {}\n", why(a, in.spec->input[a.dim == "H" ? 2 : 3]));
+        continue;
+      }
+      auto set_text = [&](const SizeSet::Description& d) {
+        std::vector<std::string> parts;
+        for (const auto& r : d.ranges) parts.push_back(text_range(r));
+        return fmt::format("{}{}", fmt::join(parts, ", "),
+                           d.modulus == 1 ? "" : fmt::format(" where {} mod {} is {}", a.dim, d.modulus, fmt::join(d.residues, " or ")));
+      };
+      std::cout << fmt::format("{}: {}\n", a.dim, set_text(described));
+      int64_t lo = ranges.front().first, hi = ranges.back().second;
+      std::cout << fmt::format("   smallest: {}\n", lo);
+      if (lo > 1) std::cout << fmt::format("   why not {}: {}\n", lo - 1, why(a, lo - 1));
+      if (hi < SizeSet::kInf) std::cout << fmt::format("   why not {}: {}\n", hi + 1, why(a, hi + 1));
+      // What the binding layers see across the valid range.
+      for (int64_t edge : {lo - 1, hi + 1}) {
+        if (edge < 1 || edge == SizeSet::kInf + 1) continue;
+        for (const auto& c : a.constraints) {
+          if (c.after.contains(edge)) continue;
+          for (const auto& [name, f] : a.inputs)
+            if (name == c.layer && hi < SizeSet::kInf)
+              std::cout << fmt::format("   across {} to {}, `{}` gets {} to {} input {} ({})\n", lo, hi, name,
+                                       f.at(lo), f.at(hi), a.dim == "H" ? "rows" : "columns", qdim_text(f, a.dim));
+          break;
+        }
+      }
+      if (a.clean.smallest())
+        std::cout << fmt::format("   no input {} left unread: {}\n", a.dim == "H" ? "row" : "column",
+                                 set_text(a.clean.describe()));
+      else
+        std::cout << fmt::format("   at every valid size some layer leaves input {} unread\n", a.dim == "H" ? "rows" : "columns");
+      if (!a.forms.empty())
+        std::cout << fmt::format("   after `{}`, the last 4-D layer: {}\n", a.forms.back().first,
+                                 qdim_text(a.forms.back().second, a.dim));
+    }
+  }
+  for (const auto& a : dims)
+    if (!a.error.empty() || a.valid.empty()) return kExitInvalid;
+  return kExitOk;
+}
+
 int solve_command(const SolveQuery& q, const std::string& format) {
   SolveResult r = solve(q);
   if (!r.error.empty()) {
@@ -266,9 +366,10 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Validate a spec: exit 0 if valid, 1 if not");
   auto* expl = app.add_subcommand("explain", "Show the arithmetic behind every layer's shape");
   auto* diff = app.add_subcommand("diff", "Show what --set changes downstream");
+  auto* sizes = app.add_subcommand("sizes", "Every input size the network accepts, derived symbolically");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
   add_common_options(*table, opt, /*tabular=*/true);
-  for (auto* sub : {check, expl, diff}) add_common_options(*sub, opt);
+  for (auto* sub : {check, expl, diff, sizes}) add_common_options(*sub, opt);
   std::string columns;
   table->add_option("--columns", columns,
                     fmt::format("Columns, comma-separated, or `all`: {}", fmt::join(column_names(true), ",")));
@@ -300,6 +401,7 @@ int main(int argc, char** argv) {
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
   if (expl->parsed()) return explain_command(opt, layer);
   if (diff->parsed()) return diff_command(opt);
+  if (sizes->parsed()) return sizes_command(opt);
 
   std::vector<std::string> column_list;
   if (columns == "all") column_list = column_names(true);

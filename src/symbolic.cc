@@ -1,0 +1,473 @@
+#include "symbolic.h"
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+
+#include <fmt/format.h>
+
+namespace netshape {
+
+namespace {
+constexpr int64_t kMaxModulus = 1 << 16;  // beyond this the analysis gives up, and says so
+
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+}  // namespace
+
+int64_t QDim::at(int64_t x) const {
+  return alpha * floor_div(x, M) + beta[static_cast<std::size_t>(x - M * floor_div(x, M))];
+}
+
+bool QDim::is_constant() const {
+  return alpha == 0 && std::all_of(beta.begin(), beta.end(), [&](int64_t b) { return b == beta[0]; });
+}
+
+QDim QDim::refined(int64_t factor) const {
+  // x = M·factor·k' + r' = M·(factor·k' + ⌊r'/M⌋) + (r' mod M)
+  QDim q{M * factor, alpha * factor, std::vector<int64_t>(static_cast<std::size_t>(M * factor))};
+  for (int64_t r = 0; r < M * factor; ++r)
+    q.beta[static_cast<std::size_t>(r)] = alpha * (r / M) + beta[static_cast<std::size_t>(r % M)];
+  return q;
+}
+
+std::optional<QDim> window_q(const QDim& v, const Window& w) {
+  // Make alpha a multiple of the stride, so the floor is exact per residue.
+  int64_t t = v.alpha == 0 ? 1 : w.stride / std::gcd(v.alpha, w.stride);
+  if (v.M * t > kMaxModulus) return std::nullopt;
+  QDim u = t == 1 ? v : v.refined(t);
+  QDim out{u.M, u.alpha / w.stride, std::vector<int64_t>(u.beta.size())};
+  int64_t span = w.dilation * (w.kernel - 1) + 1;
+  for (std::size_t r = 0; r < u.beta.size(); ++r) {
+    // On this residue the input is alpha·k + beta: the formula's floor splits.
+    int64_t num = u.beta[r] + w.pad_l + w.pad_r - span + (w.ceil_mode ? w.stride - 1 : 0);
+    int64_t o = floor_div(num, w.stride) + 1;
+    // ceil_mode's rule, (out − 1)·stride ≥ in + pad_l, loses k on both sides.
+    if (w.ceil_mode && floor_div(num, w.stride) * w.stride >= u.beta[r] + w.pad_l) --o;
+    out.beta[r] = o;
+  }
+  return out;
+}
+
+std::string qdim_text(const QDim& f, const std::string& var) {
+  if (f.is_constant()) return std::to_string(f.beta[0]);
+  if (f.alpha == f.M) {  // x + c on every residue?
+    bool affine = true;
+    for (int64_t r = 0; r < f.M && affine; ++r) affine = f.beta[static_cast<std::size_t>(r)] - r == f.beta[0];
+    if (affine) return f.beta[0] == 0 ? var : fmt::format("{} {} {}", var, f.beta[0] < 0 ? "−" : "+", std::abs(f.beta[0]));
+  }
+  // ⌊(x + a)/b⌋ + c with b = M/alpha: try every a in [0, b).
+  if (f.alpha > 0 && f.M % f.alpha == 0) {
+    int64_t b = f.M / f.alpha;
+    for (int64_t a = 0; a < b; ++a) {
+      int64_t c = f.beta[0] - floor_div(a, b);
+      bool fits = true;
+      for (int64_t r = 0; r < f.M && fits; ++r)
+        fits = f.beta[static_cast<std::size_t>(r)] == floor_div(r + a, b) + c;
+      if (!fits) continue;
+      std::string core = b == 1 ? var
+                         : a == 0 ? fmt::format("⌊{}/{}⌋", var, b)
+                         : a == b - 1 ? fmt::format("⌈{}/{}⌉", var, b)
+                                      : fmt::format("⌊({} + {})/{}⌋", var, a, b);
+      return c == 0 ? core : fmt::format("{} {} {}", core, c < 0 ? "−" : "+", std::abs(c));
+    }
+  }
+  return fmt::format("{}·⌊{}/{}⌋ + [{}][{} mod {}]", f.alpha, var, f.M, fmt::join(f.beta, ", "), var, f.M);
+}
+
+// ---- SizeSet ----------------------------------------------------------------
+
+bool SizeSet::contains(int64_t x) const {
+  if (x < 1) return false;
+  auto [lo, hi] = k[static_cast<std::size_t>(x % M)];
+  int64_t q = x / M;
+  return q >= lo && q <= hi;
+}
+
+bool SizeSet::empty() const {
+  for (int64_t r = 0; r < M; ++r) {
+    auto [lo, hi] = k[static_cast<std::size_t>(r)];
+    if (std::max(lo, r == 0 ? int64_t{1} : int64_t{0}) <= hi) return false;  // x = M·k + r ≥ 1
+  }
+  return true;
+}
+
+std::optional<int64_t> SizeSet::smallest() const {
+  std::optional<int64_t> best;
+  for (int64_t r = 0; r < M; ++r) {
+    auto [lo, hi] = k[static_cast<std::size_t>(r)];
+    int64_t q = std::max(lo, r == 0 ? int64_t{1} : int64_t{0});
+    if (q > hi) continue;
+    int64_t x = M * q + r;
+    if (!best || x < *best) best = x;
+  }
+  return best;
+}
+
+SizeSet::Description SizeSet::describe() const {
+  // Past the largest finite bound the pattern repeats with period M, so
+  // members up to two periods beyond it decide everything.
+  int64_t limit = 0;
+  bool unbounded = false;
+  for (int64_t r = 0; r < M; ++r) {
+    auto [lo, hi] = k[static_cast<std::size_t>(r)];
+    if (std::max(lo, r == 0 ? int64_t{1} : int64_t{0}) > hi) continue;
+    limit = std::max(limit, lo);
+    if (hi < kInf) limit = std::max(limit, hi);
+    else unbounded = true;
+  }
+  int64_t end = std::min<int64_t>((limit + 3) * M, 4'000'000);
+  std::vector<int64_t> members;
+  for (int64_t x = 1; x <= end; ++x)
+    if (contains(x)) members.push_back(x);
+  Description best;
+  best.ranges.clear();
+  std::size_t best_runs = SIZE_MAX;
+  for (int64_t p = 1; p <= M; ++p) {
+    if (M % p != 0) continue;
+    std::vector<bool> res(static_cast<std::size_t>(p));
+    for (int64_t x : members) res[static_cast<std::size_t>(x % p)] = true;
+    // Runs: members at most p apart; inside a run every x with a listed
+    // residue must be a member, or this p does not describe the set.
+    std::vector<std::pair<int64_t, int64_t>> runs;
+    for (int64_t x : members) {
+      if (!runs.empty() && x - runs.back().second <= p) runs.back().second = x;
+      else runs.push_back({x, x});
+    }
+    bool exact = true;
+    for (const auto& [lo, hi] : runs)
+      for (int64_t x = lo; x <= hi && exact; ++x)
+        exact = contains(x) == res[static_cast<std::size_t>(x % p)];
+    if (!exact || runs.size() >= best_runs) continue;
+    best_runs = runs.size();
+    best.modulus = p;
+    best.residues.clear();
+    for (int64_t r = 0; r < p; ++r)
+      if (res[static_cast<std::size_t>(r)]) best.residues.push_back(r);
+    best.ranges = runs;
+  }
+  if (unbounded && !best.ranges.empty() && best.ranges.back().second > end - 2 * M)
+    best.ranges.back().second = kInf;
+  return best;
+}
+
+namespace {
+
+SizeSet refine(const SizeSet& s, int64_t newM) {
+  if (newM == s.M) return s;
+  int64_t t = newM / s.M;
+  SizeSet out{newM, std::vector<std::pair<int64_t, int64_t>>(static_cast<std::size_t>(newM))};
+  for (int64_t r = 0; r < newM; ++r) {
+    // old k = t·k' + ⌊r/M⌋
+    auto [lo, hi] = s.k[static_cast<std::size_t>(r % s.M)];
+    int64_t q = r / s.M;
+    out.k[static_cast<std::size_t>(r)] = {ceil_div(lo - q, t), hi >= SizeSet::kInf ? SizeSet::kInf : floor_div(hi - q, t)};
+  }
+  return out;
+}
+
+// The analysis of one dim: constraints accumulate into `valid`.
+class Walker {
+ public:
+  Walker(DimAnalysis& a, const Evaluation& numeric, int axis) : a_(a), numeric_(numeric), axis_(axis) {}
+
+  // A shape along the walk: N and C as numbers, the analysed dim as a QDim,
+  // the other spatial dim as a constant QDim. After Flatten, `product` holds
+  // the features as constant · f(x).
+  struct Sym {
+    std::vector<QDim> dims;
+    bool product = false;  // last dim = dims.back() is "features", a multiple of f
+  };
+
+  bool ok = true;
+
+  std::optional<Sym> run(const Layers& layers, Sym x) {
+    for (const auto& n : layers) {
+      auto y = node(n, x);
+      if (!y) return std::nullopt;
+      x = std::move(*y);
+    }
+    return x;
+  }
+
+ private:
+  DimAnalysis& a_;
+  const Evaluation& numeric_;
+  int axis_;
+
+  bool give_up(const std::string& why) {
+    a_.error = why;
+    ok = false;
+    return false;
+  }
+
+  void narrow(const std::string& layer, const std::string& what, const std::function<void(SizeSet&)>& f,
+              const QDim& subject = QDim::constant(0), const std::string& noun = "") {
+    f(a_.valid);
+    f(a_.clean);
+    a_.constraints.push_back({layer, what, a_.valid, subject, noun});
+  }
+
+  // f(x) in [lo, hi] on every residue; bounds may be ±kInf.
+  bool bound(const QDim& f, int64_t lo, int64_t hi, const std::string& layer, const std::string& what,
+             const std::string& noun) {
+    int64_t M = std::lcm(f.M, a_.valid.M);
+    M = std::lcm(M, a_.clean.M);
+    if (M > kMaxModulus) return give_up("the sizes repeat with a period too long to analyse");
+    QDim g = f.refined(M / f.M);
+    narrow(layer, what, [&](SizeSet& s) {
+      s = refine(s, M);
+      for (int64_t r = 0; r < M; ++r) {
+        auto& [klo, khi] = s.k[static_cast<std::size_t>(r)];
+        int64_t al = g.alpha, be = g.beta[static_cast<std::size_t>(r)];
+        if (al == 0) {
+          if (be < lo || be > hi) klo = SizeSet::kInf, khi = -SizeSet::kInf;
+          continue;
+        }
+        if (lo > -SizeSet::kInf) klo = std::max(klo, ceil_div(lo - be, al));
+        if (hi < SizeSet::kInf) khi = std::min(khi, floor_div(hi - be, al));
+      }
+    }, f, noun);
+    return true;
+  }
+
+  // f(x) = g(x) on every residue.
+  bool equal(const QDim& f, const QDim& g, const std::string& layer, const std::string& what) {
+    int64_t M = std::lcm(std::lcm(f.M, g.M), std::lcm(a_.valid.M, a_.clean.M));
+    if (M > kMaxModulus) return give_up("the sizes repeat with a period too long to analyse");
+    QDim F = f.refined(M / f.M), G = g.refined(M / g.M);
+    narrow(layer, what, [&](SizeSet& s) {
+      s = refine(s, M);
+      for (int64_t r = 0; r < M; ++r) {
+        auto& [klo, khi] = s.k[static_cast<std::size_t>(r)];
+        int64_t da = F.alpha - G.alpha, db = G.beta[static_cast<std::size_t>(r)] - F.beta[static_cast<std::size_t>(r)];
+        if (da == 0) {
+          if (db != 0) klo = SizeSet::kInf, khi = -SizeSet::kInf;
+        } else if (db % da != 0) {
+          klo = SizeSet::kInf, khi = -SizeSet::kInf;
+        } else {
+          klo = std::max(klo, db / da);
+          khi = std::min(khi, db / da);
+        }
+      }
+    });
+    return true;
+  }
+
+  // Marks residues where a window leaves input rows unread as not clean.
+  void floor_loss(const QDim& v, const Window& w) {
+    int64_t span = w.dilation * (w.kernel - 1) + 1;
+    if (w.ceil_mode || w.stride > span) return;
+    int64_t t = v.alpha == 0 ? 1 : w.stride / std::gcd(v.alpha, w.stride);
+    int64_t M = std::lcm(v.M * t, a_.clean.M);
+    if (M > kMaxModulus) return;
+    QDim u = v.refined(M / v.M);
+    a_.clean = refine(a_.clean, M);
+    for (int64_t r = 0; r < M; ++r) {
+      int64_t num = u.beta[static_cast<std::size_t>(r)] + w.pad_l + w.pad_r - span;
+      int64_t leftover = num - w.stride * floor_div(num, w.stride);
+      if (leftover - w.pad_r > 0) {  // the remainder does not depend on ⌊x/M⌋
+        auto& [klo, khi] = a_.clean.k[static_cast<std::size_t>(r)];
+        klo = SizeSet::kInf, khi = -SizeSet::kInf;
+      }
+    }
+  }
+
+  void record(const Node& n, const Sym& in, const Sym& out) {
+    if (in.dims.size() == 4 && !in.product) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
+    if (out.dims.size() == 4 && !out.product) a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
+  }
+
+  std::optional<QDim> spatial(const Node& n, const QDim& v, const Window& w, bool conv) {
+    int64_t span = w.dilation * (w.kernel - 1) + 1;
+    std::string unit = axis_ == 2 ? "rows" : "columns";
+    if (conv) {
+      if (!bound(v, span - w.pad_l - w.pad_r, SizeSet::kInf, n.name,
+                 fmt::format("needs at least {} input {} for its kernel (span {}, padding {})",
+                             std::max<int64_t>(1, span - w.pad_l - w.pad_r), unit, span, w.pad_l + w.pad_r),
+                 "input " + unit))
+        return std::nullopt;
+    }
+    auto out = window_q(v, w);
+    if (!out) { give_up("the sizes repeat with a period too long to analyse"); return std::nullopt; }
+    if (!conv && !bound(*out, 1, SizeSet::kInf, n.name,
+                        fmt::format("must give at least 1 output {}: it needs at least {} input {}",
+                                    unit.substr(0, unit.size() - 1), std::max<int64_t>(1, span - w.pad_l - w.pad_r), unit),
+                        "output " + unit))
+      return std::nullopt;
+    floor_loss(v, w);
+    return out;
+  }
+
+  // A layer that needs a number (channels) the analysed dim cannot change:
+  // the numeric evaluation already decided it.
+  const Row* numeric_row(const std::string& name) {
+    for (const auto& r : numeric_.rows)
+      if (r.name == name) return &r;
+    return nullptr;
+  }
+
+  std::optional<Sym> node(const Node& n, const Sym& in) {
+    std::optional<Sym> out = std::visit(
+        overloaded{
+            [&](const Conv2d& k) -> std::optional<Sym> {
+              if (in.dims.size() != 4 || in.product) return fail_const(n);
+              Pair pl = k.padding, pr = k.padding;
+              if (k.padding_mode == Padding::valid) pl = pr = {0, 0};
+              if (k.padding_mode == Padding::same) {
+                Pair t{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
+                pl = {t.h / 2, t.w / 2};
+                pr = {t.h - pl.h, t.w - pl.w};
+              }
+              int64_t c = in.dims[1].beta[0];
+              if ((k.in_channels && *k.in_channels != c) || c % k.groups != 0) return fail_const(n);
+              Sym s = in;
+              s.dims[1] = QDim::constant(k.out_channels);
+              for (int d = 2; d <= 3; ++d) {
+                Window w = d == 2 ? Window{0, k.kernel_size.h, k.stride.h, pl.h, pr.h, k.dilation.h, false}
+                                  : Window{0, k.kernel_size.w, k.stride.w, pl.w, pr.w, k.dilation.w, false};
+                auto o = d == axis_ ? spatial(n, in.dims[static_cast<std::size_t>(d)], w, true)
+                                    : const_window(n, in.dims[static_cast<std::size_t>(d)], w, true);
+                if (!o) return std::nullopt;
+                s.dims[static_cast<std::size_t>(d)] = *o;
+              }
+              return s;
+            },
+            [&](const MaxPool2d& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode); },
+            [&](const AvgPool2d& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, Pair{1, 1}, k.ceil_mode); },
+            [&](const AdaptiveAvgPool2d& k) { return adaptive(n, in, k.output_size); },
+            [&](const AdaptiveMaxPool2d& k) { return adaptive(n, in, k.output_size); },
+            [&](const BatchNorm2d& k) -> std::optional<Sym> {
+              if (in.dims.size() != 4 || in.product) return fail_const(n);
+              if (k.num_features && *k.num_features != in.dims[1].beta[0]) return fail_const(n);
+              return in;
+            },
+            [&](const ReLU&) -> std::optional<Sym> { return in; },
+            [&](const Dropout&) -> std::optional<Sym> { return in; },
+            [&](const Flatten& k) -> std::optional<Sym> {
+              auto rank = static_cast<int64_t>(in.dims.size());
+              int64_t s = k.start_dim < 0 ? k.start_dim + rank : k.start_dim;
+              int64_t e = k.end_dim < 0 ? k.end_dim + rank : k.end_dim;
+              if (s < 0 || e >= rank || s > e) return fail_const(n);
+              // features = (product of the constant dims) · f(x) when the
+              // analysed dim is among them, else a constant.
+              int64_t c = 1;
+              std::optional<QDim> var;
+              for (int64_t i = s; i <= e; ++i) {
+                const QDim& d = in.dims[static_cast<std::size_t>(i)];
+                if (i == axis_ && !in.product) var = d;
+                else if (d.is_constant()) c = checked_mul(c, d.beta[0]).value_or(SizeSet::kInf);
+                else var = d;  // a product along an earlier flatten
+              }
+              Sym out;
+              out.dims.assign(in.dims.begin(), in.dims.begin() + s);
+              if (var) {
+                QDim f = *var;
+                // c·f(x) is still a QDim: scale alpha and beta.
+                f.alpha *= c;
+                for (auto& b : f.beta) b *= c;
+                out.dims.push_back(f);
+                out.product = true;
+              } else {
+                out.dims.push_back(QDim::constant(c));
+              }
+              out.dims.insert(out.dims.end(), in.dims.begin() + e + 1, in.dims.end());
+              return out;
+            },
+            [&](const Linear& k) -> std::optional<Sym> {
+              // The built network's in_features: given, or what it got at the spec's input.
+              std::optional<int64_t> want = k.in_features;
+              if (!want)
+                if (const Row* r = numeric_row(n.name); r && !r->input.empty()) want = r->input.back();
+              if (want && !bound(in.dims.back(), *want, *want, n.name,
+                                 fmt::format("takes exactly {} features", *want), "features"))
+                return std::nullopt;
+              Sym s = in;
+              s.dims.back() = QDim::constant(k.out_features);
+              s.product = false;
+              return s;
+            },
+            [&](const Sequential& k) -> std::optional<Sym> { return run(k.layers, in); },
+            [&](const Residual& k) -> std::optional<Sym> {
+              auto b = run(k.body, in);
+              if (!b) return std::nullopt;
+              std::optional<Sym> s = in;
+              if (!k.shortcut.empty()) s = run(k.shortcut, in);
+              if (!s) return std::nullopt;
+              if (b->dims.size() != s->dims.size()) return fail_const(n);
+              for (std::size_t d = 0; d < b->dims.size(); ++d)
+                if (!equal(b->dims[d], s->dims[d], n.name, "adds two branches whose sizes must agree"))
+                  return std::nullopt;
+              record(n, *b, *b);
+              return run(k.after, *b);
+            },
+        },
+        n.kind);
+    if (out && !std::holds_alternative<Sequential>(n.kind) && !std::holds_alternative<Residual>(n.kind))
+      record(n, in, *out);
+    return out;
+  }
+
+  // The other spatial dim is a constant: the formula on a number.
+  std::optional<QDim> const_window(const Node& n, const QDim& v, const Window& w, bool conv) {
+    Window x = w;
+    x.in = v.beta[0];
+    WindowResult r = window_output(x);
+    if ((conv && r.padded < r.span) || r.out < 1) {
+      fail_const(n);
+      return std::nullopt;
+    }
+    return QDim::constant(r.out);
+  }
+
+  std::optional<Sym> pool(const Node& n, const Sym& in, Pair k, Pair st, Pair p, Pair d, bool ceil) {
+    if (in.dims.size() != 4 || in.product) return fail_const(n);
+    Sym s = in;
+    for (int dd = 2; dd <= 3; ++dd) {
+      Window w = dd == 2 ? Window{0, k.h, st.h, p.h, p.h, d.h, ceil} : Window{0, k.w, st.w, p.w, p.w, d.w, ceil};
+      auto o = dd == axis_ ? spatial(n, in.dims[static_cast<std::size_t>(dd)], w, false)
+                           : const_window(n, in.dims[static_cast<std::size_t>(dd)], w, false);
+      if (!o) return std::nullopt;
+      s.dims[static_cast<std::size_t>(dd)] = *o;
+    }
+    return s;
+  }
+
+  std::optional<Sym> adaptive(const Node& n, const Sym& in, Pair size) {
+    if (in.dims.size() != 4 || in.product) return fail_const(n);
+    Sym s = in;
+    if (size.h) s.dims[2] = QDim::constant(size.h);
+    if (size.w) s.dims[3] = QDim::constant(size.w);
+    return s;
+  }
+
+  // A failure that no input size can change (a rank or channel error, or the
+  // other dim): the set is empty.
+  std::nullopt_t fail_const(const Node& n) {
+    narrow(n.name, "fails whatever the size (see `netshape check`)", [](SizeSet& s) {
+      for (auto& [lo, hi] : s.k) lo = SizeSet::kInf, hi = -SizeSet::kInf;
+    });
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+DimAnalysis analyse_dim(const Spec& spec, const Evaluation& numeric, int axis) {
+  DimAnalysis a;
+  a.dim = axis == 2 ? "H" : "W";
+  if (spec.input.size() != 4) {
+    a.error = "sizes needs a 4-D [N, C, H, W] input";
+    a.valid.k[0] = {SizeSet::kInf, -SizeSet::kInf};
+    return a;
+  }
+  Walker w(a, numeric, axis);
+  Walker::Sym in;
+  for (int d = 0; d < 4; ++d) in.dims.push_back(d == axis ? QDim::identity() : QDim::constant(spec.input[static_cast<std::size_t>(d)]));
+  w.run(spec.layers, in);
+  return a;
+}
+
+}  // namespace netshape

@@ -1,0 +1,139 @@
+// `netshape sizes` is derived symbolically; here it is checked against brute
+// force: the numeric evaluator run at every size from 1 to 1,024, on every
+// shipped spec and on small specs built to have congruences and ceil_mode.
+#include <doctest/doctest.h>
+
+#include <dirent.h>
+
+#include <fmt/format.h>
+
+#include "symbolic.h"
+#include "test_util.h"
+
+using namespace netshape;
+using namespace netshape::test;
+
+namespace {
+
+// The built network keeps the in_features it got at the spec's own input.
+void pin_linears(Layers& layers, const Evaluation& at_spec_input) {
+  for (auto& n : layers) {
+    if (auto* l = std::get_if<Linear>(&n.kind); l && !l->in_features)
+      if (const Row* r = find_row(at_spec_input, n.name); r && !r->input.empty()) l->in_features = r->input.back();
+    if (auto* s = std::get_if<Sequential>(&n.kind)) pin_linears(s->layers, at_spec_input);
+    if (auto* r = std::get_if<Residual>(&n.kind)) {
+      pin_linears(r->body, at_spec_input);
+      pin_linears(r->shortcut, at_spec_input);
+      pin_linears(r->after, at_spec_input);
+    }
+  }
+}
+
+bool loses_rows(const Evaluation& ev) {
+  for (const auto& d : ev.diagnostics.items)
+    if (d.code == "floor-discards") return true;
+  return false;
+}
+
+void brute_force(const std::string& name, const std::string& text) {
+  auto parsed = parse_spec(text);
+  REQUIRE_MESSAGE(parsed.spec, name);
+  Evaluation at_input = evaluate(*parsed.spec);
+  Spec pinned = *parsed.spec;
+  pin_linears(pinned.layers, at_input);
+  DimAnalysis both[2] = {analyse_dim(*parsed.spec, at_input, 2), analyse_dim(*parsed.spec, at_input, 3)};
+  for (int axis : {2, 3}) {
+    const DimAnalysis& a = both[axis - 2];
+    const DimAnalysis& other = both[3 - axis];
+    int64_t other_size = parsed.spec->input[static_cast<std::size_t>(5 - axis)];
+    CAPTURE(name);
+    CAPTURE(a.dim);
+    REQUIRE(a.error == "");
+    int mismatches = 0;
+    for (int64_t x = 1; x <= 1024 && mismatches < 5; ++x) {
+      Spec s = pinned;
+      s.input[static_cast<std::size_t>(axis)] = x;
+      Evaluation ev = evaluate(s);
+      CAPTURE(x);
+      if (ev.valid() != a.valid.contains(x)) {
+        ++mismatches;
+        FAIL_CHECK("symbolic and brute force disagree on validity");
+        continue;
+      }
+      if (!ev.valid()) continue;
+      // The warning speaks of both dims; the other one stays at its own size.
+      bool expected_loss = !a.clean.contains(x) || !other.clean.contains(other_size);
+      if (loses_rows(ev) != expected_loss) {
+        ++mismatches;
+        FAIL_CHECK("symbolic and brute force disagree on which sizes leave rows unread");
+      }
+      // Every closed form gives the evaluator's size.
+      for (const auto& [row, f] : a.forms) {
+        const Row* r = find_row(ev, row);
+        if (r && r->output.size() == 4 && r->output[static_cast<std::size_t>(axis)] != f.at(x)) {
+          ++mismatches;
+          FAIL_CHECK(fmt::format("{}: closed form {} gives {}, the evaluator {}", row, qdim_text(f, a.dim),
+                                 f.at(x), r->output[static_cast<std::size_t>(axis)]));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the seed's ResNet34 takes exactly 193 to 416") {
+  // avg_pool2d(7) then fc 512: the last map (⌈H/32⌉) must be 7..13 wide, so
+  // that the pool gives exactly 1: ⌈H/32⌉ ≥ 7 ⟺ H ≥ 193, ⌈H/32⌉ ≤ 13 ⟺ H ≤ 416.
+  auto o = run_text(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/resnet34.json"));
+  auto parsed = parse_spec(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/resnet34.json"));
+  for (int axis : {2, 3}) {
+    DimAnalysis a = analyse_dim(*parsed.spec, o.eval, axis);
+    auto d = a.valid.describe();
+    REQUIRE(d.ranges.size() == 1);
+    CHECK(d.ranges[0] == std::pair<int64_t, int64_t>{193, 416});
+    CHECK(d.modulus == 1);
+    for (const auto& [row, f] : a.forms)
+      if (row == "layer4.2.after.0") CHECK(qdim_text(f, a.dim) == fmt::format("⌈{}/32⌉", a.dim));
+  }
+}
+
+TEST_CASE("symbolic sizes equal brute force on every shipped spec, 1 to 1,024") {
+  std::string dir = std::string(NETSHAPE_SOURCE_DIR) + "/specs";
+  DIR* d = opendir(dir.c_str());
+  REQUIRE(d);
+  int n = 0;
+  while (dirent* e = readdir(d)) {
+    std::string f = e->d_name;
+    if (f.size() < 6 || f.substr(f.size() - 5) != ".json") continue;
+    brute_force(f, slurp(dir + "/" + f));
+    ++n;
+  }
+  closedir(d);
+  CHECK(n >= 6);
+}
+
+TEST_CASE("congruences and ceil_mode, against brute force") {
+  // Body conv k2 s2: ⌊(x − 2)/2⌋ + 1 = ⌊x/2⌋; shortcut 1x1 s2: ⌈x/2⌉. They
+  // agree exactly for even x.
+  brute_force("even-only", R"({"input": [1, 2, 16, 16], "layers": [{"type": "Residual",
+      "body": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 2, "stride": 2}],
+      "shortcut": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 1, "stride": 2}]}]})");
+  auto parsed = parse_spec(R"({"input": [1, 2, 16, 16], "layers": [{"type": "Residual",
+      "body": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 2, "stride": 2}],
+      "shortcut": [{"type": "Conv2d", "out_channels": 2, "kernel_size": 1, "stride": 2}]}]})");
+  auto d = analyse_dim(*parsed.spec, evaluate(*parsed.spec), 2).valid.describe();
+  CHECK(d.modulus == 2);
+  CHECK(d.residues == std::vector<int64_t>{0});
+  // ceil_mode pools in a chain, with padding and dilation, and a Linear after them.
+  brute_force("ceil-chain", R"({"input": [1, 3, 40, 40], "layers": [
+      {"type": "MaxPool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": true},
+      {"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "dilation": 2, "padding": 1},
+      {"type": "AvgPool2d", "kernel_size": 2, "stride": 3, "ceil_mode": true},
+      {"type": "MaxPool2d", "kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": true},
+      {"type": "Flatten"}, {"type": "Linear", "out_features": 5}]})");
+  brute_force("same-padding", R"({"input": [1, 3, 20, 20], "layers": [
+      {"type": "Conv2d", "out_channels": 4, "kernel_size": 4, "padding": "same"},
+      {"type": "Conv2d", "out_channels": 4, "kernel_size": 5, "stride": 3, "padding": 2},
+      {"type": "AdaptiveAvgPool2d", "output_size": [null, 2]}, {"type": "Flatten"}, {"type": "Linear", "out_features": 2}]})");
+}

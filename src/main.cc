@@ -86,7 +86,7 @@ int explain_command(const CommonOptions& opt, const std::string& layer) {
     for (const auto& e : items)
       list.push_back({{"name", e.name}, {"type", e.type}, {"headline", e.headline}, {"lines", e.lines}});
     j["explanations"] = list;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
     bool color = use_color(opt.color, STDOUT_FILENO);
@@ -153,7 +153,7 @@ int diff_command(const CommonOptions& opt) {
                     {"after", side(after.eval)}, {"changed", list(changed)}, {"breaks", list(breaks)},
                     {"heals", list(heals)}, {"added", list(added)}, {"removed", list(removed)},
                     {"diagnostics", diags}}
-                     .dump(2)
+                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   } else {
     std::cerr << diagnostics_text(after.eval.diagnostics, after.context.file, use_color(opt.color, STDERR_FILENO));
@@ -224,7 +224,7 @@ int sizes_command(const CommonOptions& opt) {
       out["dims"][a.dim]["forms"] = forms;
       if (!a.error.empty()) out["dims"][a.dim]["error"] = a.error;
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << fmt::format("{}: the input sizes it accepts, one spatial dim at a time (the other "
                              "held at its value in {})\n",
@@ -304,7 +304,7 @@ int solve_command(const SolveQuery& q, const std::string& format) {
     j["closest"] = nlohmann::ordered_json::array();
     for (const auto& s : r.closest) j["closest"].push_back(sol_json(s));
     if (!r.note.empty()) j["note"] = r.note;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return r.solutions.empty() ? kExitInvalid : kExitOk;
   }
   const char* what = q.pool ? (q.ceil_mode ? "a pool with ceil_mode" : "a pool") : "a conv";
@@ -423,7 +423,7 @@ int main(int argc, char** argv) {
   ReportContext ctx = in.context;
   ctx.columns = column_list;
   if (opt.format == "json") {
-    std::cout << to_json(in.eval, ctx).dump(2) << "\n";
+    std::cout << to_json(in.eval, ctx).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else if (opt.format == "csv" || opt.format == "markdown") {
     std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
     if (in.parsed) std::cout << (opt.format == "csv" ? table_csv(in.eval, ctx) : table_markdown(in.eval, ctx));

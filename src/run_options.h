@@ -69,7 +69,7 @@ inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
     if (in.parsed)
       std::cerr << "refusing to run an invalid spec in LibTorch; --force runs it anyway, to show "
                    "PyTorch's own error\n";
-    if (o.common.format == "json") std::cout << to_json(in.eval, in.context).dump(2) << "\n";
+    if (o.common.format == "json") std::cout << to_json(in.eval, in.context).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitInvalid;
   }
   auto estimate = forward_memory_estimate(in.eval, in.spec->input);

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     }
     j["threads"] = run.threads;
     j["seed"] = run.seed;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     bool out_color = use_color(opt.color, STDOUT_FILENO);
     const char* red = out_color ? "\033[1;31m" : "";

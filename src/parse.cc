@@ -1012,6 +1012,19 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
     else if (detail.find("invalid string: ill-formed UTF-8") != std::string::npos)
       d.help = "save the file as UTF-8";
     return r;
+  } catch (const json::exception& e) {
+    // out_of_range.406: a number beyond a double (1e400). No position comes
+    // with it: find the number's text, which the message quotes.
+    std::string what = e.what();
+    auto q1 = what.find('\''), q2 = what.rfind('\'');
+    std::string token = q1 != std::string::npos && q2 > q1 ? what.substr(q1 + 1, q2 - q1 - 1) : "";
+    std::size_t at = token.empty() ? std::string_view::npos : text.find(token);
+    auto& d = at == std::string_view::npos ? r.diagnostics.error("json-number", "")
+                                           : located("json-number", "", at);
+    d.message = token.empty() ? "a number in the file is out of range"
+                              : fmt::format("the number {} is out of range", token);
+    d.help = "sizes are integers up to 2147483647";
+    return r;
   }
   DuplicateKeyFinder dups(&r.diagnostics);
   json::sax_parse(text.begin(), text.end(), &dups);

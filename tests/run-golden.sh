@@ -6,12 +6,21 @@
 set -u
 mode=$1 bin=$2 dir=$3
 mapfile -t args < "$dir/args"
-out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+out=$(mktemp) err=$(mktemp) gen=$(mktemp)
+trap 'rm -f "$out" "$err" "$gen"' EXIT
+# A case with `gen` makes its input at run time (too large to commit); the
+# argument @GEN@ names it, and its temporary path reads @GEN@ in the output.
+if [ -f "$dir/gen" ]; then
+  bash "$dir/gen" > "$gen"
+  args=("${args[@]/@GEN@/$gen}")
+fi
 stdin=/dev/null
 [ -f "$dir/stdin" ] && stdin="$dir/stdin"
 NO_COLOR=1 "$bin" "${args[@]}" < "$stdin" > "$out" 2> "$err"
 code=$?
+if [ -f "$dir/gen" ]; then
+  sed -i "s|$gen|@GEN@|g" "$out" "$err"
+fi
 if [ "$mode" = update ]; then
   cp "$out" "$dir/stdout"; cp "$err" "$dir/stderr"; echo "$code" > "$dir/code"
   exit 0

@@ -14,8 +14,7 @@ cmake --build build-fuzz --target fuzz_spec -j "$(nproc)"
 seeds=build-fuzz/seeds
 mkdir -p build-fuzz/corpus "$seeds"
 cp specs/*.json specs/broken/*.json "$seeds"/
-[ -d tests/catalogue ] && find tests/catalogue -name input -size -64k | while read -r f; do
-  cp "$f" "$seeds/$(basename "$(dirname "$f")").json"; done
+cp tests/catalogue/*.json "$seeds"/
 cd build-fuzz
 ./fuzz_spec -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
   -dict=../tests/fuzz/spec.dict -print_final_stats=1 "$@" corpus seeds

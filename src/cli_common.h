@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -29,6 +32,7 @@ struct CommonOptions {
   std::string color = "auto";
   std::vector<std::string> sets;  // --set NAME.FIELD=VALUE, repeatable
   bool strict = false;            // warnings fail too
+  std::string output;             // --output FILE: written whole or not at all
 };
 
 // `tabular`: the command prints a table, so CSV and Markdown make sense.
@@ -44,6 +48,8 @@ inline void add_common_options(CLI::App& app, CommonOptions& o, bool tabular = f
                  "Change one field of one layer without editing the file, e.g. "
                  "layer2.0.body.0.stride=1 (repeatable; input=1,3,225,225 too)");
   app.add_flag("--strict", o.strict, "Treat warnings as errors (exit 1)");
+  app.add_option("--output,-o", o.output,
+                 "Write the result to FILE (via a temporary file and a rename: never half-written)");
   app.add_option("--color", o.color, "Colour: auto (a terminal without NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -65,6 +71,50 @@ inline bool has_warnings(const Diagnostics& d) {
     if (x.severity == Severity::warning) return true;
   return false;
 }
+
+// Collects everything printed to std::cout; on destruction writes it to
+// `path` through a temporary file in the same folder and a rename, so that an
+// interrupted run never leaves a half-written file. Empty path: stdout as usual.
+class OutputFile {
+ public:
+  explicit OutputFile(std::string path) : path_(std::move(path)) {
+    if (!path_.empty()) old_ = std::cout.rdbuf(buffer_.rdbuf());
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  // Returns false (after saying why) when the file could not be written.
+  bool commit() {
+    if (path_.empty() || committed_) return true;
+    std::cout.rdbuf(old_);
+    committed_ = true;
+    std::string tmp = path_ + ".tmp." + std::to_string(getpid());
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << buffer_.str();
+      out.flush();
+      if (!out) {
+        std::cerr << "error[io]: cannot write `" << tmp << "`: " << std::strerror(errno) << "\n";
+        std::remove(tmp.c_str());
+        return false;
+      }
+    }
+    if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
+      std::cerr << "error[io]: cannot write `" << path_ << "`: " << std::strerror(errno) << "\n";
+      std::remove(tmp.c_str());
+      return false;
+    }
+    return true;
+  }
+  ~OutputFile() {
+    if (!path_.empty() && !committed_) std::cout.rdbuf(old_);
+  }
+
+ private:
+  std::string path_;
+  std::ostringstream buffer_;
+  std::streambuf* old_ = nullptr;
+  bool committed_ = false;
+};
 
 struct Loaded {
   std::optional<Spec> spec;

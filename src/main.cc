@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "explain.h"
+#include "graph.h"
 #include "json_cursor.h"
 #include "run_options.h"
 #include "solve.h"
@@ -280,6 +281,15 @@ int sizes_command(const CommonOptions& opt) {
   return kExitOk;
 }
 
+int graph_command(const CommonOptions& opt) {
+  Loaded in;
+  if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
+  std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
+  if (!in.parsed) return kExitInvalid;
+  std::cout << graph_dot(*in.spec, in.eval, in.context.name);
+  return exit_code(opt, in.eval);
+}
+
 int solve_command(const SolveQuery& q, const std::string& format) {
   SolveResult r = solve(q);
   if (!r.error.empty()) {
@@ -351,6 +361,11 @@ int solve_command(const SolveQuery& q, const std::string& format) {
 
 }  // namespace
 
+// table, check, explain, diff, sizes, graph: everything that reads a spec.
+int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, CLI::App* diff,
+                     CLI::App* sizes, CLI::App* graph, const std::string& layer,
+                     const std::string& columns);
+
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
 
@@ -367,9 +382,10 @@ int main(int argc, char** argv) {
   auto* expl = app.add_subcommand("explain", "Show the arithmetic behind every layer's shape");
   auto* diff = app.add_subcommand("diff", "Show what --set changes downstream");
   auto* sizes = app.add_subcommand("sizes", "Every input size the network accepts, derived symbolically");
+  auto* graph = app.add_subcommand("graph", "Write the network as Graphviz DOT (dot -Tsvg draws it)");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
   add_common_options(*table, opt, /*tabular=*/true);
-  for (auto* sub : {check, expl, diff, sizes}) add_common_options(*sub, opt);
+  for (auto* sub : {check, expl, diff, sizes, graph}) add_common_options(*sub, opt);
   std::string columns;
   table->add_option("--columns", columns,
                     fmt::format("Columns, comma-separated, or `all`: {}", fmt::join(column_names(true), ",")));
@@ -399,9 +415,20 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
+  // Everything below prints through std::cout, which --output captures.
+  OutputFile output(opt.output);
+  int rc = symbolic_command(opt, table, expl, diff, sizes, graph, layer, columns);
+  if (!output.commit()) return kExitUsage;
+  return rc;
+}
+
+int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, CLI::App* diff,
+                     CLI::App* sizes, CLI::App* graph, const std::string& layer,
+                     const std::string& columns) {
   if (expl->parsed()) return explain_command(opt, layer);
   if (diff->parsed()) return diff_command(opt);
   if (sizes->parsed()) return sizes_command(opt);
+  if (graph->parsed()) return graph_command(opt);
 
   std::vector<std::string> column_list;
   if (columns == "all") column_list = column_names(true);

@@ -105,7 +105,7 @@ TEST_CASE("symbolic sizes equal brute force on every shipped spec, 1 to 1,024") 
   int n = 0;
   while (dirent* e = readdir(d)) {
     std::string f = e->d_name;
-    if (f.size() < 6 || f.substr(f.size() - 5) != ".json") continue;
+    if (f.size() < 6 || f.substr(f.size() - 5) != ".json" || f == "schema.json") continue;
     brute_force(f, slurp(dir + "/" + f));
     ++n;
   }

@@ -142,7 +142,7 @@ std::vector<std::string> shipped_specs() {
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) {
       std::string n = e->d_name;
-      if (n.size() > 5 && n.substr(n.size() - 5) == ".json") out.push_back(dir + "/" + n);
+      if (n.size() > 5 && n.substr(n.size() - 5) == ".json" && n != "schema.json") out.push_back(dir + "/" + n);
     }
     closedir(d);
   }

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""specs/schema.json checked with a real validator (python3-jsonschema, draft 2020-12):
+every spec in specs/ validates, and the catalogue's type and range errors are caught
+by the schema too. Prints 'N passed, N failed' and exits non-zero on a failure."""
+import json
+import pathlib
+import sys
+
+import jsonschema
+
+root = pathlib.Path(__file__).resolve().parent.parent
+schema = json.loads((root / "specs" / "schema.json").read_text())
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+passed = failed = 0
+
+
+def expect(name, ok, why=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {why}")
+
+
+for spec in sorted((root / "specs").glob("*.json")):
+    if spec.name == "schema.json":
+        continue
+    errors = list(validator.iter_errors(json.loads(spec.read_text())))
+    expect(spec.name, not errors, "; ".join(e.message for e in errors[:3]))
+
+# Type and range mistakes the schema must catch as well as netshape does.
+for case in ["16-string-for-int", "17-float-for-int", "18-bool-for-int", "19-1e300-for-int",
+             "20-beyond-64-bits", "22-missing-out-channels", "23-missing-input", "24-unknown-field",
+             "26-kernel-zero", "27-stride-negative", "28-dilation-zero", "29-negative-padding",
+             "30-groups-zero", "32-zero-channels", "10-top-level-array", "12-layers-not-list",
+             "48-input-zero", "50-dotted-name"]:
+    doc = json.loads((root / "tests" / "catalogue" / f"{case}.json").read_text())
+    expect(case, not validator.is_valid(doc), "the schema accepts it")
+
+print(f"schema: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

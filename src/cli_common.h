@@ -55,6 +55,49 @@ inline void add_common_options(CLI::App& app, CommonOptions& o, bool tabular = f
       ->capture_default_str();
 }
 
+// Examples shown by `--help`, `netshape help COMMAND` and docs/cli.md.
+inline const char* examples_for(const std::string& command) {
+  if (command == "table")
+    return "Examples:\n"
+           "  netshape table specs/resnet34.json\n"
+           "  netshape table specs/resnet18.json --columns all\n"
+           "  netshape table specs/lenet5.json --format markdown -o lenet5.md\n"
+           "  netshape table specs/resnet34.json --set layer2.0.body.0.stride=1\n";
+  if (command == "check")
+    return "Examples:\n"
+           "  netshape check specs/resnet34.json\n"
+           "  netshape check specs/broken/missing_shortcut.json     # a located error and a checked fix\n"
+           "  netshape check specs/lenet5.json --strict              # warnings fail too\n";
+  if (command == "explain")
+    return "Examples:\n"
+           "  netshape explain specs/resnet34.json --layer pre.0     # 224 → 112, step by step\n"
+           "  netshape explain specs/resnet34.json --layer layer2.0  # a whole residual block\n";
+  if (command == "solve")
+    return "Examples:\n"
+           "  netshape solve --input 224 --output 112 --kernel-size 7 --stride 2   # padding 3\n"
+           "  netshape solve --output 112 --kernel-size 7 --stride 2 --padding 3   # inputs 223 to 224\n"
+           "  netshape solve --kernel-size 3 --keep                                # padding 1\n"
+           "  netshape solve --kernel-size 3 --pool --halve                        # the seed's MaxPool2d(3, 2, 1)\n";
+  if (command == "diff")
+    return "Examples:\n"
+           "  netshape diff specs/resnet34.json --set layer2.0.shortcut.0.stride=1\n"
+           "  netshape diff specs/resnet34.json --set input=1,3,256,256\n";
+  if (command == "sizes")
+    return "Examples:\n"
+           "  netshape sizes specs/resnet34.json                     # 193 to 416, and why\n"
+           "  netshape sizes specs/vgg16.json --format json\n";
+  if (command == "graph")
+    return "Examples:\n"
+           "  netshape graph specs/resnet34.json | dot -Tsvg > resnet34.svg\n"
+           "  netshape graph specs/broken/missing_shortcut.json -o broken.dot\n";
+  if (command == "run")
+    return "Examples:\n"
+           "  netshape run specs/resnet34.json\n"
+           "  netshape run specs/resnet34.json --bench 20 --threads 2 --format json\n"
+           "  netshape run specs/broken/missing_shortcut.json --force   # PyTorch's own error\n";
+  return "";
+}
+
 // NO_COLOR (https://no-color.org) and TERM=dumb switch colour off in auto mode.
 inline bool use_color(const std::string& mode, int fd) {
   if (mode == "always") return true;

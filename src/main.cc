@@ -371,6 +371,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"netshape: what every layer of a convolutional network does to the shape of "
                "its data"};
+  app.name("netshape");
   app.set_version_flag("--version", std::string(kVersion));
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 invalid spec, 2 usage or I/O, 3 LibTorch disagreed or "
@@ -408,11 +409,38 @@ int main(int argc, char** argv) {
   solve_cmd->add_option("--format", solve_format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
 
+  for (auto* sub : app.get_subcommands({})) sub->footer(examples_for(sub->get_name()));
+  std::string help_topic;
+  auto* help = app.add_subcommand("help", "Show a command's options and examples: netshape help COMMAND");
+  help->add_option("command", help_topic, "A command");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // prints help, version or the error
     return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (help->parsed()) {
+    if (help_topic.empty()) {
+      std::cout << app.get_formatter()->make_help(&app, "netshape", CLI::AppFormatMode::Normal);
+      return kExitOk;
+    }
+    if (help_topic == "run") {
+      CLI::App run_app{"netshape run: build the spec's network in LibTorch, run it, compare shapes"};
+      run_app.name("netshape run");
+      RunCli cli;
+      add_run_options(run_app, cli);
+      std::cout << run_app.help();
+      return kExitOk;
+    }
+    for (auto* sub : app.get_subcommands({}))
+      if (sub->get_name() == help_topic && help_topic != "help") {
+        std::cout << sub->help();
+        return kExitOk;
+      }
+    std::cerr << fmt::format("error[usage]: no command `{}`; the commands are table, check, explain, "
+                             "solve, diff, sizes, graph, run\n", help_topic);
+    return kExitUsage;
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
   // Everything below prints through std::cout, which --output captures.

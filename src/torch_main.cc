@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   if (auto rc = precheck_run(cli, in)) return *rc;
   std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
 
+  OutputFile output(opt.output);
   RunResult real = run_network(*in.spec, in.eval, run);
 
   // Join real rows with predicted ones by position (the same traversal order).
@@ -94,6 +95,27 @@ int main(int argc, char** argv) {
     j["threads"] = run.threads;
     j["seed"] = run.seed;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (opt.format == "csv" || opt.format == "markdown") {
+    bool csv = opt.format == "csv";
+    auto shape = [](const std::optional<Shape>& s) { return s ? format_shape(*s) : std::string(); };
+    std::cout << (csv ? "layer,type,predicted,real,params,real_params,status\n"
+                      : fmt::format("**{}** in LibTorch: input `{}`\n\n| layer | type | predicted | real | params | real params | |\n|---|---|---|---|---:|---:|---|\n",
+                                    in.context.name, format_shape(in.spec->input)));
+    for (std::size_t i = 0; i < real.rows.size(); ++i) {
+      const RealRow& r = real.rows[i];
+      const Row* p = i < in.eval.rows.size() ? &in.eval.rows[i] : nullptr;
+      std::string predicted = p && !p->failed ? format_shape(p->output) : "";
+      std::string params = p && !p->failed ? std::to_string(p->params) : "";
+      if (csv)
+        std::cout << fmt::format("{},{},\"{}\",\"{}\",{},{},{}\n", r.name, r.type, predicted, shape(r.shape), params,
+                                 r.params, status[i]);
+      else
+        std::cout << fmt::format("| `{}` | {} | `{}` | `{}` | {} | {} | {} |\n", r.name, r.type, predicted, shape(r.shape),
+                                 params, r.params, status[i]);
+    }
+    if (!csv)
+      std::cout << fmt::format("\n{} · {} real parameters{}\n", all_match ? "all layers match" : "**layers differ**",
+                               thousands(real.params), real.error.empty() ? "" : " · LibTorch failed: " + real.error);
   } else {
     bool out_color = use_color(opt.color, STDOUT_FILENO);
     const char* red = out_color ? "\033[1;31m" : "";
@@ -151,5 +173,6 @@ int main(int argc, char** argv) {
                                s.median, s.min, s.max);
     }
   }
+  if (!output.commit()) return kExitUsage;
   return all_match ? kExitOk : kExitTorch;
 }

@@ -17,6 +17,7 @@
 
 #include "evaluate.h"
 #include "fix.h"
+#include "symbolic.h"
 #include "parse.h"
 #include "report.h"
 
@@ -210,8 +211,15 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   }
   out.parsed = true;
   if (!parsed.spec->name.empty()) out.context.name = parsed.spec->name;
+  if (!parsed.spec->input_names.empty() && !resolve_named_input(*parsed.spec))
+    out.eval.diagnostics.warning("no-valid-size",
+                                 "no size from 1 to 4096 for the named input dims makes the network valid",
+                                 "/input", "")
+        .help = "`netshape sizes` shows which layer rules each size out";
   out.context.input = parsed.spec->input;
+  out.context.input_names = parsed.spec->input_names;
   Evaluation ev = evaluate(*parsed.spec);
+  name_shapes(*parsed.spec, ev);
   if (!ev.valid()) suggest_fixes(text, overrides, *parsed.spec, ev);
   for (auto& d : ev.diagnostics.items) out.eval.diagnostics.add(std::move(d));
   ev.diagnostics = std::move(out.eval.diagnostics);

@@ -19,6 +19,8 @@ struct Row {
   std::string pointer;    // JSON Pointer of the layer
   std::string arguments;  // "k=7 s=2 p=3" and the like
   Shape input, output;    // output is empty when the layer failed
+  // With a named input: the shapes with closed forms ("⌈H/32⌉"); else empty.
+  std::vector<std::string> symbolic_input, symbolic_output;
   int64_t params = 0;     // trainable parameters (weights and biases)
   bool failed = false;
   // Filled by analyse() (analysis.h) on rows that did not fail:

@@ -79,6 +79,10 @@ struct Node {
 struct Spec {
   std::string name;
   Shape input;
+  // A named input dim ("N", "H", "W") is "" here when numeric. Named dims get a
+  // representative size in `input` (symbolic.h: resolve_named_input) and
+  // closed forms in the table.
+  std::vector<std::string> input_names;
   std::string input_pointer = "/input";
   Layers layers;
 };

@@ -771,6 +771,29 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
       ok = false;
     } else {
       for (std::size_t i = 0; i < in.value->size(); ++i) {
+        const json& e = (*in.value)[i];
+        // A name stands for any size: the batch, or a spatial dim of an NCHW input.
+        if (e.is_string()) {
+          const std::string& n = e.get_ref<const std::string&>();
+          bool word = !n.empty() && n.size() < 32 && std::isalpha(static_cast<unsigned char>(n[0])) &&
+                      std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+          bool place = i == 0 || (in.value->size() == 4 && i >= 2);
+          if (word && place) {
+            spec.input_names.resize(in.value->size());
+            spec.input_names[i] = n;
+            spec.input.push_back(1);  // a placeholder until resolve_named_input
+            continue;
+          }
+          auto& d = diags_.error("wrong-type",
+                                 word ? fmt::format("input size {} cannot be named: only the batch and the "
+                                                    "height and width of an NCHW input can", i)
+                                      : fmt::format("input size {} must be an integer or a name like \"H\", got {}",
+                                                    i, describe(e)),
+                                 in.pointer + "/" + std::to_string(i), "");
+          d.help = word ? "channels must be a number: the weights depend on them" : "write [\"N\", 3, \"H\", \"W\"] or [1, 3, 224, 224]";
+          ok = false;
+          continue;
+        }
         auto v = exact_int((*in.value)[i]);
         if (!v || *v < 1 || *v > kMaxInt) {
           auto& d = diags_.error(
@@ -784,6 +807,7 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
           spec.input.push_back(*v);
         }
       }
+      if (!spec.input_names.empty()) spec.input_names.resize(spec.input.size());
     }
   }
   if (root.value->contains("blocks")) {

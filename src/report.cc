@@ -62,8 +62,13 @@ struct Column {
 const Column kColumns[] = {
     {"layer", "layer", false, [](const Row& r) { return r.name; }},
     {"type", "type", false, [](const Row& r) { return r.type; }},
-    {"input", "input", false, [](const Row& r) { return format_shape(r.input); }},
-    {"output", "output", false, [](const Row& r) { return r.failed ? std::string("✗ error") : format_shape(r.output); }},
+    {"input", "input", false, [](const Row& r) {
+       return r.symbolic_input.empty() ? format_shape(r.input) : fmt::format("[{}]", fmt::join(r.symbolic_input, ", "));
+     }},
+    {"output", "output", false, [](const Row& r) {
+       if (r.failed) return std::string("✗ error");
+       return r.symbolic_output.empty() ? format_shape(r.output) : fmt::format("[{}]", fmt::join(r.symbolic_output, ", "));
+     }},
     {"args", "arguments", false, [](const Row& r) { return r.arguments; }},
     {"params", "params", true, [](const Row& r) { return r.failed ? std::string() : thousands(r.params); }},
     {"buffers", "buffers", true, [](const Row& r) { return r.failed ? std::string() : thousands(r.buffers); }},
@@ -98,6 +103,15 @@ std::vector<std::string> column_names(bool all) {
   return out;
 }
 
+// "[N, 3, H, W] (numbers at [1, 3, 193, 193])" for a named input.
+std::string input_text(const ReportContext& ctx) {
+  if (ctx.input_names.empty()) return format_shape(ctx.input);
+  std::vector<std::string> dims;
+  for (std::size_t i = 0; i < ctx.input.size(); ++i)
+    dims.push_back(i < ctx.input_names.size() && !ctx.input_names[i].empty() ? ctx.input_names[i] : std::to_string(ctx.input[i]));
+  return fmt::format("[{}] (numbers below at {}, the smallest valid size)", fmt::join(dims, ", "), format_shape(ctx.input));
+}
+
 std::string totals_text(const Evaluation& ev) {
   return fmt::format("output {} · {} layers · {} parameters · {} buffers · {} MACs · peak "
                      "activations {}",
@@ -120,7 +134,7 @@ std::string table_text(const Evaluation& ev, const ReportContext& ctx) {
   for (const auto& row : cells)
     for (std::size_t i = 0; i < cols.size(); ++i) w[i] = std::max(w[i], width(row[i]));
 
-  std::string out = fmt::format("{}: input {}\n\n", ctx.name, format_shape(ctx.input));
+  std::string out = fmt::format("{}: input {}\n\n", ctx.name, input_text(ctx));
   for (std::size_t k = 0; k < cells.size(); ++k) {
     bool failed = k > 0 && ev.rows[k - 1].failed;
     std::string line;
@@ -240,12 +254,17 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
                       {"macs", r.macs},
                       {"activation_bytes", r.activation_bytes},
                       {"receptive_field", rf_json(r)}});
+    if (!r.symbolic_output.empty() || !r.symbolic_input.empty()) {
+      layers.back()["symbolic_input_shape"] = r.symbolic_input;
+      layers.back()["symbolic_output_shape"] = r.symbolic_output;
+    }
   }
   json diags = json::array();
   for (const auto& d : ev.diagnostics.items) diags.push_back(diagnostic_json(d));
   return {{"name", ctx.name},
           {"file", ctx.file},
           {"input_shape", ctx.input},
+          {"input_names", ctx.input_names.empty() ? json(nullptr) : json(ctx.input_names)},
           {"output_shape", ev.valid() ? json(*ev.output) : json(nullptr)},
           {"params", ev.valid() ? json(ev.params) : json(nullptr)},
           {"buffers", ev.valid() ? json(ev.buffers) : json(nullptr)},

@@ -15,6 +15,7 @@ struct ReportContext {
   Shape input;
   bool color = false;
   std::vector<std::string> columns;  // empty: the default set
+  std::vector<std::string> input_names;  // a named input's dims ("" when numeric)
 };
 
 // The table's column names: the default set, or all of them.

@@ -455,6 +455,49 @@ class Walker {
 
 }  // namespace
 
+bool resolve_named_input(Spec& spec) {
+  if (spec.input_names.empty()) return true;
+  if (!spec.input_names[0].empty()) spec.input[0] = 1;
+  std::vector<std::size_t> spatial;
+  for (std::size_t i = 2; i < spec.input_names.size(); ++i)
+    if (!spec.input_names[i].empty()) spatial.push_back(i);
+  if (spatial.empty()) return evaluate(spec).valid();
+  for (int64_t x = 1; x <= 4096; ++x) {
+    for (auto i : spatial) spec.input[i] = x;
+    if (evaluate(spec).valid()) return true;
+  }
+  for (auto i : spatial) spec.input[i] = 1;
+  return false;
+}
+
+void name_shapes(const Spec& spec, Evaluation& ev) {
+  if (spec.input_names.empty()) return;
+  std::vector<DimAnalysis> dims;
+  for (int axis : {2, 3})
+    if (spec.input_names.size() == 4 && !spec.input_names[static_cast<std::size_t>(axis)].empty()) {
+      dims.push_back(analyse_dim(spec, ev, axis));
+      dims.back().dim = spec.input_names[static_cast<std::size_t>(axis)];
+    }
+  auto text = [&](const Shape& s, const std::string& row, bool output) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      std::string v = std::to_string(s[i]);
+      if (i == 0 && s.size() >= 2 && !spec.input_names[0].empty()) v = spec.input_names[0];
+      if (s.size() == 4 && i >= 2)
+        for (const auto& a : dims)
+          if (a.dim == spec.input_names[i])
+            for (const auto& [name, f] : output ? a.forms : a.inputs)
+              if (name == row) v = qdim_text(f, a.dim);
+      out.push_back(v);
+    }
+    return out;
+  };
+  for (auto& r : ev.rows) {
+    r.symbolic_input = text(r.input, r.name, false);
+    if (!r.failed) r.symbolic_output = text(r.output, r.name, true);
+  }
+}
+
 DimAnalysis analyse_dim(const Spec& spec, const Evaluation& numeric, int axis) {
   DimAnalysis a;
   a.dim = axis == 2 ? "H" : "W";

@@ -19,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   ParseResult parsed = parse_spec(text);
   Evaluation ev;
   ev.diagnostics = parsed.diagnostics;
-  ReportContext ctx{"fuzz.json", "fuzz", {}, false, {}};
+  ReportContext ctx;
+  ctx.file = "fuzz.json";
+  ctx.name = "fuzz";
   if (parsed.spec) {
     ev = evaluate(*parsed.spec);
     if (!ev.valid()) suggest_fixes(text, {}, *parsed.spec, ev);

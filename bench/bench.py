@@ -160,6 +160,17 @@ def main():
             t, _ = median_process([ns, "check", path], 5)
             print(f"| {n:,} | {t * 1000:.1f} ms | {t / n * 1e6:.2f} µs |")
 
+    print("\n## `netshape sizes` against brute force (ResNet50, one spatial dim, sizes 1 to 1,024)\n")
+    t_sizes, _ = median_process([ns, "sizes", "specs/resnet50.json"], args.runs)
+    t0 = time.perf_counter()
+    for x in range(1, 1025):
+        run_process([ns, "check", "specs/resnet50.json", "--input", f"1,3,{x},224"])
+    t_brute = time.perf_counter() - t0
+    print("| how | time |\n|---|---|")
+    print(f"| `netshape sizes specs/resnet50.json` (both dims, symbolic; median of {args.runs}) | {t_sizes * 1000:.1f} ms |")
+    print(f"| 1,024 runs of `netshape check --input 1,3,x,224` (one dim, brute force) | {t_brute * 1000:.0f} ms |")
+    print(f"\nratio: {t_brute / t_sizes:.0f}x")
+
     if args.skip_torch:
         return
     print(f"\n## ResNet34 forward pass, 1x3x224x224, {args.threads} threads "

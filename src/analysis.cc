@@ -63,10 +63,7 @@ class Analyser {
                    [&](const Conv2d& k) {
                      int64_t per = (row->input[1] / k.groups) * k.kernel_size.h * k.kernel_size.w;
                      row->macs = checked_mul(numel(row->output), per).value_or(INT64_MAX);
-                     Pair pad = k.padding;
-                     if (k.padding_mode == Padding::valid) pad = {0, 0};
-                     if (k.padding_mode == Padding::same)  // the left padding sets the start
-                       pad = {k.dilation.h * (k.kernel_size.h - 1) / 2, k.dilation.w * (k.kernel_size.w - 1) / 2};
+                     Pair pad = conv_pads(k).before;  // the padding before sets the start
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, pad.h, k.dilation.h),
                                             through(rf->second, k.kernel_size.w, k.stride.w, pad.w, k.dilation.w)};
                    },

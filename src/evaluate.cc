@@ -204,8 +204,7 @@ class Evaluator {
                 d.help = "use a groups value that divides both the input and output channels";
                 return fail(r);
               }
-              Pair pad_l = k.padding, pad_r = k.padding;
-              if (k.padding_mode == Padding::valid) pad_l = pad_r = {0, 0};
+              auto [pad_l, pad_r] = conv_pads(k);
               if (k.padding_mode == Padding::explicit_ &&
                   (k.padding.h > k.kernel_size.h / 2 || k.padding.w > k.kernel_size.w / 2)) {
                 auto& d = ev_.diagnostics.warning(
@@ -218,12 +217,6 @@ class Evaluator {
                 d.help = fmt::format("padding {} keeps the size at stride 1",
                                      pair_text({k.dilation.h * (k.kernel_size.h - 1) / 2,
                                                 k.dilation.w * (k.kernel_size.w - 1) / 2}));
-              }
-              if (k.padding_mode == Padding::same) {
-                // PyTorch pads dilation·(kernel − 1) in total, the odd one on the right.
-                Pair total{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
-                pad_l = {total.h / 2, total.w / 2};
-                pad_r = {total.h - pad_l.h, total.w - pad_l.w};
               }
               auto h = spatial(n, "rows", {in[2], k.kernel_size.h, k.stride.h, pad_l.h, pad_r.h, k.dilation.h, false}, r, true);
               if (!h) return std::nullopt;

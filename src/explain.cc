@@ -100,16 +100,11 @@ Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) 
                                      k.groups != 1 ? fmt::format(", groups={}", k.groups) : "",
                                      k.bias ? "" : ", bias=False");
             if (in.size() != 4 || row.failed) return;
-            Pair pl = k.padding, pr = k.padding;
-            if (k.padding_mode == Padding::valid) pl = pr = {0, 0};
-            if (k.padding_mode == Padding::same) {
-              Pair t{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
-              pl = {t.h / 2, t.w / 2};
-              pr = {t.h - pl.h, t.w - pl.w};
+            auto [pl, pr] = conv_pads(k);
+            if (k.padding_mode == Padding::same)
               e.lines.push_back(fmt::format("padding \"same\": dilation·(kernel − 1) = {} rows of "
                                             "zeros in total, {} before and {} after",
-                                            t.h, pl.h, pr.h));
-            }
+                                            pl.h + pr.h, pl.h, pr.h));
             windows(e, in, k.kernel_size, k.stride, pl, pr, k.dilation, false);
             e.lines.push_back(fmt::format("channels: out_channels = {}: one {}×{}×{} filter per "
                                           "output channel{}",

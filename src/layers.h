@@ -25,6 +25,17 @@ struct Conv2d {
   int64_t groups = 1;
   bool bias = true;
 };
+// The zeros a conv adds before and after, per dim: "valid" adds none, and
+// "same" adds dilation·(kernel − 1) in total, the odd one after, as PyTorch does.
+struct ConvPads { Pair before, after; };
+inline ConvPads conv_pads(const Conv2d& k) {
+  if (k.padding_mode == Padding::valid) return {{0, 0}, {0, 0}};
+  if (k.padding_mode == Padding::explicit_) return {k.padding, k.padding};
+  Pair total{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
+  Pair before{total.h / 2, total.w / 2};
+  return {before, {total.h - before.h, total.w - before.w}};
+}
+
 struct BatchNorm2d {
   std::optional<int64_t> num_features;
   double eps = 1e-5, momentum = 0.1;

@@ -314,13 +314,7 @@ class Walker {
         overloaded{
             [&](const Conv2d& k) -> std::optional<Sym> {
               if (in.dims.size() != 4 || in.product) return fail_const(n);
-              Pair pl = k.padding, pr = k.padding;
-              if (k.padding_mode == Padding::valid) pl = pr = {0, 0};
-              if (k.padding_mode == Padding::same) {
-                Pair t{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
-                pl = {t.h / 2, t.w / 2};
-                pr = {t.h - pl.h, t.w - pl.w};
-              }
+              auto [pl, pr] = conv_pads(k);
               int64_t c = in.dims[1].beta[0];
               if ((k.in_channels && *k.in_channels != c) || c % k.groups != 0) return fail_const(n);
               Sym s = in;

@@ -246,3 +246,23 @@ TEST_CASE("the shipped specs raise no warning but LeNet's fixed-size fc1") {
     CHECK(o.diags.items.empty());
   }
 }
+
+TEST_CASE("receptive fields through a residual: misaligned branches are flagged") {
+  // Body: 2x2 stride-2 conv, its first output centred at input 0.5 (start
+  // 0 + ((2 − 1)/2 − 0)·1); shortcut: 1x1 stride 2, centred at 0. Same shapes
+  // for even sizes, different centres: warn.
+  auto o = run_layers("[1, 4, 8, 8]", R"({"name": "b", "type": "Residual",
+      "body": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 2, "stride": 2}],
+      "shortcut": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 1, "stride": 2}]})");
+  REQUIRE(o.valid());
+  CHECK(o.has("rf-misaligned"));
+  // ResNet's own blocks: 3x3 stride 2 padding 1 (start 0 + (1 − 1)·1 = 0) and
+  // 1x1 stride 2 (start 0) agree, size max(3, 1) = 3.
+  auto ok = run_layers("[1, 4, 8, 8]", R"({"name": "b", "type": "Residual",
+      "body": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1}],
+      "shortcut": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 1, "stride": 2}]})");
+  CHECK_FALSE(ok.has("rf-misaligned"));
+  REQUIRE(ok.row("b")->receptive_field);
+  CHECK(ok.row("b")->receptive_field->first.size == 3);
+  CHECK(ok.row("b")->receptive_field->first.jump == 2);
+}

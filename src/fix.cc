@@ -163,9 +163,24 @@ std::vector<Candidate> candidates_for(const Diagnostic& d, const Evaluation& ev,
 
 // The smallest input, growing H and W together, that gets past `layer`. A scan,
 // not a formula: residual adds can make validity depend on the residue.
+// Every trial parses and evaluates the whole spec again. The work all trials
+// of one command may do is bounded, so that a huge spec with many errors
+// cannot make netshape slow: 16 MiB of spec text parsed in all. What the
+// budget does not cover is not suggested (never suggested unverified).
+namespace {
+struct TrialBudget {
+  int64_t left = int64_t{16} << 20;
+  bool spend(std::string_view text) {
+    left -= static_cast<int64_t>(text.size()) + 4096;
+    return left >= 0;
+  }
+};
+}  // namespace
+static TrialBudget budget;  // one command at a time: the CLI is single-threaded
+
 static std::optional<Fix> smallest_input(std::string_view text, const std::vector<Override>& base,
                                          const Shape& in, const std::string& layer) {
-  for (int64_t v = std::min(in[2], in[3]) + 1; v <= 4096; ++v) {
+  for (int64_t v = std::min(in[2], in[3]) + 1; v <= 4096 && budget.spend(text); ++v) {
     std::string set = fmt::format("input={},{},{},{}", in[0], in[1], std::max(in[2], v),
                                   std::max(in[3], v));
     auto trial = evaluate_with(text, base, {set});
@@ -236,11 +251,21 @@ bool gets_past(const Evaluation& ev, const std::string& layer) {
                       [&](const Diagnostic& d) { return d.severity == Severity::error && d.layer == layer; });
 }
 
+static void verify_fixes_within_budget(std::string_view text, const std::vector<Override>& base,
+                                       Diagnostics& diags);
+
 void verify_fixes(std::string_view text, const std::vector<Override>& base, Diagnostics& diags) {
+  budget = TrialBudget{};
+  verify_fixes_within_budget(text, base, diags);
+}
+
+static void verify_fixes_within_budget(std::string_view text, const std::vector<Override>& base,
+                                       Diagnostics& diags) {
   for (auto& d : diags.items) {
     std::vector<Fix> kept;
     for (auto& f : d.fixes) {
       if (!f.verified) {
+        if (!budget.spend(text)) continue;
         Trial t = trial_with(text, base, f.sets);
         if (!repairs(t, d.layer)) continue;
         f.verified = true;
@@ -258,6 +283,7 @@ void verify_fixes(std::string_view text, const std::vector<Override>& base, Diag
 
 void suggest_fixes(std::string_view text, const std::vector<Override>& base, const Spec& spec,
                    Evaluation& ev) {
+  budget = TrialBudget{};
   for (auto& d : ev.diagnostics.items) {
     if (d.severity != Severity::error || d.layer.empty()) continue;
     const Node* node = find_node(spec.layers, d.layer);
@@ -266,7 +292,7 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
     if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() == 4)
       if (auto f = smallest_input(text, base, spec.input, d.layer)) d.fixes.push_back(*f);
   }
-  verify_fixes(text, base, ev.diagnostics);
+  verify_fixes_within_budget(text, base, ev.diagnostics);
 }
 
 }  // namespace netshape

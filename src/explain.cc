@@ -35,14 +35,13 @@ std::vector<std::string> derive(const char* dim, const Window& w) {
   out.push_back(fmt::format("   {}: {} → {}", dim, w.in, r.out));
   if (r.out >= 1 && r.leftover > 0) {
     int64_t lost = r.leftover - w.pad_r;
+    std::string what = w.ceil_mode ? fmt::format("the windows stop {} short of the padded end", r.leftover)
+                                   : fmt::format("the floor throws away {}", r.leftover);
     if (lost > 0)
-      out.push_back(fmt::format("   the floor throws away {}: the last {} input row{} never "
-                                "covered by a window",
-                                r.leftover, lost, lost == 1 ? " is" : "s are"));
+      out.push_back(fmt::format("   {}: the last {} input row{} never covered by a window", what,
+                                lost, lost == 1 ? " is" : "s are"));
     else
-      out.push_back(fmt::format("   the floor throws away {}: only padding, every input row is "
-                                "covered",
-                                r.leftover));
+      out.push_back(fmt::format("   {}: only padding, every input row is covered", what));
   }
   if (w.stride > r.span)
     out.push_back(fmt::format("   stride {} > window {}: {} of every {} input rows are skipped",

@@ -34,8 +34,8 @@ class Analyser {
  public:
   explicit Analyser(Evaluation& ev) : ev_(ev) {}
 
-  // Walks the layers in the evaluator's row order. `live` is what is held
-  // elsewhere (block inputs waiting for their add); returns false once a row
+  // Walks the layers in the evaluator's row order; `held_` is what waits
+  // elsewhere (a block's input, a body's result) for an add. Returns false once a row
   // failed: nothing after it has a shape.
   bool run(const Layers& layers, RF& rf, int64_t& in_bytes) {
     for (const auto& n : layers)

@@ -27,8 +27,6 @@ Field through(const Field& f, int64_t kernel, int64_t stride, int64_t pad, int64
           f.start + ((span - 1) / 2.0 - static_cast<double>(pad)) * static_cast<double>(f.jump)};
 }
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 class Analyser {
  public:

@@ -9,8 +9,10 @@
 
 namespace netshape {
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
+std::string pair_text(Pair p) {
+  return p.h == p.w ? std::to_string(p.h) : fmt::format("({}, {})", p.h, p.w);
+}
 
 std::string format_shape(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
@@ -34,9 +36,6 @@ const Row* find_row(const Evaluation& ev, const std::string& name) {
 
 namespace {
 
-std::string pair_text(Pair p) {
-  return p.h == p.w ? std::to_string(p.h) : fmt::format("({}, {})", p.h, p.w);
-}
 
 class Evaluator {
  public:

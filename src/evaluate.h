@@ -53,6 +53,9 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
 const Node* find_node(const Layers& layers, const std::string& name);
 const Row* find_row(const Evaluation& ev, const std::string& name);
 
+// "3" for (3, 3), "(3, 1)" otherwise, as PyTorch prints a _pair.
+std::string pair_text(Pair p);
+
 // "[1, 64, 56, 56]", as torch.Size prints it.
 std::string format_shape(const Shape& s);
 

@@ -8,9 +8,6 @@
 namespace netshape {
 namespace {
 
-std::string pair_text(Pair p) {
-  return p.h == p.w ? std::to_string(p.h) : fmt::format("({}, {})", p.h, p.w);
-}
 
 // One spatial dim through the formula, written out the way the seed does it.
 std::vector<std::string> derive(const char* dim, const Window& w) {
@@ -59,8 +56,6 @@ void windows(Explanation& e, const Shape& in, Pair k, Pair s, Pair pl, Pair pr, 
     e.lines.insert(e.lines.end(), w.begin(), w.end());
 }
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) {
   Explanation e{row.name, row.type, {}, {}};

@@ -80,6 +80,10 @@ static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
 
 inline const char* kind_name(const Kind& k) { return kKindNames[k.index()]; }
 
+// std::visit over Kind with one lambda per kind: a kind without its case does not compile.
+template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
+
 struct Node {
   std::string name;     // dotted, as PyTorch's named_modules() prints it: "layer2.0.body.3"
   std::string pointer;  // JSON Pointer of the layer object in the spec file

@@ -13,8 +13,6 @@ constexpr int64_t kMaxModulus = 1 << 16;  // beyond this the analysis gives up, 
 
 int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 }  // namespace
 
 int64_t QDim::at(int64_t x) const {

@@ -22,8 +22,6 @@ struct Recorded {
   }
 };
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
-template <class... Ts> overloaded(Ts...) -> overloaded<Ts...>;
 
 // A spec's list of layers. Not torch::nn::Sequential: that holds its children
 // as AnyModule, which needs a non-template forward(), so a Sequential cannot

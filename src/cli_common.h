@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <iostream>
 #include <iterator>
@@ -17,6 +16,7 @@
 
 #include "evaluate.h"
 #include "fix.h"
+#include "io.h"
 #include "symbolic.h"
 #include "parse.h"
 #include "report.h"
@@ -50,7 +50,7 @@ inline void add_common_options(CLI::App& app, CommonOptions& o, bool tabular = f
                  "layer2.0.body.0.stride=1 (repeatable; input=1,3,225,225 too)");
   app.add_flag("--strict", o.strict, "Treat warnings as errors (exit 1)");
   app.add_option("--output,-o", o.output,
-                 "Write the result to FILE (via a temporary file and a rename: never half-written)");
+                 "Write the result to FILE: a regular file is replaced whole (temporary file + rename), a device or FIFO written through; never the spec itself");
   app.add_option("--color", o.color, "Colour: auto (a terminal without NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -116,9 +116,9 @@ inline bool has_warnings(const Diagnostics& d) {
   return false;
 }
 
-// Collects everything printed to std::cout; on destruction writes it to
-// `path` through a temporary file in the same folder and a rename, so that an
-// interrupted run never leaves a half-written file. Empty path: stdout as usual.
+// Collects everything printed to std::cout; commit() writes it to `path`
+// through write_output (io.h): atomic on a regular file, straight through to
+// a device or FIFO. Empty path: stdout as usual.
 class OutputFile {
  public:
   explicit OutputFile(std::string path) : path_(std::move(path)) {
@@ -131,20 +131,9 @@ class OutputFile {
     if (path_.empty() || committed_) return true;
     std::cout.rdbuf(old_);
     committed_ = true;
-    std::string tmp = path_ + ".tmp." + std::to_string(getpid());
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << buffer_.str();
-      out.flush();
-      if (!out) {
-        std::cerr << "error[io]: cannot write `" << tmp << "`: " << std::strerror(errno) << "\n";
-        std::remove(tmp.c_str());
-        return false;
-      }
-    }
-    if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
-      std::cerr << "error[io]: cannot write `" << path_ << "`: " << std::strerror(errno) << "\n";
-      std::remove(tmp.c_str());
+    std::string error;
+    if (!write_output(path_, buffer_.str(), error)) {
+      std::cerr << "error[io]: " << error << "\n";
       return false;
     }
     return true;
@@ -160,6 +149,14 @@ class OutputFile {
   bool committed_ = false;
 };
 
+// Refuses an --output that would destroy the spec being read, before any work.
+inline bool output_path_ok(const CommonOptions& o) {
+  std::string error;
+  if (check_output_path(o.output, o.spec, error)) return true;
+  std::cerr << "error[usage]: " << error << "\n";
+  return false;
+}
+
 struct Loaded {
   std::optional<Spec> spec;
   bool parsed = false;
@@ -173,9 +170,7 @@ struct Loaded {
 // usage error; otherwise kExitOk, with validity in out.eval.
 inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   std::string text, error;
-  if (o.spec == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else if (auto t = read_file(o.spec, error)) {
+  if (auto t = read_bounded(o.spec, kMaxFileBytes, error)) {
     text = std::move(*t);
   } else {
     std::cerr << "error[io]: " << error << "\n";

@@ -443,6 +443,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
+  if (!output_path_ok(opt)) return kExitUsage;
   // Everything below prints through std::cout, which --output captures.
   OutputFile output(opt.output);
   int rc = symbolic_command(opt, table, expl, diff, sizes, graph, layer, columns);

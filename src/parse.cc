@@ -1,6 +1,5 @@
 #include "parse.h"
 
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -1002,6 +1001,14 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
     d.help = "a spec describes layers, not data: use blocks and repeat to keep it short";
     return r;
   }
+  // nlohmann stops at a NUL as at the end of input, so text after one would
+  // be ignored silently; a spec is text, and a NUL means it is not.
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    auto& d = located("nul-byte", fmt::format("the file contains a NUL byte (byte {})", nul + 1), nul);
+    d.help = nul == 0 ? "this is not a text file; a spec is JSON text"
+                      : "remove the NUL byte: a spec is JSON text";
+    return r;
+  }
   if (auto at = too_deep(text)) {
     auto& d = located("too-deep", fmt::format("the JSON nests deeper than {} levels", kMaxNesting),
                       *at);
@@ -1056,30 +1063,6 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
   auto spec = p.spec({&doc, ""});
   if (!r.diagnostics.has_errors()) r.spec = std::move(spec);
   return r;
-}
-
-std::optional<std::string> read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = fmt::format("cannot open `{}`: {}", path, std::strerror(errno));
-    return std::nullopt;
-  }
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  if (size < 0) {  // not seekable (a pipe, a directory)
-    error = fmt::format("cannot read `{}`: not a regular file", path);
-    return std::nullopt;
-  }
-  in.seekg(0);
-  // Read at most one byte past the limit: parse_spec reports the size.
-  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(size), kMaxFileBytes + 1);
-  std::string text(n, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(n));
-  if (in.bad() || (static_cast<std::size_t>(in.gcount()) != n)) {
-    error = fmt::format("cannot read `{}`: {}", path, std::strerror(errno));
-    return std::nullopt;
-  }
-  return text;
 }
 
 std::optional<Shape> parse_shape_list(std::string_view text, std::string& error) {

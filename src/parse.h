@@ -40,9 +40,6 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
 
 ParseResult parse_spec(std::string_view text, std::vector<Override> overrides = {});
 
-// Reads a whole file; on failure returns nullopt and sets `error` (exit code 2).
-std::optional<std::string> read_file(const std::string& path, std::string& error);
-
 // Parses "1,3,224,224" (the --input option).
 std::optional<Shape> parse_shape_list(std::string_view text, std::string& error);
 

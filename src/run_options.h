@@ -63,6 +63,7 @@ inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
                              o.max_memory);
     return kExitUsage;
   }
+  if (!output_path_ok(o.common)) return kExitUsage;
   if (int rc = load_and_evaluate(o.common, in); rc != kExitOk) return rc;
   bool color = use_color(o.common.color, STDERR_FILENO);
   if (!in.parsed || (!in.eval.valid() && !o.force)) {

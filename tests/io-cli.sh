@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# io-cli.sh NETSHAPE: --output and the spec reader, end to end, on files this
+# script makes in a temporary folder (devices by mknod there, root only;
+# never the system's /dev/null). Every command runs under `timeout`: a hang
+# is a failure, not a stuck CI.
+set -u
+bin=$1
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+fail=0
+check() {  # check NAME EXPECTED_CODE ACTUAL_CODE
+  if [ "$2" != "$3" ]; then echo "FAIL $1: exit $3, expected $2"; fail=1; else echo "ok   $1"; fi
+}
+cp specs/lenet5.json "$d/net.json"
+cp "$d/net.json" "$d/orig.json"
+
+timeout 20 "$bin" table "$d/net.json" -o "$d/net.json" 2>"$d/err"; check "-o SPEC refused" 2 $?
+cmp -s "$d/net.json" "$d/orig.json" || { echo "FAIL -o SPEC changed the spec"; fail=1; }
+grep -q "is the spec being read" "$d/err" || { echo "FAIL -o SPEC message"; cat "$d/err"; fail=1; }
+ln -s net.json "$d/alias.json"
+timeout 20 "$bin" check "$d/alias.json" -o "$d/net.json" 2>/dev/null; check "-o SPEC through a symlink refused" 2 $?
+
+ln -s table.txt "$d/link.txt"
+timeout 20 "$bin" table "$d/net.json" -o "$d/link.txt" 2>/dev/null; check "-o symlink" 0 $?
+[ -L "$d/link.txt" ] && [ -s "$d/table.txt" ] || { echo "FAIL -o symlink was replaced"; fail=1; }
+
+mkfifo "$d/out.fifo"
+timeout 20 "$bin" table "$d/net.json" -o "$d/out.fifo" 2>"$d/err"; check "-o FIFO without a reader" 2 $?
+[ -p "$d/out.fifo" ] || { echo "FAIL -o FIFO was replaced"; fail=1; }
+
+if mknod "$d/null" c 1 3 2>/dev/null && mknod "$d/full" c 1 7 2>/dev/null; then
+  timeout 20 "$bin" table "$d/net.json" -o "$d/null" 2>/dev/null; check "-o device" 0 $?
+  [ -c "$d/null" ] || { echo "FAIL -o device was replaced by a file"; fail=1; }
+  timeout 20 "$bin" table "$d/net.json" -o "$d/full" 2>"$d/err"; check "-o full device" 2 $?
+  [ -c "$d/full" ] || { echo "FAIL -o full device was replaced"; fail=1; }
+  grep -q "No space left" "$d/err" || { echo "FAIL -o full message"; cat "$d/err"; fail=1; }
+else
+  echo "skip -o device: mknod not permitted"
+fi
+
+timeout 20 "$bin" check - < /dev/zero 2>"$d/err"; check "stdin /dev/zero" 1 $?
+grep -q "too-large" "$d/err" || { echo "FAIL stdin /dev/zero message"; cat "$d/err"; fail=1; }
+yes | timeout 20 "$bin" check - 2>/dev/null; check "stdin yes" 1 $?
+mkfifo "$d/in.fifo"
+timeout 20 "$bin" check "$d/in.fifo" 2>/dev/null; check "FIFO without a writer" 1 $?
+timeout 20 "$bin" check "$d" 2>/dev/null; check "a directory as SPEC" 2 $?
+exit $fail

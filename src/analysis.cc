@@ -28,48 +28,77 @@ Field through(const Field& f, int64_t kernel, int64_t stride, int64_t pad, int64
 }
 
 
+// The receptive field of a merge: the largest over its inputs, which must
+// sample the input on the same grid (same jump and start) to be comparable.
 class Analyser {
  public:
-  explicit Analyser(Evaluation& ev) : ev_(ev) {}
+  Analyser(const Graph& g, Evaluation& ev) : g_(g), ev_(ev) {}
 
-  // Walks the layers in the evaluator's row order; `held_` is what waits
-  // elsewhere (a block's input, a body's result) for an add. Returns false once a row
-  // failed: nothing after it has a shape.
-  bool run(const Layers& layers, RF& rf, int64_t& in_bytes) {
-    for (const auto& n : layers)
-      if (!node(n, rf, in_bytes)) return false;
-    return true;
+  // Walks the rows (one per graph node, up to the first failure). Peak
+  // memory by liveness: a value is freed after the last node that reads it
+  // (the network's outputs never are); an in-place op (ReLU(inplace), an add
+  // into a dead first input) writes over its input instead of allocating.
+  void run(const Shape& input) {
+    std::size_t values = g_.nodes.size() + 1;
+    rf_.assign(values, std::nullopt);
+    owned_.assign(values, 0);
+    std::vector<std::size_t> last(values, 0);
+    for (std::size_t i = 0; i < g_.nodes.size(); ++i)
+      for (const auto& x : g_.nodes[i].inputs) last[static_cast<std::size_t>(x.value)] = i;
+    for (int v : g_.outputs) last[static_cast<std::size_t>(v)] = SIZE_MAX;
+    if (input.size() == 4) rf_[0] = std::pair{Field{1, 1, 0}, Field{1, 1, 0}};
+    owned_[0] = bytes(input);
+    int64_t live = owned_[0];
+    for (std::size_t i = 0; i < ev_.rows.size() && i < g_.nodes.size(); ++i) {
+      Row& row = ev_.rows[i];
+      if (row.failed) return;
+      const GraphNode& n = g_.nodes[i];
+      row.activation_bytes = bytes(row.output);
+      int alias = node(n, row);  // the input value the output overwrites, or -1
+      if (alias >= 0 && last[static_cast<std::size_t>(alias)] != i) alias = -1;  // still needed
+      int64_t out = alias >= 0 ? 0 : row.activation_bytes;
+      peak = std::max(peak, live + out);
+      live += out;
+      owned_[i + 1] = out;
+      for (const auto& x : n.inputs) {
+        auto v = static_cast<std::size_t>(x.value);
+        if (last[v] != i) continue;
+        if (x.value == alias) { owned_[i + 1] = owned_[v]; owned_[v] = 0; continue; }
+        live -= owned_[v];
+        owned_[v] = 0;
+      }
+      row.receptive_field = rf_[i + 1];
+    }
   }
 
   int64_t peak = 0;
 
  private:
+  const Graph& g_;
   Evaluation& ev_;
-  std::size_t next_ = 0;  // the next row
-  int64_t held_ = 0;
+  std::vector<RF> rf_;          // by value id
+  std::vector<int64_t> owned_;  // bytes each live value holds
 
-  Row* take() { return next_ < ev_.rows.size() ? &ev_.rows[next_++] : nullptr; }
-
-  bool node(const Node& n, RF& rf, int64_t& in_bytes) {
-    if (auto* s = std::get_if<Sequential>(&n.kind)) return run(s->layers, rf, in_bytes);
-    if (auto* r = std::get_if<Residual>(&n.kind)) return residual(n, *r, rf, in_bytes);
-    Row* row = take();
-    if (!row || row->failed) return false;
-    row->activation_bytes = bytes(row->output);
-    bool aliases = false;  // an in-place op writes over its input
+  // Costs and the receptive field of one node; returns the input value an
+  // in-place op writes over, or -1.
+  int node(const GraphNode& n, Row& row) {
+    const RF& in = rf_[static_cast<std::size_t>(n.inputs[0].value)];
+    RF& rf = rf_[static_cast<std::size_t>(value_of(&n - g_.nodes.data()))];
+    rf = in;
+    int alias = -1;
     std::visit(overloaded{
                    [&](const Conv2d& k) {
-                     int64_t per = (row->input[1] / k.groups) * k.kernel_size.h * k.kernel_size.w;
-                     row->macs = checked_mul(numel(row->output), per).value_or(INT64_MAX);
+                     int64_t per = (row.input[1] / k.groups) * k.kernel_size.h * k.kernel_size.w;
+                     row.macs = checked_mul(numel(row.output), per).value_or(INT64_MAX);
                      Pair pad = conv_pads(k).before;  // the padding before sets the start
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, pad.h, k.dilation.h),
                                             through(rf->second, k.kernel_size.w, k.stride.w, pad.w, k.dilation.w)};
                    },
                    [&](const BatchNorm2d& k) {
-                     if (k.track_running_stats) row->buffers = 2 * row->input[1] + 1;  // + num_batches_tracked
+                     if (k.track_running_stats) row.buffers = 2 * row.input[1] + 1;  // + num_batches_tracked
                    },
-                   [&](const ReLU& k) { aliases = k.inplace; },
-                   [&](const Dropout& k) { aliases = k.inplace; },
+                   [&](const ReLU& k) { if (k.inplace) alias = n.inputs[0].value; },
+                   [&](const Dropout& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const MaxPool2d& k) {
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, k.padding.h, k.dilation.h),
                                             through(rf->second, k.kernel_size.w, k.stride.w, k.padding.w, k.dilation.w)};
@@ -78,22 +107,22 @@ class Analyser {
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, k.padding.h, 1),
                                             through(rf->second, k.kernel_size.w, k.stride.w, k.padding.w, 1)};
                    },
-                   [&](const AdaptiveAvgPool2d&) { adaptive(*row, rf); },
-                   [&](const AdaptiveMaxPool2d&) { adaptive(*row, rf); },
+                   [&](const AdaptiveAvgPool2d&) { adaptive(row, rf); },
+                   [&](const AdaptiveMaxPool2d&) { adaptive(row, rf); },
                    [&](const Flatten&) { rf.reset(); },  // every feature now sees everything
                    [&](const Linear& k) {
-                     row->macs = checked_mul(numel(row->input), k.out_features).value_or(INT64_MAX);
+                     row.macs = checked_mul(numel(row.input), k.out_features).value_or(INT64_MAX);
                      rf.reset();
                    },
-                   [&](const Sequential&) {},
-                   [&](const Residual&) {},
+                   [&](const Merge& m) {
+                     rf = merged_rf(n, m);
+                     // In place into the first input, as the runner's add_ (and
+                     // the seed's `out += residual`); cat and mul allocate.
+                     if (m.op == MergeOp::add) alias = n.inputs[0].value;
+                   },
                },
-               n.kind);
-    row->receptive_field = rf;
-    int64_t out = aliases ? 0 : row->activation_bytes;
-    peak = std::max(peak, held_ + in_bytes + out);
-    in_bytes = row->activation_bytes;
-    return true;
+               n.op);
+    return alias;
   }
 
   // Adaptive pooling uses equal windows only when the input divides evenly.
@@ -104,59 +133,52 @@ class Analyser {
     rf = std::pair{through(rf->first, ih / oh, ih / oh, 0, 1), through(rf->second, iw / ow, iw / ow, 0, 1)};
   }
 
-  bool residual(const Node& n, const Residual& r, RF& rf, int64_t& in_bytes) {
-    int64_t x = in_bytes;
-    RF body_rf = rf, short_rf = rf;
-    held_ += x;  // x waits for the shortcut
-    int64_t b = x;
-    bool ok = run(r.body, body_rf, b);
-    held_ -= x;
-    if (!ok) return false;
-    int64_t s = x;
-    held_ += b;  // the body's result waits for the add
-    ok = run(r.shortcut, short_rf, s);
-    held_ -= b;
-    if (!ok) return false;
-    Row* add = take();
-    if (!add || add->failed) return false;
-    add->activation_bytes = bytes(add->output);
-    peak = std::max(peak, held_ + b + s);  // added in place into the body's result
-    if (body_rf && short_rf && !r.shortcut.empty()) {
-      for (int d = 0; d < 2; ++d) {
-        const Field& fb = d == 0 ? body_rf->first : body_rf->second;
-        const Field& fs = d == 0 ? short_rf->first : short_rf->second;
-        if (fb.jump != fs.jump || fb.start != fs.start) {
-          auto& w = ev_.diagnostics.warning(
-              "rf-misaligned",
-              fmt::format("the branches of `{}` sample the input differently along {}: body "
-                          "jump {} from {}, shortcut jump {} from {}",
-                          n.name, d == 0 ? "H" : "W", fb.jump, fb.start, fs.jump, fs.start),
-              n.pointer, n.name);
-          w.notes.push_back("the add then mixes features centred on different input pixels");
-          break;
-        }
-      }
+  RF merged_rf(const GraphNode& n, const Merge& m) {
+    const Row& row = ev_.rows[static_cast<std::size_t>(&n - g_.nodes.data())];
+    if (m.op == MergeOp::mul) {
+      // The input that carries the feature map (a gate is [N, C, 1, 1]).
+      for (std::size_t i = 0; i < n.inputs.size(); ++i)
+        if (row.inputs[i] == row.output) return rf_[static_cast<std::size_t>(n.inputs[i].value)];
+      return std::nullopt;
     }
-    if (body_rf && short_rf)
-      body_rf = std::pair{Field{std::max(body_rf->first.size, short_rf->first.size), body_rf->first.jump, body_rf->first.start},
-                          Field{std::max(body_rf->second.size, short_rf->second.size), body_rf->second.jump, body_rf->second.start}};
-    else
-      body_rf.reset();
-    add->receptive_field = body_rf;
-    rf = body_rf;
-    in_bytes = add->activation_bytes;
-    return run(r.after, rf, in_bytes);
+    RF out = rf_[static_cast<std::size_t>(n.inputs[0].value)];
+    bool identity = false;
+    for (const auto& x : n.inputs) identity = identity || x.identity;
+    for (std::size_t i = 1; i < n.inputs.size() && out; ++i) {
+      const RF& other = rf_[static_cast<std::size_t>(n.inputs[i].value)];
+      if (!other) return std::nullopt;
+      if (!identity) misaligned(n, *out, *other, n.inputs[i].label);
+      out = std::pair{Field{std::max(out->first.size, other->first.size), out->first.jump, out->first.start},
+                      Field{std::max(out->second.size, other->second.size), out->second.jump, out->second.start}};
+    }
+    return out;
+  }
+
+  void misaligned(const GraphNode& n, const std::pair<Field, Field>& a,
+                  const std::pair<Field, Field>& b, const std::string& label) {
+    for (int d = 0; d < 2; ++d) {
+      const Field& fa = d == 0 ? a.first : a.second;
+      const Field& fb = d == 0 ? b.first : b.second;
+      if (fa.jump == fb.jump && fa.start == fb.start) continue;
+      auto& w = ev_.diagnostics.warning(
+          "rf-misaligned",
+          fmt::format("the branches of `{}` sample the input differently along {}: {} jump {} from {}, "
+                      "{} jump {} from {}",
+                      n.name, d == 0 ? "H" : "W", n.inputs[0].label, fa.jump, fa.start, label, fb.jump,
+                      fb.start),
+          n.pointer, n.name);
+      w.notes.push_back(fmt::format("the {} then mixes features centred on different input pixels",
+                                    op_name(n.op)));
+      return;
+    }
   }
 };
 
 }  // namespace
 
 void analyse(const Spec& spec, Evaluation& ev) {
-  Analyser a(ev);
-  RF rf;
-  if (spec.input.size() == 4) rf = std::pair{Field{1, 1, 0}, Field{1, 1, 0}};
-  int64_t in_bytes = bytes(spec.input);
-  a.run(spec.layers, rf, in_bytes);
+  Analyser a(spec.graph, ev);
+  a.run(spec.input);
   ev.buffers = ev.macs = 0;
   for (const auto& r : ev.rows) {
     ev.buffers = checked_add(ev.buffers, r.buffers).value_or(INT64_MAX);

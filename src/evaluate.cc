@@ -16,22 +16,9 @@ std::string pair_text(Pair p) {
 
 std::string format_shape(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
-const Node* find_node(const Layers& layers, const std::string& name) {
-  for (const auto& n : layers) {
-    if (n.name == name) return &n;
-    if (name.compare(0, n.name.size() + 1, n.name + ".") != 0) continue;
-    if (auto* s = std::get_if<Sequential>(&n.kind)) return find_node(s->layers, name);
-    if (auto* r = std::get_if<Residual>(&n.kind))
-      for (const Layers* l : {&r->body, &r->shortcut, &r->after})
-        if (auto* found = find_node(*l, name)) return found;
-  }
-  return nullptr;
-}
-
 const Row* find_row(const Evaluation& ev, const std::string& name) {
-  for (const auto& r : ev.rows)
-    if (r.name == name) return &r;
-  return nullptr;
+  auto it = ev.index.find(name);
+  return it == ev.index.end() ? nullptr : &ev.rows[it->second];
 }
 
 namespace {
@@ -41,18 +28,28 @@ class Evaluator {
  public:
   explicit Evaluator(Evaluation& ev) : ev_(ev) {}
 
-  // Runs a list of layers; `producer` names the last leaf that produced the
-  // result (for residual messages). nullopt: a layer failed, already reported.
-  std::optional<Shape> run(const Layers& layers, Shape x, std::string& producer) {
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-      const Node& n = layers[i];
-      if (i + 1 < layers.size()) bias_before_batchnorm(n, layers[i + 1]);
-      auto y = node(n, x, producer);
-      if (!y) return std::nullopt;
-      x = std::move(*y);
+  // Runs the graph's nodes in order until one fails (already reported):
+  // nothing after it has a shape. Returns the value shapes so far.
+  void run(const Graph& g, const Shape& input) {
+    g_ = &g;
+    values_.assign(g.nodes.size() + 1, std::nullopt);
+    values_[0] = input;
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+      const GraphNode& n = g.nodes[i];
+      if (i + 1 < g.nodes.size()) bias_before_batchnorm(i);
+      std::vector<Shape> in;
+      for (const auto& x : n.inputs) in.push_back(*values_[static_cast<std::size_t>(x.value)]);
+      std::size_t first_row = ev_.rows.size();
+      auto y = std::holds_alternative<Merge>(n.op) ? merge(n, std::get<Merge>(n.op), in)
+                                                   : visit_kind(n, in[0]);
+      if (n.has_from && !std::holds_alternative<Merge>(n.op))
+        ev_.rows[first_row].from = g.producer_name(n.inputs[0].value);
+      if (!y) return;
+      ev_.rows[first_row].output = *y;
+      values_[i + 1] = std::move(*y);
     }
-    return x;
   }
+  std::vector<std::optional<Shape>> values_;  // by value id
 
   // Where a Flatten collapsed a spatial map whose size follows the input (no
   // adaptive pool pinned it): the next Linear's in_features fits that size only.
@@ -62,19 +59,21 @@ class Evaluator {
 
  private:
   Evaluation& ev_;
+  const Graph* g_ = nullptr;
 
-  Diagnostic& error(const Node& n, std::string code, std::string message,
+  Diagnostic& error(const GraphNode& n, std::string code, std::string message,
                     const std::string& field = {}) {
     return ev_.diagnostics.error(std::move(code), std::move(message),
                                  field.empty() ? n.pointer : n.pointer + "/" + field, n.name);
   }
 
-  Row& row(const Node& n, const char* type, const Shape& in) {
+  Row& row(const GraphNode& n, const char* type, const Shape& in) {
     Row r;
     r.name = n.name;
     r.type = type;
     r.pointer = n.pointer;
     r.input = in;
+    ev_.index.emplace(r.name, ev_.rows.size());
     ev_.rows.push_back(std::move(r));
     return ev_.rows.back();
   }
@@ -85,10 +84,10 @@ class Evaluator {
     return std::nullopt;
   }
 
-  bool need_rank4(const Node& n, const Shape& in, Row& r) {
+  bool need_rank4(const GraphNode& n, const Shape& in, Row& r) {
     if (in.size() == 4) return true;
     auto& d = error(n, "rank",
-                    fmt::format("{} expects a 4-D input [N, C, H, W], got {}", kind_name(n.kind),
+                    fmt::format("{} expects a 4-D input [N, C, H, W], got {}", op_name(n.op),
                                 format_shape(in)));
     if (in.size() == 2)
       d.help = "the input was flattened earlier: move Flatten and Linear after the last "
@@ -103,9 +102,14 @@ class Evaluator {
   // One spatial dim of a conv or pool through the formula; reports out < 1.
   // A conv with bias right before a BatchNorm: the BatchNorm's shift does the
   // bias's job (the seed's reason for bias=False).
-  void bias_before_batchnorm(const Node& a, const Node& b) {
-    auto* conv = std::get_if<Conv2d>(&a.kind);
-    if (!conv || !conv->bias || !std::holds_alternative<BatchNorm2d>(b.kind)) return;
+  // Node i is a conv with bias and node i + 1 a BatchNorm reading it.
+  void bias_before_batchnorm(std::size_t i) {
+    const GraphNode& a = g_->nodes[i];
+    const GraphNode& b = g_->nodes[i + 1];
+    auto* conv = std::get_if<Conv2d>(&a.op);
+    if (!conv || !conv->bias || !std::holds_alternative<BatchNorm2d>(b.op) ||
+        b.inputs[0].value != value_of(i))
+      return;
     auto& d = ev_.diagnostics.warning(
         "bias-before-batchnorm",
         fmt::format("`{}` has a bias, but the BatchNorm `{}` right after it subtracts the mean "
@@ -117,7 +121,7 @@ class Evaluator {
     d.help = "set \"bias\": false, as the seed's ResNet does";
   }
 
-  std::optional<int64_t> spatial(const Node& n, const char* dim, const Window& w, Row& r,
+  std::optional<int64_t> spatial(const GraphNode& n, const char* dim, const Window& w, Row& r,
                                  bool is_conv) {
     WindowResult res = window_output(w);
     // Input rows no window reaches (not counting padding). Only when windows
@@ -126,7 +130,7 @@ class Evaluator {
     if (res.out >= 1 && lost > 0 && w.stride <= res.span) {
       std::string unit = lost == 1 ? std::string(dim).substr(0, std::string(dim).size() - 1) : dim;
       std::string message = fmt::format("{} `{}` never reads the last {} input {} of {}",
-                                        kind_name(n.kind), n.name, lost, unit, w.in);
+                                        op_name(n.op), n.name, lost, unit, w.in);
       std::string note = fmt::format("⌊({} + {} + {} − {}·({} − 1) − 1) / {}⌋ + 1 = {}: the "
                                      "division leaves a remainder of {}",
                                      w.in, w.pad_l, w.pad_r, w.dilation, w.kernel, w.stride,
@@ -136,7 +140,7 @@ class Evaluator {
       if (!items.empty() && items.back().code == "floor-discards" && items.back().layer == n.name &&
           items.back().notes == std::vector<std::string>{note}) {
         items.back().message = fmt::format("{} `{}` never reads the last {} input {} and {} of {}",
-                                           kind_name(n.kind), n.name, lost,
+                                           op_name(n.op), n.name, lost,
                                            lost == 1 ? "row" : "rows", unit, w.in);
       } else {
         auto& d = ev_.diagnostics.warning("floor-discards", message, n.pointer, n.name);
@@ -158,7 +162,7 @@ class Evaluator {
     }
     if (res.out < 1) {
       auto& d = error(n, "output-too-small",
-                      fmt::format("{} gives {} output {} from an input of {}", kind_name(n.kind),
+                      fmt::format("{} gives {} output {} from an input of {}", op_name(n.op),
                                   res.out, dim, w.in));
       d.notes.push_back(fmt::format("⌊({} + {} + {} − {}·({} − 1) − 1{}) / {}⌋ + 1 = {}", w.in,
                                     w.pad_l, w.pad_r, w.dilation, w.kernel,
@@ -170,20 +174,11 @@ class Evaluator {
     return res.out;
   }
 
-  std::optional<Shape> node(const Node& n, const Shape& in, std::string& producer) {
-    std::size_t first_row = ev_.rows.size();
-    auto out = visit_kind(n, in, producer);
-    bool leaf = !std::holds_alternative<Sequential>(n.kind) && !std::holds_alternative<Residual>(n.kind);
-    if (out && leaf) ev_.rows[first_row].output = *out;
-    return out;
-  }
-
-  std::optional<Shape> visit_kind(const Node& n, const Shape& in, std::string& producer) {
+  std::optional<Shape> visit_kind(const GraphNode& n, const Shape& in) {
     return std::visit(
         overloaded{
             [&](const Conv2d& k) -> std::optional<Shape> {
               Row& r = row(n, "Conv2d", in);
-              producer = n.name;
               if (!need_rank4(n, in, r)) return std::nullopt;
               int64_t c = in[1];
               if (k.in_channels && *k.in_channels != c) {
@@ -240,7 +235,6 @@ class Evaluator {
             },
             [&](const BatchNorm2d& k) -> std::optional<Shape> {
               Row& r = row(n, "BatchNorm2d", in);
-              producer = n.name;
               if (!need_rank4(n, in, r)) return std::nullopt;
               if (k.num_features && *k.num_features != in[1]) {
                 error(n, "channels",
@@ -254,27 +248,25 @@ class Evaluator {
             },
             [&](const ReLU& k) -> std::optional<Shape> {
               Row& r = row(n, "ReLU", in);
-              producer = n.name;
               if (k.inplace) r.arguments = "inplace";
               return in;
             },
             [&](const MaxPool2d& k) -> std::optional<Shape> {
-              return pool(n, in, producer, "MaxPool2d", k.kernel_size, k.stride, k.padding,
+              return pool(n, in, "MaxPool2d", k.kernel_size, k.stride, k.padding,
                           k.dilation, k.ceil_mode);
             },
             [&](const AvgPool2d& k) -> std::optional<Shape> {
-              return pool(n, in, producer, "AvgPool2d", k.kernel_size, k.stride, k.padding,
+              return pool(n, in, "AvgPool2d", k.kernel_size, k.stride, k.padding,
                           Pair{1, 1}, k.ceil_mode);
             },
             [&](const AdaptiveAvgPool2d& k) -> std::optional<Shape> {
-              return adaptive(n, in, producer, "AdaptiveAvgPool2d", k.output_size);
+              return adaptive(n, in, "AdaptiveAvgPool2d", k.output_size);
             },
             [&](const AdaptiveMaxPool2d& k) -> std::optional<Shape> {
-              return adaptive(n, in, producer, "AdaptiveMaxPool2d", k.output_size);
+              return adaptive(n, in, "AdaptiveMaxPool2d", k.output_size);
             },
             [&](const Flatten& k) -> std::optional<Shape> {
               Row& r = row(n, "Flatten", in);
-              producer = n.name;
               auto rank = static_cast<int64_t>(in.size());
               int64_t s = k.start_dim < 0 ? k.start_dim + rank : k.start_dim;
               int64_t e = k.end_dim < 0 ? k.end_dim + rank : k.end_dim;
@@ -308,7 +300,6 @@ class Evaluator {
             },
             [&](const Linear& k) -> std::optional<Shape> {
               Row& r = row(n, "Linear", in);
-              producer = n.name;
               int64_t features = in.back();
               if (flattened_map_) {
                 const Shape& m = flattened_map_->shape;
@@ -362,21 +353,17 @@ class Evaluator {
             },
             [&](const Dropout& k) -> std::optional<Shape> {
               Row& r = row(n, "Dropout", in);
-              producer = n.name;
               r.arguments = fmt::format("p={}", k.p);
               return in;
             },
-            [&](const Sequential& k) -> std::optional<Shape> { return run(k.layers, in, producer); },
-            [&](const Residual& k) -> std::optional<Shape> { return residual(n, k, in, producer); },
+            [&](const Merge&) -> std::optional<Shape> { return std::nullopt; },  // merge()
         },
-        n.kind);
+        n.op);
   }
 
-  std::optional<Shape> pool(const Node& n, const Shape& in, std::string& producer,
-                            const char* type, Pair kernel, Pair stride, Pair padding,
+  std::optional<Shape> pool(const GraphNode& n, const Shape& in, const char* type, Pair kernel, Pair stride, Pair padding,
                             Pair dilation, bool ceil_mode) {
     Row& r = row(n, type, in);
-    producer = n.name;
     if (!need_rank4(n, in, r)) return std::nullopt;
     auto h = spatial(n, "rows", {in[2], kernel.h, stride.h, padding.h, padding.h, dilation.h, ceil_mode}, r, false);
     if (!h) return std::nullopt;
@@ -389,10 +376,8 @@ class Evaluator {
     return Shape{in[0], in[1], *h, *w};
   }
 
-  std::optional<Shape> adaptive(const Node& n, const Shape& in, std::string& producer,
-                                const char* type, Pair size) {
+  std::optional<Shape> adaptive(const GraphNode& n, const Shape& in, const char* type, Pair size) {
     Row& r = row(n, type, in);
-    producer = n.name;
     if (!need_rank4(n, in, r)) return std::nullopt;
     Shape out{in[0], in[1], size.h ? size.h : in[2], size.w ? size.w : in[3]};
     r.arguments = fmt::format("out=({}, {})", out[2], out[3]);
@@ -408,37 +393,131 @@ class Evaluator {
     return out;
   }
 
-  std::optional<Shape> residual(const Node& n, const Residual& k, const Shape& in,
-                                std::string& producer) {
-    std::string body_from, short_from;
-    auto b = run(k.body, in, body_from);
-    if (!b) return std::nullopt;
-    std::optional<Shape> s = in;
-    if (!k.shortcut.empty()) {
-      s = run(k.shortcut, in, short_from);
-      if (!s) return std::nullopt;
-    }
-    Row& r = row(n, "add", *b);
-    r.output = *b;
-    producer = n.name;
-    if (*b != *s) {
-      bool broadcast = b->size() == s->size();
-      for (std::size_t i = 0; broadcast && i < b->size(); ++i)
-        broadcast = (*b)[i] == (*s)[i] || (*b)[i] == 1 || (*s)[i] == 1;
-      auto& d = error(n, "residual-mismatch",
-                      fmt::format("the two branches of residual `{}` have different shapes: "
-                                  "{} and {}",
-                                  n.name, format_shape(*b), format_shape(*s)));
-      d.notes.push_back(fmt::format("body gives {} (its last layer is {})", format_shape(*b), body_from));
-      d.notes.push_back(k.shortcut.empty()
-                            ? fmt::format("shortcut gives {}: it is the identity, so the block's input", format_shape(*s))
-                            : fmt::format("shortcut gives {} (its last layer is {})", format_shape(*s), short_from));
-      if (broadcast)
-        d.notes.push_back("PyTorch would broadcast the size-1 dims and add silently, which is "
-                          "almost always a bug");
+  // "body gives [1, 64, 56, 56] (its last layer is layer1.0.body.4)"
+  std::string input_note(const GraphNode& n, const Input& x, const Shape& s) const {
+    std::string shape = format_shape(s);
+    if (x.identity)
+      return n.residual ? fmt::format("{} gives {}: it is the identity, so the block's input", x.label, shape)
+                        : fmt::format("branch {} gives {}: it is empty (the identity), so the block's input", x.label, shape);
+    if (!n.residual && n.has_from) return fmt::format("`{}` gives {}", x.label, shape);
+    return fmt::format("{}{} gives {} (its last layer is {})", n.residual ? "" : "branch ", x.label, shape,
+                       g_->producer_name(x.value));
+  }
+
+  std::optional<Shape> merge(const GraphNode& n, const Merge& m, const std::vector<Shape>& in) {
+    Row& r = row(n, merge_name(m.op), in[0]);
+    r.inputs = in;
+    if (m.op == MergeOp::add) return add(n, r, in);
+    if (m.op == MergeOp::mul) return mul(n, r, in);
+    return cat(n, m, r, in);
+  }
+
+  std::optional<Shape> add(const GraphNode& n, Row& r, const std::vector<Shape>& in) {
+    r.output = in[0];
+    std::size_t bad = 1;
+    while (bad < in.size() && in[bad] == in[0]) ++bad;
+    if (bad == in.size()) return in[0];
+    const Shape &b = in[0], &s = in[bad];
+    bool broadcast = b.size() == s.size();
+    for (std::size_t i = 0; broadcast && i < b.size(); ++i)
+      broadcast = b[i] == s[i] || b[i] == 1 || s[i] == 1;
+    std::vector<std::string> shapes;
+    for (const auto& x : in) shapes.push_back(format_shape(x));
+    auto& d = n.residual
+                  ? error(n, "residual-mismatch",
+                          fmt::format("the two branches of residual `{}` have different shapes: {} and {}",
+                                      n.name, format_shape(b), format_shape(s)))
+                  : error(n, "add-mismatch",
+                          fmt::format("the inputs of add `{}` have different shapes: {}", n.name,
+                                      fmt::join(shapes, " and ")));
+    for (std::size_t i = 0; i < in.size(); ++i) d.notes.push_back(input_note(n, n.inputs[i], in[i]));
+    if (broadcast)
+      d.notes.push_back("PyTorch would broadcast the size-1 dims and add silently, which is "
+                        "almost always a bug");
+    return fail(r);
+  }
+
+  // torch.cat: the same rank, every dim but `dim` equal (after the crop).
+  std::optional<Shape> cat(const GraphNode& n, const Merge& m, Row& r, std::vector<Shape> in) {
+    auto rank = static_cast<int64_t>(in[0].size());
+    r.arguments = fmt::format("dim={}{}", m.dim, m.crop ? " crop" : "");
+    for (std::size_t i = 1; i < in.size(); ++i)
+      if (static_cast<int64_t>(in[i].size()) != rank) {
+        auto& d = error(n, "cat-mismatch",
+                        fmt::format("cat `{}` joins tensors of different ranks: {}-D and {}-D", n.name,
+                                    rank, in[i].size()));
+        for (std::size_t j = 0; j < in.size(); ++j) d.notes.push_back(input_note(n, n.inputs[j], in[j]));
+        d.notes.push_back("PyTorch: \"Tensors must have same number of dimensions\"");
+        return fail(r);
+      }
+    int64_t dim = m.dim < 0 ? m.dim + rank : m.dim;
+    if (dim < 0 || dim >= rank) {
+      auto& d = error(n, "cat-dim", fmt::format("cat `{}` along dim {} of a {}-D tensor", n.name, m.dim, rank));
+      d.notes.push_back(fmt::format("PyTorch: \"Dimension out of range (expected to be in range of [{}, {}], but got {})\"",
+                                    -rank, rank - 1, m.dim));
+      d.help = "dim 1 joins the channels of [N, C, H, W] tensors";
       return fail(r);
     }
-    return run(k.after, *b, producer);
+    if (m.crop)
+      for (int64_t k = 2; k < rank; ++k) {
+        if (k == dim) continue;
+        int64_t least = INT64_MAX;
+        for (const auto& x : in) least = std::min(least, x[static_cast<std::size_t>(k)]);
+        for (auto& x : in) x[static_cast<std::size_t>(k)] = least;
+      }
+    r.inputs = in;  // as cropped: what torch.cat receives
+    Shape out = in[0];
+    for (std::size_t i = 1; i < in.size(); ++i) {
+      for (int64_t k = 0; k < rank; ++k) {
+        auto kk = static_cast<std::size_t>(k);
+        if (k == dim || in[i][kk] == in[0][kk]) continue;
+        auto& d = error(n, "cat-mismatch",
+                        fmt::format("cat `{}` joins along dim {}, but dim {} differs: {} and {}", n.name,
+                                    dim, k, in[0][kk], in[i][kk]));
+        for (std::size_t j = 0; j < in.size(); ++j) d.notes.push_back(input_note(n, n.inputs[j], in[j]));
+        d.notes.push_back(fmt::format("PyTorch: \"Sizes of tensors must match except in dimension {}. Expected "
+                                      "size {} but got size {} for tensor number {} in the list.\"",
+                                      dim, in[0][kk], in[i][kk], i));
+        if (k >= 2 && !m.crop)
+          d.help = "U-Net crops the larger map to the smaller one: add \"crop\": \"center\"";
+        return fail(r);
+      }
+      auto sum = checked_add(out[static_cast<std::size_t>(dim)], in[i][static_cast<std::size_t>(dim)]);
+      if (!sum) {
+        error(n, "overflow", fmt::format("cat `{}` makes dim {} overflow 64 bits", n.name, dim));
+        return fail(r);
+      }
+      out[static_cast<std::size_t>(dim)] = *sum;
+    }
+    return out;
+  }
+
+  // torch.mul: PyTorch's broadcasting, right-aligned; a size-1 dim stretches.
+  std::optional<Shape> mul(const GraphNode& n, Row& r, const std::vector<Shape>& in) {
+    Shape out = in[0];
+    for (std::size_t i = 1; i < in.size(); ++i) {
+      const Shape& b = in[i];
+      Shape next(std::max(out.size(), b.size()), 1);
+      for (std::size_t k = 0; k < next.size(); ++k) {
+        std::size_t from_end = next.size() - 1 - k;
+        int64_t x = from_end < out.size() ? out[out.size() - 1 - from_end] : 1;
+        int64_t y = from_end < b.size() ? b[b.size() - 1 - from_end] : 1;
+        if (x != y && x != 1 && y != 1) {
+          auto& d = error(n, "mul-broadcast",
+                          fmt::format("mul `{}` cannot broadcast {} with {}: dim {} is {} and {}", n.name,
+                                      format_shape(out), format_shape(b), k, x, y));
+          for (std::size_t j = 0; j < in.size(); ++j) d.notes.push_back(input_note(n, n.inputs[j], in[j]));
+          d.notes.push_back(fmt::format("PyTorch: \"The size of tensor a ({}) must match the size of tensor b "
+                                        "({}) at non-singleton dimension {}\"", x, y, k));
+          d.help = "two dims broadcast when they are equal or one of them is 1 (as [N, C, 1, 1] "
+                   "gates scale [N, C, H, W] in squeeze-and-excitation)";
+          return fail(r);
+        }
+        next[k] = x == 1 ? y : x;
+      }
+      out = std::move(next);
+    }
+    return out;
   }
 };
 
@@ -477,14 +556,24 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
 Evaluation evaluate(const Spec& spec) {
   Evaluation ev;
   Evaluator e(ev);
-  std::string producer;
-  auto out = e.run(spec.layers, spec.input, producer);
-  if (out) {
-    ev.output = std::move(out);
+  e.run(spec.graph, spec.input);
+  bool all = true;
+  for (int v : spec.graph.outputs) {
+    const auto& shape = e.values_[static_cast<std::size_t>(v)];
+    if (shape) ev.outputs.push_back(*shape);
+    else all = false;
+  }
+  if (all && !ev.outputs.empty()) {
+    ev.output = ev.outputs.front();
     int64_t total = 0;
     for (const auto& r : ev.rows) total = checked_add(total, r.params).value_or(INT64_MAX);
     ev.params = total;
+  } else {
+    ev.outputs.clear();
   }
+  for (const auto& m : spec.graph.modules)
+    if (const auto& shape = e.values_[static_cast<std::size_t>(m.value)])
+      ev.modules.emplace_back(m.name, *shape);
   analyse(spec, ev);
   return ev;
 }

@@ -5,20 +5,23 @@
 // unknown, and the rows so far are still reported.
 #pragma once
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "diagnostic.h"
-#include "layers.h"
+#include "network.h"
 
 namespace netshape {
 
 struct Row {
-  std::string name;       // dotted layer name; for an add, the Residual's name
-  std::string type;       // "Conv2d", ..., or "add" for a residual add
+  std::string name;       // dotted layer name; for a merge, its container's (a Residual's add)
+  std::string type;       // "Conv2d", ..., or "add" / "cat" / "mul" for a merge
   std::string pointer;    // JSON Pointer of the layer
   std::string arguments;  // "k=7 s=2 p=3" and the like
-  Shape input, output;    // output is empty when the layer failed
+  Shape input, output;    // output is empty when the layer failed; input: a merge's first
+  std::vector<Shape> inputs;  // a merge's every input, in order (empty for other layers)
+  std::string from;       // the layer its input came from, when the spec said `from`
   // With a named input: the shapes with closed forms ("⌈H/32⌉"); else empty.
   std::vector<std::string> symbolic_input, symbolic_output;
   int64_t params = 0;     // trainable parameters (weights and biases)
@@ -32,12 +35,16 @@ struct Row {
 };
 
 struct Evaluation {
-  std::vector<Row> rows;  // every leaf layer and every residual add, in order
+  std::vector<Row> rows;  // one per graph node (Spec::graph), in order, up to the first failure
   Diagnostics diagnostics;
-  std::optional<Shape> output;
+  std::optional<Shape> output;       // the (first) output
+  std::vector<Shape> outputs;        // every output (`outputs` in the spec), when valid
+  // What a forward hook on every named module would see, containers too.
+  std::vector<std::pair<std::string, Shape>> modules;
   int64_t params = 0;
   int64_t buffers = 0, macs = 0;     // totals (analysis.h)
   int64_t peak_activation_bytes = 0; // the most live float32 activations at once
+  std::unordered_map<std::string, std::size_t> index;  // row name -> its position in rows
   bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
 };
 
@@ -49,8 +56,7 @@ Evaluation evaluate(const Spec& spec);
 // being read and the one being written). nullopt: it overflows 64 bits.
 std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input);
 
-// The layer with this dotted name, and its row (the add, for a Residual).
-const Node* find_node(const Layers& layers, const std::string& name);
+// The row with this name (a merge's row has its container's name).
 const Row* find_row(const Evaluation& ev, const std::string& name);
 
 // "3" for (3, 3), "(3, 1)" otherwise, as PyTorch prints a _pair.

@@ -57,20 +57,20 @@ void windows(Explanation& e, const Shape& in, Pair k, Pair s, Pair pl, Pair pr, 
 }
 
 
-Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) {
-  Explanation e{row.name, row.type, {}, {}};
-  const Shape& in = row.input;
-  std::string io = row.failed ? fmt::format("input {} → ✗ (see the error)", format_shape(in))
-                              : fmt::format("input {} → output {}", format_shape(in), format_shape(row.output));
-  e.lines.push_back(io);
-  if (row.type == "add") {
-    const auto& r = std::get<Residual>(node.kind);
-    e.headline = fmt::format("Residual: body(x) + {}", r.shortcut.empty() ? "x" : "shortcut(x)");
-    const Row* short_last = nullptr;
-    for (const auto& x : ev.rows)
-      if (x.name.compare(0, row.name.size() + 10, row.name + ".shortcut.") == 0) short_last = &x;
+// What each input of a merge is: "body", "branch 1", "`enc4`".
+std::string input_label(const GraphNode& n, const Input& x) {
+  if (n.residual) return x.label;
+  if (n.has_from) return "`" + x.label + "`";
+  return "branch " + x.label;
+}
+
+void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Merge& m, const Graph& g,
+                   const Evaluation& ev) {
+  if (n.residual) {
+    e.headline = fmt::format("Residual: body(x) + {}", n.inputs[1].identity ? "x" : "shortcut(x)");
+    const Row* short_last = find_row(ev, g.producer_name(n.inputs[1].value));
     e.lines.push_back(fmt::format("body gives {}", format_shape(row.input)));
-    if (r.shortcut.empty())
+    if (n.inputs[1].identity)
       e.lines.push_back("no shortcut layers: the shortcut is the identity, x itself");
     else if (short_last && !short_last->failed)
       e.lines.push_back(fmt::format("shortcut gives {} (it exists to change the channels and, with "
@@ -78,7 +78,57 @@ Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) 
                                     format_shape(short_last->output)));
     e.lines.push_back(row.failed ? "the shapes differ, so they cannot be added elementwise"
                                  : "equal shapes: added elementwise, the shape is unchanged");
-    if (!r.after.empty()) e.lines.push_back("then the `after` layers (the ReLU after the add)");
+    if (n.then_after) e.lines.push_back("then the `after` layers (the ReLU after the add)");
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& x : n.inputs) names.push_back(x.identity ? "x" : input_label(n, x));
+  const char* fn = m.op == MergeOp::add ? "torch.add" : m.op == MergeOp::mul ? "torch.mul" : "torch.cat";
+  e.headline = m.op == MergeOp::cat ? fmt::format("{}([{}], dim={})", fn, fmt::join(names, ", "), m.dim)
+                                    : fmt::format("{}", fmt::join(names, m.op == MergeOp::add ? " + " : " * "));
+  for (std::size_t i = 0; i < n.inputs.size() && i < row.inputs.size(); ++i)
+    e.lines.push_back(fmt::format("{} gives {}{}", input_label(n, n.inputs[i]), format_shape(row.inputs[i]),
+                                  n.inputs[i].identity ? " (the identity: the block's input)" : ""));
+  if (row.failed) {
+    e.lines.push_back("the shapes do not fit (see the error)");
+    return;
+  }
+  if (m.op == MergeOp::add) {
+    e.lines.push_back("equal shapes: added elementwise, the shape is unchanged");
+  } else if (m.op == MergeOp::mul) {
+    e.lines.push_back(fmt::format("multiplied elementwise; a size-1 dim is stretched to the other's "
+                                  "size (broadcasting): {}", format_shape(row.output)));
+  } else {
+    auto rank = static_cast<int64_t>(row.output.size());
+    auto d = static_cast<std::size_t>(m.dim < 0 ? m.dim + rank : m.dim);
+    std::vector<std::string> parts;
+    for (const auto& in : row.inputs) parts.push_back(std::to_string(in[d]));
+    e.lines.push_back(fmt::format("dim {} adds up: {} = {}; every other dim is equal", d,
+                                  fmt::join(parts, " + "), row.output[d]));
+    if (m.crop) {
+      for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+        const GraphNode* p = g.producer(n.inputs[i].value);
+        const Row* src = p ? find_row(ev, p->name) : nullptr;
+        const Shape& before = src ? src->output : row.inputs[i];
+        for (std::size_t k = 2; k < before.size() && k < row.inputs[i].size(); ++k)
+          if (before[k] != row.inputs[i][k])
+            e.lines.push_back(fmt::format("crop: {} dim {} {} → {}, offset ({} − {}) // 2 = {}",
+                                          input_label(n, n.inputs[i]), k, before[k], row.inputs[i][k],
+                                          before[k], row.inputs[i][k], (before[k] - row.inputs[i][k]) / 2));
+      }
+    }
+  }
+}
+
+Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, const Evaluation& ev) {
+  Explanation e{row.name, row.type, {}, {}};
+  const Shape& in = row.input;
+  std::string io = row.failed ? fmt::format("input {} → ✗ (see the error)", format_shape(in))
+                              : fmt::format("input {} → output {}", format_shape(in), format_shape(row.output));
+  e.lines.push_back(io);
+  if (!row.from.empty()) e.lines.push_back(fmt::format("its input is the output of `{}` (\"from\")", row.from));
+  if (auto* m = std::get_if<Merge>(&node.op)) {
+    explain_merge(e, row, node, *m, g, ev);
     return e;
   }
   std::visit(
@@ -176,10 +226,9 @@ Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) 
             e.headline = fmt::format("Dropout(p={})", k.p);
             e.lines.push_back("zeroes elements at random while training, nothing in eval: the shape is unchanged");
           },
-          [&](const Sequential&) {},
-          [&](const Residual&) {},
+          [&](const Merge&) {},
       },
-      node.kind);
+      node.op);
   return e;
 }
 
@@ -187,11 +236,11 @@ Explanation explain_row(const Row& row, const Node& node, const Evaluation& ev) 
 
 std::vector<Explanation> explain(const Spec& spec, const Evaluation& ev, const std::string& only) {
   std::vector<Explanation> out;
-  for (const auto& row : ev.rows) {
+  for (std::size_t i = 0; i < ev.rows.size() && i < spec.graph.nodes.size(); ++i) {
+    const Row& row = ev.rows[i];
     if (!only.empty() && row.name != only && row.name.compare(0, only.size() + 1, only + ".") != 0)
       continue;
-    const Node* node = find_node(spec.layers, row.name);
-    if (node) out.push_back(explain_row(row, *node, ev));
+    out.push_back(explain_row(row, spec.graph.nodes[i], spec.graph, ev));
   }
   return out;
 }

@@ -31,7 +31,9 @@ struct Candidate {
 
 // Candidates for a residual whose branches disagree.
 std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& node) {
-  const auto& r = std::get<Residual>(node.kind);
+  const auto& r = std::get<Branches>(node.kind);
+  const Layers& body_layers = r.branches[0].layers;
+  const Layers& shortcut_layers = r.branches[1].layers;
   const std::string& R = node.name;
   const Row* add = find_row(ev, R);
   const Row* first = nullptr;
@@ -52,7 +54,7 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
     projection = fmt::format(
         R"([{{"type": "Conv2d", "out_channels": {}, "kernel_size": 1, "stride": {}, "bias": false}}, {{"type": "BatchNorm2d"}}])",
         body[1], pair_json(*sh, *sw));
-  if (r.shortcut.empty()) {
+  if (shortcut_layers.empty()) {
     if (!projection.empty())
       out.push_back({fmt::format("give `{}` a 1×1 conv + BatchNorm shortcut, as the seed's "
                                  "_make_layer does, mapping {} to {}",
@@ -60,7 +62,7 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
                      {R + ".shortcut=" + projection}});
   } else {
     Shape s = short_last ? short_last->output : in;
-    for (const auto& n : r.shortcut) {
+    for (const auto& n : shortcut_layers) {
       auto* conv = std::get_if<Conv2d>(&n.kind);
       if (!conv) continue;
       std::vector<std::string> sets;
@@ -98,7 +100,7 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
                      {R + ".shortcut=" + projection}});
   }
   // Or make the body keep the size, when the shortcut does.
-  for (const auto& n : r.body) {
+  for (const auto& n : body_layers) {
     auto* conv = std::get_if<Conv2d>(&n.kind);
     if (conv && (conv->stride.h > 1 || conv->stride.w > 1))
       out.push_back({fmt::format("set the stride of the body conv `{}` to 1, so the body keeps "
@@ -144,7 +146,8 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
 
 std::vector<Candidate> candidates_for(const Diagnostic& d, const Evaluation& ev, const Node& node) {
   const Row* row = find_row(ev, node.name);
-  if (d.code == "residual-mismatch" && std::holds_alternative<Residual>(node.kind))
+  if (d.code == "residual-mismatch" && std::holds_alternative<Branches>(node.kind) &&
+      std::get<Branches>(node.kind).residual)
     return residual_candidates(ev, node);
   if (d.code == "features" && row && !row->input.empty())
     return {{fmt::format("set in_features of `{}` to {}", node.name, row->input.back()),

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -61,24 +62,73 @@ struct Linear {
 };
 struct Dropout { double p = 0.5; bool inplace = false; };
 
+// A merge: several inputs become one (torch.add, torch.cat, torch.mul).
+enum class MergeOp { add, cat, mul };
+struct Merge {
+  MergeOp op = MergeOp::add;
+  int64_t dim = 1;    // cat's dimension (negative counts from the end)
+  bool crop = false;  // cat: centre-crop every input to the smallest spatial size first
+};
+inline const char* merge_name(MergeOp op) {
+  return op == MergeOp::add ? "add" : op == MergeOp::cat ? "cat" : "mul";
+}
+
+// What one node of the graph computes (network.h): every leaf kind and the
+// merges. Containers below only nest and name; the parser lowers them.
+using Op = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+                        AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge>;
+
 struct Node;
 using Layers = std::vector<Node>;
 struct Sequential { Layers layers; };
-// The output is body(x) + shortcut(x) (identity when there is no shortcut),
-// then the `after` layers (the seed's ReLU after the add).
-struct Residual { Layers body, shortcut, after; };
+// Several branches applied to the same input, then merged, then `after`.
+// `Residual` is Branches with merge add and branches `body` and `shortcut`
+// (the identity when empty). merged = false (`"add": false`) keeps the first
+// branch alone, as torchvision's inverted residual without its skip.
+struct Branch { std::string name; Layers layers; };
+struct Branches {
+  Merge merge;
+  bool merged = true;
+  bool residual = false;  // written as `Residual`: its messages say body/shortcut
+  std::vector<Branch> branches;
+  Layers after;
+};
 
 using Kind = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Sequential, Residual>;
+                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Sequential, Branches>;
 
-// The spec's name of each kind, in the order of `Kind`.
+// The spec's name of each kind, in the order of `Kind` (Merge and Branches
+// have more than one: kSpecNames).
 inline constexpr const char* kKindNames[] = {
     "Conv2d",  "BatchNorm2d", "ReLU",   "MaxPool2d", "AvgPool2d",  "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Sequential", "Residual"};
+    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Merge", "Sequential", "Branches"};
 static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
               "every layer kind needs its spec name");
 
-inline const char* kind_name(const Kind& k) { return kKindNames[k.index()]; }
+// Every type name a spec may use.
+inline constexpr const char* kSpecNames[] = {
+    "Conv2d",  "BatchNorm2d", "ReLU",   "MaxPool2d", "AvgPool2d",  "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Add", "Cat", "Mul",
+    "Sequential", "Residual", "Branches"};
+
+inline const char* kind_name(const Kind& k) {
+  if (auto* m = std::get_if<Merge>(&k)) return merge_name(m->op);
+  return kKindNames[k.index()];
+}
+inline const char* op_name(const Op& k) {
+  if (auto* m = std::get_if<Merge>(&k)) return merge_name(m->op);
+  return kKindNames[k.index()];
+}
+
+// The Op of a leaf kind; nullopt for a container.
+inline std::optional<Op> leaf_op(const Kind& k) {
+  return std::visit(
+      [](const auto& x) -> std::optional<Op> {
+        if constexpr (std::is_constructible_v<Op, decltype(x)>) return Op{x};
+        else return std::nullopt;
+      },
+      k);
+}
 
 // std::visit over Kind with one lambda per kind: a kind without its case does not compile.
 template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
@@ -89,17 +139,10 @@ struct Node {
   std::string pointer;  // JSON Pointer of the layer object in the spec file
   std::string block;    // the block it was instantiated from, if any
   Kind kind;
-};
-
-struct Spec {
-  std::string name;
-  Shape input;
-  // A named input dim ("N", "H", "W") is "" here when numeric. Named dims get a
-  // representative size in `input` (symbolic.h: resolve_named_input) and
-  // closed forms in the table.
-  std::vector<std::string> input_names;
-  std::string input_pointer = "/input";
-  Layers layers;
+  // `from`: the dotted names whose outputs are this layer's inputs, instead
+  // of the previous layer's ("input" is the network's input). A merge takes
+  // several; any other layer one.
+  std::vector<std::string> from;
 };
 
 }  // namespace netshape

@@ -18,6 +18,8 @@ std::string join_name(const std::string& prefix, const std::string& local) {
   return prefix.empty() ? local : prefix + "." + local;
 }
 
+class Fields;
+
 class Parser {
  public:
   Parser(Diagnostics& diags, std::vector<Override>& overrides)
@@ -51,6 +53,11 @@ class Parser {
                                   const std::string& block);
   std::optional<Kind> kind(const std::string& type, const Cursor& c, const Env& env,
                            const std::string& name);
+  Merge merge_fields(Fields& f, const Cursor& c, const std::string& name, const std::string& type,
+                     bool* ok);
+  std::optional<std::vector<Branch>> branch_list(const Cursor& c, const Env& env,
+                                                 const std::string& prefix);
+  bool from_field(const Cursor& c, const Env& env, Node& node);
 };
 
 // Reads the fields of one layer object; remembers which keys it asked for so
@@ -60,7 +67,7 @@ class Fields {
   Fields(Parser& p, const Cursor& obj, const Env& env, const std::string& layer,
          std::string kind)
       : p_(p), obj_(obj), env_(env), layer_(layer), kind_(std::move(kind)) {
-    known_ = {"type", "name"};
+    known_ = {"type", "name", "from"};
   }
 
   // The resolved value of `key`, or nullopt when absent or null.
@@ -229,7 +236,7 @@ class Fields {
   // Reports keys nobody asked for. Returns false if there were any.
   bool finish() {
     bool clean = true;
-    std::vector<std::string> fields(known_.begin() + 2, known_.end());
+    std::vector<std::string> fields(known_.begin() + 3, known_.end());
     for (auto& o : p_.overrides_) {
       if (o.layer != layer_ || o.used) continue;
       o.used = true;  // reported here, not again as an unknown layer
@@ -357,7 +364,7 @@ std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
 }
 
 std::vector<std::string> builtin_names() {
-  return std::vector<std::string>(std::begin(kKindNames), std::end(kKindNames));
+  return std::vector<std::string>(std::begin(kSpecNames), std::end(kSpecNames));
 }
 
 std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::string& name) {
@@ -394,7 +401,178 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
   if (blocks_ && blocks_->contains(type)) return instantiate(c, env, name, type);
   auto k = kind(type, c, env, name);
   if (!k) return std::nullopt;
-  return Node{name, c.pointer, {}, std::move(*k)};
+  Node node{name, c.pointer, {}, std::move(*k), {}};
+  if (!from_field(c, env, node)) return std::nullopt;
+  return node;
+}
+
+// `from`: one name for a layer, two or more for Add/Cat/Mul (which need it).
+bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
+  bool merge = std::holds_alternative<Merge>(node.kind);
+  const char* type = kind_name(node.kind);
+  if (!c.value->contains("from")) {
+    if (!merge) return true;
+    auto& d = diags_.error("missing-field",
+                           fmt::format("{} `{}` needs `from`: the layers whose outputs it merges",
+                                       type, node.name),
+                           c.pointer, node.name);
+    d.help = "add \"from\": [\"enc1\", \"up1\"] (dotted names as in the table, or \"input\")";
+    return false;
+  }
+  auto v = resolve(c.at("from"), env, node.name);
+  if (!v) return false;
+  auto name_at = [&](const Cursor& e) -> std::optional<std::string> {
+    auto r = resolve(e, env, node.name);
+    if (r && r->value->is_string() && !r->value->get<std::string>().empty())
+      return r->value->get<std::string>();
+    if (r)
+      diags_.error("wrong-type", fmt::format("`from` must name a layer, got {}", describe(*r->value)),
+                   r->pointer, node.name);
+    return std::nullopt;
+  };
+  if (!merge) {
+    if (v->value->is_string()) {
+      if (auto n = name_at(*v)) { node.from = {*n}; return true; }
+      return false;
+    }
+    auto& d = diags_.error("wrong-type",
+                           fmt::format("`from` of {} must be one layer's name, got {}", type,
+                                       describe(*v->value)),
+                           v->pointer, node.name);
+    d.help = "to combine several outputs, use {\"type\": \"Cat\" (or Add, Mul), \"from\": [...]}";
+    return false;
+  }
+  if (!v->value->is_array() || v->value->size() < 2) {
+    auto& d = diags_.error("wrong-type",
+                           fmt::format("`from` of {} must list two or more layers, got {}", type,
+                                       describe(*v->value)),
+                           v->pointer, node.name);
+    d.help = "write \"from\": [\"enc1\", \"up1\"]";
+    return false;
+  }
+  bool ok = true;
+  for (std::size_t i = 0; i < v->value->size(); ++i) {
+    if (auto n = name_at(v->at(i))) node.from.push_back(*n);
+    else ok = false;
+  }
+  return ok;
+}
+
+// merge (Branches) or the type (Add/Cat/Mul), and cat's dim and crop.
+Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
+                           const std::string& type, bool* ok) {
+  Merge m;
+  std::string op = type == "Add" ? "add" : type == "Cat" ? "cat" : type == "Mul" ? "mul" : "";
+  if (op.empty()) {
+    auto v = f.get("merge");
+    if (!v) {
+      f.missing("merge", "\"add\", \"cat\" or \"mul\"");
+      *ok = false;
+      return m;
+    }
+    if (v->value->is_string()) op = v->value->get<std::string>();
+    if (op != "add" && op != "cat" && op != "mul") {
+      auto& d = diags_.error("wrong-type",
+                             fmt::format("`merge` must be \"add\", \"cat\" or \"mul\", got {}",
+                                         describe(*v->value)),
+                             v->pointer, name);
+      if (auto s = did_you_mean(op, {"add", "cat", "mul"})) d.help = fmt::format("did you mean \"{}\"?", *s);
+      *ok = false;
+      return m;
+    }
+  }
+  m.op = op == "add" ? MergeOp::add : op == "cat" ? MergeOp::cat : MergeOp::mul;
+  auto only_cat = [&](const Cursor& v, const char* key) {
+    auto& d = diags_.error("unknown-field",
+                           fmt::format("`{}` only applies to a cat, not to {}", key, op), v.pointer, name);
+    d.help = op == "add" ? "an add needs identical shapes: remove it"
+                         : "a mul broadcasts size-1 dims: remove it";
+    *ok = false;
+  };
+  if (auto v = f.get("dim")) {
+    auto n = exact_int(*v->value);
+    if (m.op != MergeOp::cat) only_cat(*v, "dim");
+    else if (!n || *n < -8 || *n > 7) {
+      f.bad(*v, "dim", "a dimension index (an integer; negative counts from the end)");
+      *ok = false;
+    } else {
+      m.dim = *n;
+    }
+  }
+  if (auto v = f.get("crop")) {
+    if (m.op != MergeOp::cat) only_cat(*v, "crop");
+    else if (v->value->is_string() && v->value->get<std::string>() == "center") m.crop = true;
+    else if (!(v->value->is_boolean() && !v->value->get<bool>())) {
+      f.bad(*v, "crop", "\"center\"");
+      *ok = false;
+    }
+  }
+  (void)c;
+  return m;
+}
+
+// Branches' `branches`: each a bare list of layers (named 0, 1, …) or
+// {"name": ..., "layers": [...]}. An empty list is the identity.
+std::optional<std::vector<Branch>> Parser::branch_list(const Cursor& c, const Env& env,
+                                                       const std::string& prefix) {
+  if (!c.value->is_array() || c.value->empty()) {
+    auto& d = diags_.error("wrong-type",
+                           fmt::format("`branches` must be a non-empty list, got {}", describe(*c.value)),
+                           c.pointer, prefix);
+    d.help = "write \"branches\": [[...layers...], [...layers...]]";
+    return std::nullopt;
+  }
+  std::vector<Branch> out;
+  std::map<std::string, std::string> seen;
+  bool ok = true;
+  for (std::size_t i = 0; i < c.value->size(); ++i) {
+    auto item = resolve(c.at(i), env, prefix);
+    if (!item) { ok = false; continue; }
+    std::string local = std::to_string(i);
+    std::optional<Cursor> layers = *item;
+    if (item->value->is_object()) {
+      layers.reset();
+      for (auto it = item->value->begin(); it != item->value->end(); ++it) {
+        if (it.key() == "name") {
+          auto n = resolve(item->at("name"), env, prefix);
+          if (n && n->value->is_string() && !n->value->get<std::string>().empty() &&
+              n->value->get<std::string>().find('.') == std::string::npos) {
+            local = n->value->get<std::string>();
+          } else {
+            if (n) diags_.error("bad-name", fmt::format("a branch name must be a non-empty string without dots, got {}",
+                                                        describe(*n->value)), n->pointer, prefix);
+            ok = false;
+          }
+        } else if (it.key() == "layers") {
+          layers = resolve(item->at("layers"), env, prefix);
+          if (!layers) ok = false;
+        } else {
+          auto& d = diags_.error("unknown-field", fmt::format("a branch has no field `{}`", it.key()),
+                                 item->pointer + "/" + pointer_escape(it.key()), prefix);
+          d.notes.push_back("a branch takes: name, layers (or write it as a bare list of layers)");
+          ok = false;
+        }
+      }
+      if (!layers) {
+        if (ok) diags_.error("missing-field", "a branch needs `layers`", item->pointer, prefix)
+                    .help = "write {\"name\": \"branch1\", \"layers\": [...]}";
+        ok = false;
+        continue;
+      }
+    }
+    if (auto [it, fresh] = seen.emplace(local, item->pointer); !fresh) {
+      diags_.error("duplicate-name", fmt::format("two branches are named `{}`", join_name(prefix, local)),
+                   item->pointer, prefix)
+          .notes.push_back(fmt::format("the first is at {}", it->second));
+      ok = false;
+      continue;
+    }
+    auto l = layer_list(*layers, env, join_name(prefix, local));
+    if (!l) { ok = false; continue; }
+    out.push_back({local, std::move(*l)});
+  }
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const std::string& name,
@@ -683,7 +861,9 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     else if (auto l = layer_list(*v, env, name)) out = Sequential{std::move(*l)};
     else ok = false;
   } else if (type == "Residual") {
-    Residual r;
+    Branches r;
+    r.residual = true;
+    r.branches = {{"body", {}}, {"shortcut", {}}};
     auto branch = [&](const std::string& key, bool required, Layers& into) {
       auto v = f.get(key);
       if (!v) {
@@ -693,16 +873,40 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       if (auto l = layer_list(*v, env, join_name(name, key))) into = std::move(*l);
       else ok = false;
     };
-    branch("body", true, r.body);
-    branch("shortcut", false, r.shortcut);
+    branch("body", true, r.branches[0].layers);
+    branch("shortcut", false, r.branches[1].layers);
     branch("after", false, r.after);
-    if (ok && r.body.empty()) {
+    r.merged = f.boolean("add", true, &ok);
+    if (ok && r.branches[0].layers.empty()) {
       auto& d = diags_.error("empty-body", fmt::format("residual `{}` has an empty body", name),
                              c.pointer + "/body", name);
       d.help = "a residual adds body(x) to x; give the body at least one layer";
       ok = false;
     }
     out = std::move(r);
+  } else if (type == "Branches") {
+    Branches b;
+    b.merge = merge_fields(f, c, name, "merge", &ok);
+    if (auto v = f.get("branches")) {
+      if (auto l = branch_list(*v, env, name)) b.branches = std::move(*l);
+      else ok = false;
+    } else {
+      f.missing("branches", "[[...layers...], [...layers...]] or [{\"name\": ..., \"layers\": [...]}, ...]");
+      ok = false;
+    }
+    if (auto v = f.get("after")) {
+      if (auto l = layer_list(*v, env, join_name(name, "after"))) b.after = std::move(*l);
+      else ok = false;
+    }
+    b.merged = f.boolean("add", true, &ok);
+    if (!b.merged && b.merge.op != MergeOp::add) {
+      diags_.error("wrong-type", "`add`: false only makes sense with merge \"add\"",
+                   c.pointer + "/add", name);
+      ok = false;
+    }
+    out = std::move(b);
+  } else if (type == "Add" || type == "Cat" || type == "Mul") {
+    out = merge_fields(f, c, name, type, &ok);
   } else {
     std::vector<std::string> names = builtin_names();
     if (blocks_)
@@ -730,13 +934,13 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
   Spec spec;
   bool ok = true;
   static const std::vector<std::string> top = {"$schema", "name", "description", "input",
-                                               "blocks", "layers"};
+                                               "blocks", "layers", "outputs"};
   for (auto it = root.value->begin(); it != root.value->end(); ++it) {
     if (std::find(top.begin(), top.end(), it.key()) != top.end()) continue;
     auto& d = diags_.error("unknown-field", fmt::format("a spec has no field `{}`", it.key()),
                            "/" + pointer_escape(it.key()), "");
     if (auto m = did_you_mean(it.key(), top)) d.help = fmt::format("did you mean `{}`?", *m);
-    else d.notes.push_back("a spec takes: name, description, input, blocks, layers");
+    else d.notes.push_back("a spec takes: name, description, input, blocks, layers, outputs");
     ok = false;
   }
   if (root.value->contains("name")) {
@@ -822,8 +1026,8 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
       for (auto it = b.value->begin(); it != b.value->end(); ++it) {
         Cursor def = b.at(it.key());
         std::string where = "block `" + it.key() + "`";
-        if (std::find(std::begin(kKindNames), std::end(kKindNames), it.key()) !=
-            std::end(kKindNames)) {
+        if (std::find(std::begin(kSpecNames), std::end(kSpecNames), it.key()) !=
+            std::end(kSpecNames)) {
           diags_.error("bad-name", fmt::format("a block cannot be named `{}`: that is a built-in "
                                                "layer type", it.key()),
                        def.pointer, "");
@@ -873,8 +1077,24 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
     else d.help = "`netshape table` lists every layer's dotted name";
     ok = false;
   }
+  if (root.value->contains("outputs")) {
+    Cursor o = root.at("outputs");
+    bool names = o.value->is_array() && !o.value->empty();
+    for (std::size_t i = 0; names && i < o.value->size(); ++i)
+      names = (*o.value)[i].is_string();
+    if (names) {
+      for (const auto& e : *o.value) spec.outputs.push_back(e.get<std::string>());
+    } else {
+      auto& d = diags_.error("wrong-type",
+                             fmt::format("`outputs` must be a list of layer names, got {}", describe(*o.value)),
+                             o.pointer, "");
+      d.help = "write \"outputs\": [\"head1\", \"head2\"]";
+      ok = false;
+    }
+  }
   if (!layers || !ok) return std::nullopt;
   spec.layers = std::move(*layers);
+  if (!lower(spec, diags_)) return std::nullopt;
   return spec;
 }
 

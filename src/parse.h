@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diagnostic.h"
-#include "layers.h"
+#include "network.h"
 
 namespace netshape {
 

@@ -181,13 +181,19 @@ class Walker {
 
   bool ok = true;
 
-  std::optional<Sym> run(const Layers& layers, Sym x) {
-    for (const auto& n : layers) {
-      auto y = node(n, x);
-      if (!y) return std::nullopt;
-      x = std::move(*y);
+  // Every node in order, each on the symbolic shapes of its inputs; stops at
+  // the first that fails.
+  void run(const Graph& g, Sym input) {
+    std::vector<std::optional<Sym>> values(g.nodes.size() + 1);
+    values[0] = std::move(input);
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+      const GraphNode& n = g.nodes[i];
+      std::vector<Sym> in;
+      for (const auto& x : n.inputs) in.push_back(*values[static_cast<std::size_t>(x.value)]);
+      auto y = std::holds_alternative<Merge>(n.op) ? merge(n, std::get<Merge>(n.op), in) : node(n, in[0]);
+      if (!y) return;
+      values[i + 1] = std::move(y);
     }
-    return x;
   }
 
  private:
@@ -273,12 +279,12 @@ class Walker {
     }
   }
 
-  void record(const Node& n, const Sym& in, const Sym& out) {
+  void record(const GraphNode& n, const Sym& in, const Sym& out) {
     if (in.dims.size() == 4 && !in.product) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
     if (out.dims.size() == 4 && !out.product) a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
   }
 
-  std::optional<QDim> spatial(const Node& n, const QDim& v, const Window& w, bool conv) {
+  std::optional<QDim> spatial(const GraphNode& n, const QDim& v, const Window& w, bool conv) {
     int64_t span = w.dilation * (w.kernel - 1) + 1;
     std::string unit = axis_ == 2 ? "rows" : "columns";
     if (conv) {
@@ -307,7 +313,7 @@ class Walker {
     return nullptr;
   }
 
-  std::optional<Sym> node(const Node& n, const Sym& in) {
+  std::optional<Sym> node(const GraphNode& n, const Sym& in) {
     std::optional<Sym> out = std::visit(
         overloaded{
             [&](const Conv2d& k) -> std::optional<Sym> {
@@ -381,29 +387,64 @@ class Walker {
               s.product = false;
               return s;
             },
-            [&](const Sequential& k) -> std::optional<Sym> { return run(k.layers, in); },
-            [&](const Residual& k) -> std::optional<Sym> {
-              auto b = run(k.body, in);
-              if (!b) return std::nullopt;
-              std::optional<Sym> s = in;
-              if (!k.shortcut.empty()) s = run(k.shortcut, in);
-              if (!s) return std::nullopt;
-              if (b->dims.size() != s->dims.size()) return fail_const(n);
-              for (std::size_t d = 0; d < b->dims.size(); ++d)
-                if (!equal(b->dims[d], s->dims[d], n.name, "adds two branches whose sizes must agree"))
-                  return std::nullopt;
-              record(n, *b, *b);
-              return run(k.after, *b);
-            },
+            [&](const Merge&) -> std::optional<Sym> { return std::nullopt; },  // merge()
         },
-        n.kind);
-    if (out && !std::holds_alternative<Sequential>(n.kind) && !std::holds_alternative<Residual>(n.kind))
-      record(n, in, *out);
+        n.op);
+    if (out) record(n, in, *out);
     return out;
   }
 
+  // add and cat need equal sizes (but for cat's dim, which adds up); mul
+  // broadcasts a constant 1. A centre crop makes a size the smaller of two
+  // functions of x, which is not a QDim: said so rather than guessed.
+  std::optional<Sym> merge(const GraphNode& n, const Merge& m, const std::vector<Sym>& in) {
+    Sym out = in[0];
+    for (const auto& x : in)
+      if (x.dims.size() != out.dims.size()) return fail_const(n);
+    auto rank = static_cast<int64_t>(out.dims.size());
+    int64_t dim = m.dim < 0 ? m.dim + rank : m.dim;
+    for (std::size_t i = 1; i < in.size(); ++i)
+      for (std::size_t d = 0; d < out.dims.size(); ++d) {
+        const QDim &a = out.dims[d], &b = in[i].dims[d];
+        if (m.op == MergeOp::cat && static_cast<int64_t>(d) == dim) {
+          out.dims[d] = sum(a, b);
+          continue;
+        }
+        if (m.op == MergeOp::mul && (is_one(a) || is_one(b))) {
+          if (is_one(a)) out.dims[d] = b;
+          continue;
+        }
+        if (m.op == MergeOp::cat && m.crop && d >= 2) {
+          if (a.is_constant() && b.is_constant()) {
+            out.dims[d] = QDim::constant(std::min(a.beta[0], b.beta[0]));
+            continue;
+          }
+          give_up(fmt::format("`{}` centre-crops a size that depends on the input: not analysed symbolically "
+                              "(netshape check tries one size at a time)", n.name));
+          return std::nullopt;
+        }
+        const char* what = m.op == MergeOp::add ? "adds two branches whose sizes must agree"
+                           : m.op == MergeOp::cat ? "concatenates inputs whose other sizes must agree"
+                                                  : "multiplies inputs whose sizes must agree or be 1";
+        if (!equal(a, b, n.name, what)) return std::nullopt;
+      }
+    record(n, in[0], out);
+    return out;
+  }
+
+  static bool is_one(const QDim& q) { return q.is_constant() && q.beta[0] == 1; }
+
+  // f + g, itself a QDim on the common modulus.
+  static QDim sum(const QDim& f, const QDim& g) {
+    int64_t M = std::lcm(f.M, g.M);
+    QDim F = f.refined(M / f.M), G = g.refined(M / g.M);
+    for (std::size_t r = 0; r < F.beta.size(); ++r) F.beta[r] += G.beta[r];
+    F.alpha += G.alpha;
+    return F;
+  }
+
   // The other spatial dim is a constant: the formula on a number.
-  std::optional<QDim> const_window(const Node& n, const QDim& v, const Window& w, bool conv) {
+  std::optional<QDim> const_window(const GraphNode& n, const QDim& v, const Window& w, bool conv) {
     Window x = w;
     x.in = v.beta[0];
     WindowResult r = window_output(x);
@@ -414,7 +455,7 @@ class Walker {
     return QDim::constant(r.out);
   }
 
-  std::optional<Sym> pool(const Node& n, const Sym& in, Pair k, Pair st, Pair p, Pair d, bool ceil) {
+  std::optional<Sym> pool(const GraphNode& n, const Sym& in, Pair k, Pair st, Pair p, Pair d, bool ceil) {
     if (in.dims.size() != 4 || in.product) return fail_const(n);
     Sym s = in;
     for (int dd = 2; dd <= 3; ++dd) {
@@ -427,7 +468,7 @@ class Walker {
     return s;
   }
 
-  std::optional<Sym> adaptive(const Node& n, const Sym& in, Pair size) {
+  std::optional<Sym> adaptive(const GraphNode& n, const Sym& in, Pair size) {
     if (in.dims.size() != 4 || in.product) return fail_const(n);
     Sym s = in;
     if (size.h) s.dims[2] = QDim::constant(size.h);
@@ -437,7 +478,7 @@ class Walker {
 
   // A failure that no input size can change (a rank or channel error, or the
   // other dim): the set is empty.
-  std::nullopt_t fail_const(const Node& n) {
+  std::nullopt_t fail_const(const GraphNode& n) {
     narrow(n.name, "fails whatever the size (see `netshape check`)", [](SizeSet& s) {
       for (auto& [lo, hi] : s.k) lo = SizeSet::kInf, hi = -SizeSet::kInf;
     });
@@ -505,7 +546,7 @@ DimAnalysis analyse_dim(const Spec& spec, const Evaluation& numeric, int axis) {
   Walker w(a, numeric, axis);
   Walker::Sym in;
   for (int d = 0; d < 4; ++d) in.dims.push_back(d == axis ? QDim::identity() : QDim::constant(spec.input[static_cast<std::size_t>(d)]));
-  w.run(spec.layers, in);
+  w.run(spec.graph, in);
   return a;
 }
 

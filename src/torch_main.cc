@@ -3,6 +3,7 @@
 // No LibTorch header here: torch_net.cc is the one file that includes it.
 #include <algorithm>
 #include <iostream>
+#include <map>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -58,15 +59,18 @@ int main(int argc, char** argv) {
   OutputFile output(opt.output);
   RunResult real = run_network(*in.spec, in.eval, run);
 
-  // Join real rows with predicted ones by position (the same traversal order).
+  // Join real rows with predicted ones by name (a merge's row has its container's name).
   bool all_match = real.error.empty() && in.eval.valid() &&
                    real.rows.size() == in.eval.rows.size() && real.params == in.eval.params &&
                    real.output == in.eval.output;
   std::vector<bool> matches;
   std::vector<std::string> status;
+  std::vector<const Row*> predicted;
+  std::map<std::string, std::size_t> real_index;
   for (std::size_t i = 0; i < real.rows.size(); ++i) {
-    const Row* p = i < in.eval.rows.size() && in.eval.rows[i].name == real.rows[i].name
-                       ? &in.eval.rows[i] : nullptr;
+    const Row* p = find_row(in.eval, real.rows[i].name);
+    predicted.push_back(p);
+    real_index[real.rows[i].name] = i;
     matches.push_back(row_matches(p, real.rows[i]));
     status.push_back(row_status(p, real.rows[i]));
     all_match = all_match && matches.back();
@@ -74,8 +78,10 @@ int main(int argc, char** argv) {
 
   if (opt.format == "json") {
     auto j = to_json(in.eval, in.context);
-    for (std::size_t i = 0; i < j["layers"].size() && i < real.rows.size(); ++i) {
-      auto& l = j["layers"][i];
+    for (auto& l : j["layers"]) {
+      auto it = real_index.find(l["name"].get<std::string>());
+      if (it == real_index.end()) continue;
+      std::size_t i = it->second;
       l["real_shape"] = real.rows[i].shape ? nlohmann::ordered_json(*real.rows[i].shape) : nullptr;
       l["real_params"] = real.rows[i].params;
       l["match"] = bool(matches[i]);
@@ -103,7 +109,7 @@ int main(int argc, char** argv) {
                                     in.context.name, format_shape(in.spec->input)));
     for (std::size_t i = 0; i < real.rows.size(); ++i) {
       const RealRow& r = real.rows[i];
-      const Row* p = i < in.eval.rows.size() ? &in.eval.rows[i] : nullptr;
+      const Row* p = predicted[i];
       std::string predicted = p && !p->failed ? format_shape(p->output) : "";
       std::string params = p && !p->failed ? std::to_string(p->params) : "";
       if (csv)
@@ -123,7 +129,7 @@ int main(int argc, char** argv) {
     std::vector<std::array<std::string, 6>> cells{{"layer", "type", "predicted", "real", "params", ""}};
     for (std::size_t i = 0; i < real.rows.size(); ++i) {
       const RealRow& r = real.rows[i];
-      const Row* p = i < in.eval.rows.size() ? &in.eval.rows[i] : nullptr;
+      const Row* p = predicted[i];
       std::string predicted = !p ? "—" : p->failed ? "✗ error" : format_shape(p->output);
       std::string actual = r.shape ? format_shape(*r.shape) : "—";
       std::string params = thousands(r.params);

@@ -12,84 +12,6 @@ namespace netshape {
 namespace {
 
 namespace nn = torch::nn;
-// Each row's real output shape; `on` switches recording off for the
-// benchmark's "plain" passes over the very same modules.
-struct Recorded {
-  bool on = true;
-  std::vector<std::optional<Shape>> shapes;
-  void record(std::size_t row, const torch::Tensor& t) {
-    if (on) shapes[row] = t.sizes().vec();
-  }
-};
-
-
-// A spec's list of layers. Not torch::nn::Sequential: that holds its children
-// as AnyModule, which needs a non-template forward(), so a Sequential cannot
-// hold another Sequential (or this tree's residuals) in LibTorch 1.13.
-// Children are registered under their spec names, so named_modules() and
-// named_parameters() print netshape's dotted names. It also records each
-// leaf's output shape: LibTorch's C++ modules have no forward hooks.
-class ChainImpl : public nn::Module {
- public:
-  using Factory = std::function<nn::AnyModule(const Shape& input)>;
-  ChainImpl(std::shared_ptr<Recorded> rec, std::shared_ptr<std::vector<nn::AnyModule>> leaves)
-      : rec_(std::move(rec)), leaves_(std::move(leaves)) {}
-  void add(const std::string& name, nn::AnyModule m, std::optional<std::size_t> row) {
-    register_module(name, m.ptr());
-    children_.push_back({name, std::move(m), row, nullptr});
-  }
-  // A leaf whose input the evaluator never reached (a --force run past an
-  // error): built from the real input on first use, as PyTorch code would be.
-  void add_lazy(const std::string& name, Factory make, std::size_t row) {
-    children_.push_back({name, nn::AnyModule(), row, std::move(make)});
-  }
-  bool empty() const { return children_.empty(); }
-  torch::Tensor forward(torch::Tensor x) {
-    for (auto& c : children_) {
-      if (c.module.is_empty()) {
-        c.module = c.make(x.sizes().vec());
-        register_module(c.name, c.module.ptr());
-        (*leaves_)[*c.row] = c.module;
-      }
-      x = c.module.forward(x);
-      if (c.row) rec_->record(*c.row, x);
-    }
-    return x;
-  }
- private:
-  struct Child { std::string name; nn::AnyModule module; std::optional<std::size_t> row; Factory make; };
-  std::vector<Child> children_;
-  std::shared_ptr<Recorded> rec_;
-  std::shared_ptr<std::vector<nn::AnyModule>> leaves_;
-};
-TORCH_MODULE(Chain);
-
-// body(x) + shortcut(x) (identity without one), then `after`.
-class AddBlockImpl : public nn::Module {
- public:
-  AddBlockImpl(Chain body, Chain shortcut, Chain after, std::size_t row,
-               std::shared_ptr<Recorded> rec)
-      : body_(register_module("body", body)), row_(row), rec_(std::move(rec)) {
-    if (!shortcut->empty()) shortcut_ = register_module("shortcut", shortcut);
-    if (!after->empty()) after_ = register_module("after", after);
-  }
-  torch::Tensor forward(torch::Tensor x) {
-    torch::Tensor b = body_->forward(x);
-    torch::Tensor s = shortcut_ ? (*shortcut_)->forward(x) : x;
-    // In place when the shapes agree, like the seed's `out += residual`: it
-    // saves an allocation per block. Otherwise out of place, so that a forced
-    // run shows what `+` does (PyTorch broadcasts size-1 dims).
-    torch::Tensor y = b.sizes() == s.sizes() ? b.add_(s) : b + s;
-    rec_->record(row_, y);
-    return after_ ? (*after_)->forward(y) : y;
-  }
- private:
-  Chain body_;
-  std::optional<Chain> shortcut_, after_;
-  std::size_t row_;
-  std::shared_ptr<Recorded> rec_;
-};
-TORCH_MODULE(AddBlock);
 
 torch::ExpandingArray<2> pair(Pair p) { return torch::ExpandingArray<2>({p.h, p.w}); }
 
@@ -105,7 +27,7 @@ torch::ExpandingArrayWithOptionalElem<2> adaptive_size(Pair p) {
 // num_features and in_features come from the spec when given (so that a
 // mismatch reaches PyTorch as written), else from the input, as a PyTorch
 // user would write them.
-nn::AnyModule make_leaf(const Node& n, const Shape& in) {
+nn::AnyModule make_leaf(const Op& op, const Shape& in) {
   auto channels = [&](std::optional<int64_t> given, bool last_dim) -> int64_t {
     if (given) return *given;
     if (in.empty()) return 1;
@@ -151,66 +73,119 @@ nn::AnyModule make_leaf(const Node& n, const Shape& in) {
             return nn::AnyModule(nn::Linear(nn::LinearOptions(channels(k.in_features, true), k.out_features).bias(k.bias)));
           },
           [&](const Dropout& k) { return nn::AnyModule(nn::Dropout(nn::DropoutOptions(k.p).inplace(k.inplace))); },
-          [&](const Sequential&) -> nn::AnyModule { throw std::logic_error("not a leaf"); },
-          [&](const Residual&) -> nn::AnyModule { throw std::logic_error("not a leaf"); },
+          [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
       },
-      n.kind);
+      op);
 }
 
-// Builds the module tree in the evaluator's row order.
-class Builder {
+// The graph as a torch::nn::Module. Leaves are registered under their dotted
+// names (register_module refuses dots, so every prefix gets a plain Module
+// holding the next level), so named_modules() and named_parameters() print
+// netshape's names. forward() runs the nodes in order on a tensor per value
+// id, freeing each after its last use, and records each node's output shape:
+// LibTorch's C++ modules have no forward hooks.
+class NetImpl : public nn::Module {
  public:
-  explicit Builder(const Evaluation& predicted)
-      : rec(std::make_shared<Recorded>()),
-        leaves(std::make_shared<std::vector<nn::AnyModule>>()) {
-    for (const auto& r : predicted.rows) inputs_[r.name] = r.input;
-  }
-
-  std::vector<RealRow> rows;
-  std::shared_ptr<Recorded> rec;
-  std::shared_ptr<std::vector<nn::AnyModule>> leaves;  // each row's leaf module (empty for adds)
-
-  Chain list(const Layers& layers) {
-    Chain chain(rec, leaves);
-    for (const auto& n : layers) {
-      std::string local = n.name.substr(n.name.rfind('.') + 1);
-      std::visit(overloaded{
-                     [&](const Sequential& s) { chain->add(local, nn::AnyModule(list(s.layers)), std::nullopt); },
-                     [&](const Residual& r) { chain->add(local, nn::AnyModule(residual(n, r)), std::nullopt); },
-                     [&](const auto&) {
-                       std::size_t row = add_row(n.name, kind_name(n.kind));
-                       auto in = inputs_.find(n.name);
-                       if (in == inputs_.end()) {
-                         chain->add_lazy(local, [n](const Shape& s) { return make_leaf(n, s); }, row);
-                       } else {
-                         (*leaves)[row] = make_leaf(n, in->second);
-                         chain->add(local, (*leaves)[row], row);
-                       }
-                     },
-                 },
-                 n.kind);
+  NetImpl(const Graph& g, const Evaluation& predicted) : g_(g), leaves_(g.nodes.size()), shapes(g.nodes.size()) {
+    last_.assign(g.nodes.size() + 1, 0);
+    for (std::size_t i = 0; i < g.nodes.size(); ++i)
+      for (const auto& x : g.nodes[i].inputs) last_[static_cast<std::size_t>(x.value)] = i;
+    for (int v : g.outputs) last_[static_cast<std::size_t>(v)] = SIZE_MAX;
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+      const GraphNode& n = g.nodes[i];
+      if (std::holds_alternative<Merge>(n.op)) continue;
+      // A leaf the evaluator never reached (a --force run past an error) is
+      // built from its real input on first use, as PyTorch code would be.
+      if (i < predicted.rows.size()) place(i, make_leaf(n.op, predicted.rows[i].input));
     }
-    return chain;
   }
+
+  std::vector<torch::Tensor> forward(torch::Tensor x) {
+    std::vector<torch::Tensor> v(g_.nodes.size() + 1);
+    v[0] = std::move(x);
+    for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+      const GraphNode& n = g_.nodes[i];
+      if (auto* m = std::get_if<Merge>(&n.op)) {
+        v[i + 1] = merge(n, *m, v, i);
+      } else {
+        if (leaves_[i].is_empty()) place(i, make_leaf(n.op, v[static_cast<std::size_t>(n.inputs[0].value)].sizes().vec()));
+        v[i + 1] = leaves_[i].forward(v[static_cast<std::size_t>(n.inputs[0].value)]);
+      }
+      if (record) shapes[i] = v[i + 1].sizes().vec();
+      for (const auto& in : n.inputs)
+        if (last_[static_cast<std::size_t>(in.value)] == i) v[static_cast<std::size_t>(in.value)] = torch::Tensor();
+    }
+    std::vector<torch::Tensor> out;
+    for (int o : g_.outputs) out.push_back(v[static_cast<std::size_t>(o)]);
+    return out;
+  }
+
+  const nn::AnyModule& leaf(std::size_t i) const { return leaves_[i]; }
+  bool record = true;
+  std::vector<std::optional<Shape>> shapes;  // each node's real output, by node
 
  private:
-  std::map<std::string, Shape> inputs_;  // predicted input of every row the evaluator reached
+  const Graph& g_;
+  std::vector<nn::AnyModule> leaves_;
+  std::vector<std::size_t> last_;  // the last node reading each value
+  std::map<std::string, std::shared_ptr<nn::Module>> holders_;
 
-  std::size_t add_row(const std::string& name, const std::string& type) {
-    rows.push_back({name, type, std::nullopt, 0});
-    leaves->emplace_back();
-    rec->shapes.emplace_back();
-    return rows.size() - 1;
+  void place(std::size_t i, nn::AnyModule m) {
+    const std::string& name = g_.nodes[i].name;
+    auto dot = name.rfind('.');
+    holder(dot == std::string::npos ? "" : name.substr(0, dot))
+        ->register_module(name.substr(dot == std::string::npos ? 0 : dot + 1), m.ptr());
+    leaves_[i] = std::move(m);
   }
 
-  AddBlock residual(const Node& n, const Residual& r) {
-    Chain body = list(r.body);
-    Chain shortcut = list(r.shortcut);
-    std::size_t row = add_row(n.name, "add");
-    Chain after = list(r.after);
-    return AddBlock(body, shortcut, after, row, rec);
+  nn::Module* holder(const std::string& prefix) {
+    if (prefix.empty()) return this;
+    auto it = holders_.find(prefix);
+    if (it != holders_.end()) return it->second.get();
+    auto h = std::make_shared<nn::Module>();
+    auto dot = prefix.rfind('.');
+    holder(dot == std::string::npos ? "" : prefix.substr(0, dot))
+        ->register_module(prefix.substr(dot == std::string::npos ? 0 : dot + 1), h);
+    holders_[prefix] = h;
+    return h.get();
+  }
+
+  torch::Tensor merge(const GraphNode& n, const Merge& m, std::vector<torch::Tensor>& v, std::size_t i) {
+    auto at = [&](std::size_t k) -> torch::Tensor& { return v[static_cast<std::size_t>(n.inputs[k].value)]; };
+    if (m.op == MergeOp::cat) {
+      std::vector<torch::Tensor> parts;
+      for (std::size_t k = 0; k < n.inputs.size(); ++k) parts.push_back(at(k));
+      if (m.crop) crop(parts, m.dim);
+      return torch::cat(parts, m.dim);
+    }
+    torch::Tensor y = at(0);
+    for (std::size_t k = 1; k < n.inputs.size(); ++k) {
+      const torch::Tensor& b = at(k);
+      // In place, like the seed's `out += residual`, when the first input is
+      // not read again and the shapes agree: it saves an allocation per
+      // block. Otherwise out of place, so that a forced run shows what `+`
+      // and `*` do (PyTorch broadcasts size-1 dims).
+      bool own = k > 1 || (n.inputs[0].value != 0 && last_[static_cast<std::size_t>(n.inputs[0].value)] == i &&
+                           n.inputs[0].value != n.inputs[k].value);
+      if (m.op == MergeOp::add) y = own && y.sizes() == b.sizes() ? y.add_(b) : y + b;
+      else y = y * b;
+    }
+    return y;
+  }
+
+  // U-Net's copy and crop: every spatial dim but the cat's, centred, down to the smallest.
+  static void crop(std::vector<torch::Tensor>& parts, int64_t dim) {
+    int64_t rank = parts[0].dim();
+    if (dim < 0) dim += rank;
+    for (int64_t d = 2; d < rank; ++d) {
+      if (d == dim) continue;
+      int64_t least = INT64_MAX;
+      for (const auto& p : parts) least = std::min(least, p.size(d));
+      for (auto& p : parts) p = p.narrow(d, (p.size(d) - least) / 2, least);
+    }
   }
 };
+TORCH_MODULE(Net);
 
 int64_t numel_of(const std::vector<torch::Tensor>& params) {
   int64_t n = 0;
@@ -231,14 +206,14 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
   torch::manual_seed(opt.seed);
   torch::NoGradGuard no_grad;
-  Builder b(predicted);
-  Chain net(nullptr);
+  const Graph& g = spec.graph;
+  Net net(nullptr);
   try {
-    net = b.list(spec.layers);
+    net = Net(g, predicted);
     net->eval();
     torch::Tensor x = torch::randn(spec.input);
-    torch::Tensor y = net->forward(x);
-    result.output = y.sizes().vec();
+    auto y = net->forward(x);
+    result.output = y.front().sizes().vec();
     if (opt.bench > 0) {
       net->forward(x);  // warm-up
       // With compare_plain, the same modules run with recording off, in
@@ -247,12 +222,12 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
         bool plain_first = opt.compare_plain && i % 2 == 1;
         for (bool plain : {plain_first, !plain_first}) {
           if (plain && !opt.compare_plain) continue;
-          b.rec->on = !plain;
+          net->record = !plain;
           double ms = time_ms([&] { net->forward(x); });
           (plain ? result.plain_forward_ms : result.forward_ms).push_back(ms);
         }
       }
-      b.rec->on = true;
+      net->record = true;
     }
   } catch (const c10::Error& e) {
     result.error = e.what_without_backtrace();
@@ -260,12 +235,15 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     result.error = e.what();
   }
   // Counted after the forward pass: lazily built leaves exist only then.
-  for (std::size_t i = 0; i < b.rows.size(); ++i) {
-    b.rows[i].shape = b.rec->shapes[i];
-    if (!(*b.leaves)[i].is_empty()) b.rows[i].params = numel_of((*b.leaves)[i].ptr()->parameters());
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    RealRow r{g.nodes[i].name, op_name(g.nodes[i].op), std::nullopt, 0};
+    if (!net.is_empty()) {
+      r.shape = net->shapes[i];
+      if (!net->leaf(i).is_empty()) r.params = numel_of(net->leaf(i).ptr()->parameters());
+    }
+    result.rows.push_back(std::move(r));
   }
   if (!net.is_empty()) result.params = numel_of(net->parameters());  // the whole tree, independently
-  result.rows = std::move(b.rows);
   return result;
 }
 

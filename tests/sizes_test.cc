@@ -16,17 +16,10 @@ using namespace netshape::test;
 namespace {
 
 // The built network keeps the in_features it got at the spec's own input.
-void pin_linears(Layers& layers, const Evaluation& at_spec_input) {
-  for (auto& n : layers) {
-    if (auto* l = std::get_if<Linear>(&n.kind); l && !l->in_features)
+void pin_linears(Graph& g, const Evaluation& at_spec_input) {
+  for (auto& n : g.nodes)
+    if (auto* l = std::get_if<Linear>(&n.op); l && !l->in_features)
       if (const Row* r = find_row(at_spec_input, n.name); r && !r->input.empty()) l->in_features = r->input.back();
-    if (auto* s = std::get_if<Sequential>(&n.kind)) pin_linears(s->layers, at_spec_input);
-    if (auto* r = std::get_if<Residual>(&n.kind)) {
-      pin_linears(r->body, at_spec_input);
-      pin_linears(r->shortcut, at_spec_input);
-      pin_linears(r->after, at_spec_input);
-    }
-  }
 }
 
 bool loses_rows(const Evaluation& ev) {
@@ -40,7 +33,7 @@ void brute_force(const std::string& name, const std::string& text) {
   REQUIRE_MESSAGE(parsed.spec, name);
   Evaluation at_input = evaluate(*parsed.spec);
   Spec pinned = *parsed.spec;
-  pin_linears(pinned.layers, at_input);
+  pin_linears(pinned.graph, at_input);
   DimAnalysis both[2] = {analyse_dim(*parsed.spec, at_input, 2), analyse_dim(*parsed.spec, at_input, 3)};
   for (int axis : {2, 3}) {
     const DimAnalysis& a = both[axis - 2];

@@ -17,6 +17,10 @@ std::string pair_text(Pair p) {
 std::string format_shape(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 const Row* find_row(const Evaluation& ev, const std::string& name) {
+  if (ev.index.size() != ev.rows.size()) {  // built on first use: most commands never look up
+    ev.index.clear();
+    for (std::size_t i = 0; i < ev.rows.size(); ++i) ev.index.emplace(ev.rows[i].name, i);
+  }
   auto it = ev.index.find(name);
   return it == ev.index.end() ? nullptr : &ev.rows[it->second];
 }
@@ -30,26 +34,33 @@ class Evaluator {
 
   // Runs the graph's nodes in order until one fails (already reported):
   // nothing after it has a shape. Returns the value shapes so far.
+  // A value's shape is its producer's row output (rows and nodes share
+  // indices), or the input: no second copy of every shape.
   void run(const Graph& g, const Shape& input) {
     g_ = &g;
-    values_.assign(g.nodes.size() + 1, std::nullopt);
-    values_[0] = input;
+    input_ = &input;
+    // Reserved: a node reads its input by reference into rows, which must not move.
+    ev_.rows.reserve(g.nodes.size());
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
       const GraphNode& n = g.nodes[i];
       if (i + 1 < g.nodes.size()) bias_before_batchnorm(i);
-      std::vector<Shape> in;
-      for (const auto& x : n.inputs) in.push_back(*values_[static_cast<std::size_t>(x.value)]);
-      std::size_t first_row = ev_.rows.size();
-      auto y = std::holds_alternative<Merge>(n.op) ? merge(n, std::get<Merge>(n.op), in)
-                                                   : visit_kind(n, in[0]);
-      if (n.has_from && !std::holds_alternative<Merge>(n.op))
-        ev_.rows[first_row].from = g.producer_name(n.inputs[0].value);
+      std::optional<Shape> y;
+      if (auto* m = std::get_if<Merge>(&n.op)) {
+        std::vector<Shape> in;
+        for (const auto& x : n.inputs) in.push_back(value(x.value));
+        y = merge(n, *m, in);
+      } else {
+        y = visit_kind(n, value(n.inputs[0].value));
+        if (n.has_from) ev_.rows[i].from = g.producer_name(n.inputs[0].value);
+      }
       if (!y) return;
-      ev_.rows[first_row].output = *y;
-      values_[i + 1] = std::move(*y);
+      ev_.rows[i].output = std::move(*y);
     }
   }
-  std::vector<std::optional<Shape>> values_;  // by value id
+  const Shape& value(int v) const { return v == 0 ? *input_ : ev_.rows[static_cast<std::size_t>(v - 1)].output; }
+  bool computed(int v) const {
+    return v == 0 || (static_cast<std::size_t>(v - 1) < ev_.rows.size() && !ev_.rows[static_cast<std::size_t>(v - 1)].failed);
+  }
 
   // Where a Flatten collapsed a spatial map whose size follows the input (no
   // adaptive pool pinned it): the next Linear's in_features fits that size only.
@@ -60,6 +71,7 @@ class Evaluator {
  private:
   Evaluation& ev_;
   const Graph* g_ = nullptr;
+  const Shape* input_ = nullptr;
 
   Diagnostic& error(const GraphNode& n, std::string code, std::string message,
                     const std::string& field = {}) {
@@ -73,7 +85,6 @@ class Evaluator {
     r.type = type;
     r.pointer = n.pointer;
     r.input = in;
-    ev_.index.emplace(r.name, ev_.rows.size());
     ev_.rows.push_back(std::move(r));
     return ev_.rows.back();
   }
@@ -559,8 +570,7 @@ Evaluation evaluate(const Spec& spec) {
   e.run(spec.graph, spec.input);
   bool all = true;
   for (int v : spec.graph.outputs) {
-    const auto& shape = e.values_[static_cast<std::size_t>(v)];
-    if (shape) ev.outputs.push_back(*shape);
+    if (e.computed(v)) ev.outputs.push_back(e.value(v));
     else all = false;
   }
   if (all && !ev.outputs.empty()) {
@@ -571,9 +581,6 @@ Evaluation evaluate(const Spec& spec) {
   } else {
     ev.outputs.clear();
   }
-  for (const auto& m : spec.graph.modules)
-    if (const auto& shape = e.values_[static_cast<std::size_t>(m.value)])
-      ev.modules.emplace_back(m.name, *shape);
   analyse(spec, ev);
   return ev;
 }

@@ -39,12 +39,11 @@ struct Evaluation {
   Diagnostics diagnostics;
   std::optional<Shape> output;       // the (first) output
   std::vector<Shape> outputs;        // every output (`outputs` in the spec), when valid
-  // What a forward hook on every named module would see, containers too.
-  std::vector<std::pair<std::string, Shape>> modules;
   int64_t params = 0;
   int64_t buffers = 0, macs = 0;     // totals (analysis.h)
   int64_t peak_activation_bytes = 0; // the most live float32 activations at once
-  std::unordered_map<std::string, std::size_t> index;  // row name -> its position in rows
+  // Row name -> position, built by find_row on first use.
+  mutable std::unordered_map<std::string, std::size_t> index;
   bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
 };
 

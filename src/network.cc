@@ -28,10 +28,7 @@ void collect_names(const Layers& layers, std::set<std::string>& out) {
 
 class Lowering {
  public:
-  Lowering(Spec& spec, Diagnostics& diags) : spec_(spec), g_(spec.graph), diags_(diags) {
-    collect_names(spec.layers, all_);
-    known_["input"] = 0;
-  }
+  Lowering(Spec& spec, Diagnostics& diags) : spec_(spec), g_(spec.graph), diags_(diags) {}
 
   bool run() {
     int out = list(spec_.layers, 0);
@@ -49,8 +46,10 @@ class Lowering {
   Spec& spec_;
   Graph& g_;
   Diagnostics& diags_;
-  std::set<std::string> all_;
-  std::unordered_map<std::string, int> known_;  // finished modules (and "input") -> value
+  // Name -> value of the modules finished so far, filled only when a name is
+  // looked up: a spec without `from` pays nothing for it.
+  std::unordered_map<std::string, int> known_{{"input", 0}};
+  std::size_t indexed_ = 0;  // g_.modules[0, indexed_) are in known_
   bool ok_ = true;
 
   int list(const Layers& layers, int x) {
@@ -58,14 +57,11 @@ class Lowering {
     return x;
   }
 
-  void module(const std::string& name, const std::string& block, int value, bool container) {
-    g_.modules.push_back({name, block, value, container});
-    known_[name] = value;
-  }
+  void container(const std::string& name, int value) { g_.modules.push_back({-1, name, value}); }
 
   int add(const Node& n, Op op, std::vector<Input> inputs, bool residual = false) {
     g_.nodes.push_back({n.name, n.pointer, n.block, std::move(op), std::move(inputs), residual,
-                        !n.from.empty()});
+                        false, !n.from.empty()});
     return value_of(g_.nodes.size() - 1);
   }
 
@@ -88,7 +84,10 @@ class Lowering {
             [&](const auto&) { return add(n, *leaf_op(n.kind), {{x, "", false}}); },
         },
         n.kind);
-    module(n.name, n.block, y, !leaf_op(n.kind).has_value());
+    if (std::holds_alternative<Sequential>(n.kind) || std::holds_alternative<Branches>(n.kind))
+      container(n.name, y);
+    else
+      g_.modules.push_back({static_cast<int>(g_.nodes.size()) - 1, {}, y});
     return y;
   }
 
@@ -96,24 +95,28 @@ class Lowering {
     std::vector<Input> in;
     for (const auto& br : b.branches) {
       int v = list(br.layers, x);
-      if (!br.layers.empty()) module(n.name + "." + br.name, "", v, true);
+      if (!br.layers.empty()) container(n.name + "." + br.name, v);
       in.push_back({v, br.name, br.layers.empty()});
       if (!b.merged) break;  // "add": false: the first branch alone
     }
     int y = b.merged ? add(n, b.merge, std::move(in), b.residual) : in[0].value;
     if (b.merged) g_.nodes.back().then_after = !b.after.empty();
     int out = list(b.after, y);
-    if (!b.after.empty()) module(n.name + ".after", "", out, true);
+    if (!b.after.empty()) container(n.name + ".after", out);
     return out;
   }
 
   // The value a name stands for where it is used.
   std::optional<int> resolve(const std::string& name, const std::string& pointer,
                              const std::string& layer, bool from) {
+    for (; indexed_ < g_.modules.size(); ++indexed_)
+      known_[g_.module_name(g_.modules[indexed_])] = g_.modules[indexed_].value;
     if (auto it = known_.find(name); it != known_.end()) return it->second;
     ok_ = false;
     const char* what = from ? "`from`" : "`outputs`";
-    if (all_.count(name)) {
+    std::set<std::string> all;  // every name in the spec: an error is rare, the walk is linear
+    collect_names(spec_.layers, all);
+    if (all.count(name)) {
       auto& d = diags_.error("bad-reference",
                              fmt::format("{} names `{}`, which is not computed yet here", what, name),
                              pointer, layer);
@@ -125,7 +128,7 @@ class Lowering {
     }
     auto& d = diags_.error("bad-reference", fmt::format("{} names `{}`, but no layer has that name", what, name),
                            pointer, layer);
-    std::vector<std::string> names(all_.begin(), all_.end());
+    std::vector<std::string> names(all.begin(), all.end());
     names.push_back("input");
     if (auto m = did_you_mean(name, names)) d.help = fmt::format("did you mean `{}`?", *m);
     else d.help = "`netshape table` lists every layer's dotted name; \"input\" is the network's input";

@@ -38,16 +38,19 @@ struct GraphNode {
 };
 
 // A named module as named_modules() lists it, containers too: what a forward
-// hook on it would see is `value`.
+// hook on it would see is `value`. A leaf's name is its node's (not copied).
 struct Module {
-  std::string name, block;
+  int node = -1;     // a leaf: its node; -1 for a container
+  std::string name;  // a container's dotted name
   int value = 0;
-  bool container = false;
 };
 
 struct Graph {
   std::vector<GraphNode> nodes;  // in evaluation order
   std::vector<Module> modules;   // in the order they finish
+  const std::string& module_name(const Module& m) const {
+    return m.node >= 0 ? nodes[static_cast<std::size_t>(m.node)].name : m.name;
+  }
   std::vector<int> outputs;      // the network's outputs (value ids)
   // The node that writes value `v`; nullptr for the input.
   const GraphNode* producer(int v) const {

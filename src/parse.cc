@@ -389,7 +389,7 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
     d.help = "add \"type\": \"Conv2d\" (or another layer kind, see docs/spec-format.md)";
     return std::nullopt;
   }
-  layer_names.push_back(name);
+  if (!overrides_.empty()) layer_names.push_back(name);  // only --set needs them
   auto t = resolve(c.at("type"), env, name);
   if (!t) return std::nullopt;
   if (!t->value->is_string()) {

@@ -39,6 +39,7 @@ class Analyser {
   // (the network's outputs never are); an in-place op (ReLU(inplace), an add
   // into a dead first input) writes over its input instead of allocating.
   void run(const Shape& input) {
+    input_ = &input;
     std::size_t values = g_.nodes.size() + 1;
     rf_.assign(values, std::nullopt);
     owned_.assign(values, 0);
@@ -76,6 +77,7 @@ class Analyser {
  private:
   const Graph& g_;
   Evaluation& ev_;
+  const Shape* input_ = nullptr;
   std::vector<RF> rf_;          // by value id
   std::vector<int64_t> owned_;  // bytes each live value holds
 
@@ -141,17 +143,31 @@ class Analyser {
         if (row.inputs[i] == row.output) return rf_[static_cast<std::size_t>(n.inputs[i].value)];
       return std::nullopt;
     }
-    RF out = rf_[static_cast<std::size_t>(n.inputs[0].value)];
+    RF out = cropped_rf(n, m, row, 0);
     bool identity = false;
     for (const auto& x : n.inputs) identity = identity || x.identity;
     for (std::size_t i = 1; i < n.inputs.size() && out; ++i) {
-      const RF& other = rf_[static_cast<std::size_t>(n.inputs[i].value)];
+      const RF other = cropped_rf(n, m, row, i);
       if (!other) return std::nullopt;
       if (!identity) misaligned(n, *out, *other, n.inputs[i].label);
       out = std::pair{Field{std::max(out->first.size, other->first.size), out->first.jump, out->first.start},
                       Field{std::max(out->second.size, other->second.size), out->second.jump, out->second.start}};
     }
     return out;
+  }
+
+  // A centre crop drops (big − small) // 2 rows at the start: the first
+  // remaining row is centred that many jumps later.
+  RF cropped_rf(const GraphNode& n, const Merge& m, const Row& row, std::size_t i) const {
+    auto v = static_cast<std::size_t>(n.inputs[i].value);
+    RF rf = rf_[v];
+    if (!rf || !m.crop || i >= row.inputs.size()) return rf;
+    const Shape& before = v == 0 ? *input_ : ev_.rows[v - 1].output;
+    const Shape& after = row.inputs[i];
+    if (before.size() != 4 || after.size() != 4) return rf;
+    rf->first.start += static_cast<double>((before[2] - after[2]) / 2 * rf->first.jump);
+    rf->second.start += static_cast<double>((before[3] - after[3]) / 2 * rf->second.jump);
+    return rf;
   }
 
   void misaligned(const GraphNode& n, const std::pair<Field, Field>& a,

@@ -220,6 +220,7 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   ev.diagnostics = std::move(out.eval.diagnostics);
   out.eval = std::move(ev);
   out.spec = std::move(parsed.spec);
+  out.context.graph = &out.spec->graph;
   return kExitOk;
 }
 

@@ -51,7 +51,7 @@ class Evaluator {
         y = merge(n, *m, in);
       } else {
         y = visit_kind(n, value(n.inputs[0].value));
-        if (n.has_from) ev_.rows[i].from = g.producer_name(n.inputs[0].value);
+        if (n.has_from) ev_.rows[i].from = n.inputs[0].label;
       }
       if (!y) return;
       ev_.rows[i].output = std::move(*y);

@@ -67,8 +67,9 @@ class Lowering {
 
   int node(const Node& n, int x) {
     bool merge = std::holds_alternative<Merge>(n.kind);
+    std::string label;  // the name `from` gave, as the user wrote it
     if (!n.from.empty() && !merge)
-      if (auto v = resolve(n.from[0], n.pointer + "/from", n.name, true)) x = *v;
+      if (auto v = resolve(n.from[0], n.pointer + "/from", n.name, true)) x = *v, label = n.from[0];
     int y = std::visit(
         overloaded{
             [&](const Sequential& s) { return list(s.layers, x); },
@@ -81,7 +82,7 @@ class Lowering {
               }
               return add(n, m, std::move(in));
             },
-            [&](const auto&) { return add(n, *leaf_op(n.kind), {{x, "", false}}); },
+            [&](const auto&) { return add(n, *leaf_op(n.kind), {{x, label, false}}); },
         },
         n.kind);
     if (std::holds_alternative<Sequential>(n.kind) || std::holds_alternative<Branches>(n.kind))

@@ -409,7 +409,9 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
 // `from`: one name for a layer, two or more for Add/Cat/Mul (which need it).
 bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
   bool merge = std::holds_alternative<Merge>(node.kind);
-  const char* type = kind_name(node.kind);
+  const char* type = !merge ? kind_name(node.kind)
+                     : std::get<Merge>(node.kind).op == MergeOp::add ? "Add"
+                     : std::get<Merge>(node.kind).op == MergeOp::cat ? "Cat" : "Mul";
   if (!c.value->contains("from")) {
     if (!merge) return true;
     auto& d = diags_.error("missing-field",

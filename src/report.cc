@@ -63,7 +63,14 @@ const Column kColumns[] = {
     {"layer", "layer", false, [](const Row& r) { return r.name; }},
     {"type", "type", false, [](const Row& r) { return r.type; }},
     {"input", "input", false, [](const Row& r) {
-       return r.symbolic_input.empty() ? format_shape(r.input) : fmt::format("[{}]", fmt::join(r.symbolic_input, ", "));
+       // A cat or mul shows every input; an add's are equal when it works.
+       if (r.inputs.size() > 1 && r.type != "add") {
+         std::vector<std::string> all;
+         for (const auto& s : r.inputs) all.push_back(format_shape(s));
+         return fmt::format("{}", fmt::join(all, r.type == "cat" ? " + " : " * "));
+       }
+       std::string in = r.symbolic_input.empty() ? format_shape(r.input) : fmt::format("[{}]", fmt::join(r.symbolic_input, ", "));
+       return r.from.empty() ? in : fmt::format("{} from {}", in, r.from);
      }},
     {"output", "output", false, [](const Row& r) {
        if (r.failed) return std::string("✗ error");
@@ -112,10 +119,18 @@ std::string input_text(const ReportContext& ctx) {
   return fmt::format("[{}] (numbers below at {}, the smallest valid size)", fmt::join(dims, ", "), format_shape(ctx.input));
 }
 
+// "[1, 1000]", or every output of a network with several heads.
+std::string outputs_text(const Evaluation& ev) {
+  if (ev.outputs.size() <= 1) return "output " + format_shape(*ev.output);
+  std::vector<std::string> all;
+  for (const auto& s : ev.outputs) all.push_back(format_shape(s));
+  return fmt::format("outputs {}", fmt::join(all, ", "));
+}
+
 std::string totals_text(const Evaluation& ev) {
-  return fmt::format("output {} · {} layers · {} parameters · {} buffers · {} MACs · peak "
+  return fmt::format("{} · {} layers · {} parameters · {} buffers · {} MACs · peak "
                      "activations {}",
-                     format_shape(*ev.output), ev.rows.size(), thousands(ev.params),
+                     outputs_text(ev), ev.rows.size(), thousands(ev.params),
                      thousands(ev.buffers), thousands(ev.macs), human_bytes(ev.peak_activation_bytes));
 }
 
@@ -258,7 +273,18 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
       layers.back()["symbolic_input_shape"] = r.symbolic_input;
       layers.back()["symbolic_output_shape"] = r.symbolic_output;
     }
+    if (!r.inputs.empty()) layers.back()["input_shapes"] = r.inputs;
+    if (!r.from.empty()) layers.back()["from"] = r.from;
   }
+  // What a forward hook on every named module would see (containers too):
+  // a value's shape is its producer's row output.
+  json modules = json::object();
+  if (ctx.graph)
+    for (const auto& m : ctx.graph->modules) {
+      auto v = static_cast<std::size_t>(m.value);
+      if (v == 0) modules[ctx.graph->module_name(m)] = ctx.input;
+      else if (v - 1 < ev.rows.size() && !ev.rows[v - 1].failed) modules[ctx.graph->module_name(m)] = ev.rows[v - 1].output;
+    }
   json diags = json::array();
   for (const auto& d : ev.diagnostics.items) diags.push_back(diagnostic_json(d));
   return {{"name", ctx.name},
@@ -266,12 +292,14 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
           {"input_shape", ctx.input},
           {"input_names", ctx.input_names.empty() ? json(nullptr) : json(ctx.input_names)},
           {"output_shape", ev.valid() ? json(*ev.output) : json(nullptr)},
+          {"output_shapes", ev.valid() ? json(ev.outputs) : json(nullptr)},
           {"params", ev.valid() ? json(ev.params) : json(nullptr)},
           {"buffers", ev.valid() ? json(ev.buffers) : json(nullptr)},
           {"macs", ev.valid() ? json(ev.macs) : json(nullptr)},
           {"peak_activation_bytes", ev.valid() ? json(ev.peak_activation_bytes) : json(nullptr)},
           {"valid", ev.valid()},
           {"layers", layers},
+          {"modules", modules},
           {"diagnostics", diags}};
 }
 

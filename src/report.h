@@ -16,6 +16,7 @@ struct ReportContext {
   bool color = false;
   std::vector<std::string> columns;  // empty: the default set
   std::vector<std::string> input_names;  // a named input's dims ("" when numeric)
+  const Graph* graph = nullptr;  // for JSON's "modules" (every named module's output)
 };
 
 // The table's column names: the default set, or all of them.

@@ -9,6 +9,11 @@
 //    invalid) must be LibTorch's.
 // 3. Random small networks with Residual blocks, some deliberately mismatched,
 //    run through netshape's builder with every layer's shape recorded.
+// 4. Random graphs — branches merged by add, cat (along several dims, with and
+//    without crop) and mul (broadcasting gates), skips with `from`, Add/Cat/Mul
+//    layers — computed directly in LibTorch step by step (torch::cat,
+//    operator+, operator*, narrow), and every named step's shape and the
+//    verdict compared with netshape's.
 // A failure prints the case as a spec that reproduces it.
 #include <doctest/doctest.h>
 // LibTorch brings glog, whose CHECK() aborts: this file spells doctest's
@@ -16,6 +21,7 @@
 
 #include <dirent.h>
 
+#include <map>
 #include <random>
 
 #include <fmt/format.h>
@@ -136,6 +142,136 @@ std::string random_network(Rng& r) {
   return fmt::format(R"({{"input": [1, {}, {}, {}], "layers": [{}]}})", first_c, H, H + r.in(0, 3), layers);
 }
 
+// One random graph: the spec text and, for every top-level step, how
+// LibTorch computes it directly (modules built from the real input's
+// channels, as PyTorch code would write them).
+struct GraphCase {
+  std::string spec;
+  Shape input;
+  std::vector<std::string> names;  // the top-level steps, in order
+  // Each step: the named outputs so far ("input" included) -> this step's output.
+  std::vector<std::function<torch::Tensor(std::map<std::string, torch::Tensor>&, const torch::Tensor&)>> steps;
+};
+
+using Fn = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// A random conv, pool or ReLU: its spec text and its LibTorch computation.
+// `keep`: mostly layers that keep the size (a branch that is to be merged).
+std::pair<std::string, Fn> random_leaf(Rng& r, bool keep = false) {
+  int kind = static_cast<int>(r.in(0, 3));
+  if (keep && kind == 2 && r.chance(0.7)) kind = 3;
+  if (kind <= 1) {
+    int64_t out = r.in(1, 6), k = r.in(1, 3), s = r.in(1, 2), p = r.in(0, 1);
+    if (keep && r.chance(0.7)) { k = 2 * r.in(0, 1) + 1; s = 1; p = (k - 1) / 2; }
+    return {fmt::format(R"({{"type": "Conv2d", "out_channels": {}, "kernel_size": {}, "stride": {}, "padding": {}}})", out, k, s, p),
+            [=](const torch::Tensor& x) {
+              return torch::nn::Conv2d(torch::nn::Conv2dOptions(x.size(1), out, k).stride(s).padding(p))->forward(x);
+            }};
+  }
+  if (kind == 2) {
+    bool ceil = r.chance(0.5);
+    return {fmt::format(R"({{"type": "MaxPool2d", "kernel_size": 2, "ceil_mode": {}}})", ceil),
+            [=](const torch::Tensor& x) { return torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2).ceil_mode(ceil))->forward(x); }};
+  }
+  return {R"({"type": "ReLU"})", [](const torch::Tensor& x) { return torch::relu(x); }};
+}
+
+// U-Net's copy and crop, written out directly.
+torch::Tensor centre_crop(torch::Tensor t, int64_t d, int64_t size) {
+  return t.narrow(d, (t.size(d) - size) / 2, size);
+}
+
+torch::Tensor merge_direct(const std::string& op, int64_t dim, bool crop, std::vector<torch::Tensor> xs) {
+  if (op == "add") { torch::Tensor y = xs[0]; for (std::size_t i = 1; i < xs.size(); ++i) y = y + xs[i]; return y; }
+  if (op == "mul") { torch::Tensor y = xs[0]; for (std::size_t i = 1; i < xs.size(); ++i) y = y * xs[i]; return y; }
+  if (crop) {
+    int64_t rank = xs[0].dim(), d0 = dim < 0 ? dim + rank : dim;
+    for (int64_t d = 2; d < rank; ++d) {
+      if (d == d0) continue;
+      int64_t least = INT64_MAX;
+      for (const auto& x : xs) least = std::min(least, x.size(d));
+      for (auto& x : xs) x = centre_crop(x, d, least);
+    }
+  }
+  return torch::cat(xs, dim);
+}
+
+GraphCase random_graph(Rng& r) {
+  GraphCase c;
+  int64_t C = r.in(1, 6);
+  c.input = {1, C, r.in(6, 20), r.in(6, 20)};
+  std::vector<std::string> layers;
+  int steps = static_cast<int>(r.in(2, 6));
+  const char* ops[] = {"add", "cat", "mul"};
+  for (int i = 0; i < steps; ++i) {
+    std::string name = fmt::format("n{}", i);
+    // An earlier step or the input, for `from`.
+    auto earlier = [&] { int64_t k = r.in(-1, i - 1); return k < 0 ? std::string("input") : fmt::format("n{}", k); };
+    int kind = static_cast<int>(r.in(0, 9));
+    std::string op = ops[r.in(0, 2)];
+    int64_t dim = r.chance(0.8) ? 1 : r.in(-1, 3);
+    bool crop = op == "cat" && r.chance(0.4);
+    std::string extra = op == "cat" ? fmt::format(R"(, "dim": {}{})", dim, crop ? R"(, "crop": "center")" : "") : "";
+    if (kind <= 2) {  // a leaf, sometimes reading an earlier step
+      auto [text, fn] = random_leaf(r);
+      std::string from = r.chance(0.3) ? earlier() : "";
+      text.insert(1, fmt::format(R"("name": "{}", {})", name, from.empty() ? "" : fmt::format(R"("from": "{}", )", from)));
+      layers.push_back(text);
+      c.steps.push_back([fn = fn, from](std::map<std::string, torch::Tensor>& v, const torch::Tensor& x) {
+        return fn(from.empty() ? x : v.at(from));
+      });
+    } else if (kind <= 6) {  // Branches: 2 or 3 branches of 0 to 2 leaves, or a squeeze-and-excitation gate
+      int nb = static_cast<int>(r.in(2, 3));
+      std::vector<std::string> branches;
+      std::vector<std::vector<Fn>> fns(static_cast<std::size_t>(nb));
+      bool gate = op == "mul" && r.chance(0.6);
+      for (int b = 0; b < nb; ++b) {
+        std::vector<std::string> items;
+        if (gate && b == 1) {  // [N, C, 1, 1], or [N, ch, 1, 1] after a 1x1 conv (ch 1 broadcasts too)
+          items = {R"({"type": "AdaptiveAvgPool2d", "output_size": 1})"};
+          fns[1].push_back([](const torch::Tensor& x) { return torch::adaptive_avg_pool2d(x, {1, 1}); });
+          if (r.chance(0.5)) {
+            int64_t ch = r.in(1, 3);
+            items.push_back(fmt::format(R"({{"type": "Conv2d", "out_channels": {}, "kernel_size": 1}})", ch));
+            fns[1].push_back([ch](const torch::Tensor& x) {
+              return torch::nn::Conv2d(torch::nn::Conv2dOptions(x.size(1), ch, 1))->forward(x);
+            });
+          }
+        } else {
+          for (int64_t k = r.in(0, 2); k > 0; --k) {
+            auto [text, fn] = random_leaf(r, /*keep=*/true);
+            items.push_back(text);
+            fns[static_cast<std::size_t>(b)].push_back(fn);
+          }
+        }
+        branches.push_back("[" + fmt::format("{}", fmt::join(items, ", ")) + "]");
+      }
+      std::string spec_branches = fmt::format("{}", fmt::join(branches, ", "));
+      c.steps.push_back([fns, op, dim, crop](std::map<std::string, torch::Tensor>&, const torch::Tensor& x) {
+        std::vector<torch::Tensor> outs;
+        for (const auto& branch : fns) {
+          torch::Tensor y = x;
+          for (const auto& f : branch) y = f(y);
+          outs.push_back(y);
+        }
+        return merge_direct(op, dim, crop, outs);
+      });
+      layers.push_back(fmt::format(R"({{"name": "{}", "type": "Branches", "merge": "{}"{}, "branches": [{}]}})",
+                                   name, op, extra, spec_branches));
+    } else {  // Add / Cat / Mul of two earlier steps
+      std::string a = earlier(), b = earlier();
+      std::string type = op == "add" ? "Add" : op == "cat" ? "Cat" : "Mul";
+      layers.push_back(fmt::format(R"({{"name": "{}", "type": "{}", "from": ["{}", "{}"]{}}})", name, type, a, b, extra));
+      c.steps.push_back([=](std::map<std::string, torch::Tensor>& v, const torch::Tensor&) {
+        return merge_direct(op, dim, crop, {v.at(a), v.at(b)});
+      });
+    }
+    c.names.push_back(name);
+  }
+  c.spec = fmt::format(R"({{"input": {}, "layers": [{}]}})", format_shape(c.input), fmt::join(layers, ", "));
+  return c;
+}
+
 std::vector<std::string> shipped_specs() {
   std::vector<std::string> out;
   std::string dir = std::string(NETSHAPE_SOURCE_DIR) + "/specs";
@@ -244,4 +380,58 @@ TEST_CASE("240 random residual networks: every layer's shape agrees with LibTorc
   DOCTEST_CHECK(valid > 40);
   DOCTEST_CHECK(invalid > 40);
   DOCTEST_CHECK(broadcast > 0);
+}
+
+TEST_CASE("1,200 random graphs computed directly in LibTorch: every step's shape and the verdict agree") {
+  torch::set_num_threads(1);
+  torch::NoGradGuard no_grad;
+  const uint64_t seed = 99;
+  Rng r(seed);
+  int valid = 0, invalid = 0, broadcast = 0;
+  for (int i = 0; i < 1200; ++i) {
+    GraphCase c = random_graph(r);
+    std::map<std::string, torch::Tensor> v{{"input", torch::randn(c.input)}};
+    torch::Tensor x = v["input"];
+    std::string torch_error;
+    std::vector<std::optional<Shape>> real(c.names.size());
+    for (std::size_t k = 0; k < c.steps.size() && torch_error.empty(); ++k) {
+      try {
+        x = c.steps[k](v, x);
+        v[c.names[k]] = x;
+        real[k] = x.sizes().vec();
+      } catch (const c10::Error& e) {
+        torch_error = e.what_without_backtrace();
+      }
+    }
+    const std::string& spec = c.spec;
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    auto o = run_text(spec);
+    REQUIRE_MESSAGE(o.parsed, where);
+    for (std::size_t k = 0; k < c.names.size(); ++k) {
+      const Row* row = o.row(c.names[k]);
+      if (!row || row->failed) break;
+      if (!real[k] || *real[k] != row->output)
+        FAIL_CHECK(fmt::format("shape mismatch at {}: ours={} | torch={}\n  {}", c.names[k], format_shape(row->output),
+                               real[k] ? format_shape(*real[k]) : "failed: " + torch_error.substr(0, 160), where));
+    }
+    bool torch_ok = torch_error.empty();
+    if (o.valid()) {
+      ++valid;
+      if (!torch_ok || !real.back() || *real.back() != *o.eval.output)
+        FAIL_CHECK(fmt::format("netshape says valid ({}), LibTorch: {}\n  {}", format_shape(*o.eval.output),
+                               torch_error.substr(0, 200), where));
+    } else if (torch_ok) {
+      // The one deliberate disagreement: an add that relies on broadcasting.
+      bool said = false;
+      for (const auto& d : o.diags.items)
+        for (const auto& n : d.notes) said = said || n.find("broadcast") != std::string::npos;
+      if (!said) FAIL_CHECK(fmt::format("netshape says invalid, LibTorch ran it\n  {}", where));
+      ++broadcast;
+    } else {
+      ++invalid;
+    }
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid, {} add broadcasts refused on purpose", valid, invalid, broadcast));
+  DOCTEST_CHECK(valid > 300);
+  DOCTEST_CHECK(invalid > 300);
 }

@@ -103,3 +103,36 @@ TEST_CASE("multiply-accumulates, buffers and receptive fields reproduce publishe
   // Activation bytes: float32 numel·4; conv1's output 6·28·28·4 = 18,816.
   CHECK(lenet.row("conv1")->activation_bytes == 18816);
 }
+
+// Networks whose branches concatenate. Parameter counts and "GFLOPS" (MACs)
+// from torchvision's model docs; buffers from PyTorch 1.13,
+// sum(b.numel() for b in torchvision.models.X().buffers()) (googlenet with
+// aux_logits=False); exact MACs are those figures before rounding.
+TEST_CASE("graph networks: SqueezeNet, GoogLeNet, DenseNet-121, ResNeXt-50") {
+  struct Case { const char* file; int64_t params, buffers; double gmacs; };
+  for (const Case& c : {Case{"squeezenet1_0.json", 1248424, 0, 0.82},
+                        Case{"googlenet.json", 6624904, 14617, 1.50},
+                        Case{"densenet121.json", 7978856, 83769, 2.83},
+                        Case{"resnext50_32x4d.json", 25028904, 68277, 4.23}}) {
+    CAPTURE(c.file);
+    auto o = spec(c.file);
+    REQUIRE(o.valid());
+    CHECK(o.eval.params == c.params);
+    CHECK(o.eval.buffers == c.buffers);
+    CHECK(*o.eval.output == Shape{1, 1000});
+    CHECK(static_cast<double>(o.eval.macs) / 1e9 == doctest::Approx(c.gmacs).epsilon(0.005));
+  }
+  // Shapes PyTorch's forward hooks report at 1x3x224x224:
+  // SqueezeNet's first Fire concatenates 64 + 64 channels at 54x54 (ceil_mode pools).
+  CHECK(spec("squeezenet1_0.json").row("features.3.expand")->output == Shape{1, 128, 54, 54});
+  // GoogLeNet's inception3a: 64 + 128 + 32 + 32 = 256 channels at 28x28; 5b ends at 1024x7x7.
+  auto g = spec("googlenet.json");
+  CHECK(g.row("inception3a")->output == Shape{1, 256, 28, 28});
+  CHECK(g.row("inception5b")->output == Shape{1, 1024, 7, 7});
+  // DenseNet-121: 64 + 6·32 = 256 channels after denseblock1; 1024 at the end.
+  auto d = spec("densenet121.json");
+  CHECK(d.row("features.denseblock1.5")->output == Shape{1, 256, 56, 56});
+  CHECK(d.row("features.norm5")->output == Shape{1, 1024, 7, 7});
+  // ResNeXt's grouped 3x3: 32 groups, 128 channels in layer1 (4 per group · 32).
+  CHECK(spec("resnext50_32x4d.json").row("layer1.0.body.3")->params == 128 * (128 / 32) * 3 * 3);
+}

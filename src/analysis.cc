@@ -101,6 +101,7 @@ class Analyser {
                    },
                    [&](const ReLU& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const Dropout& k) { if (k.inplace) alias = n.inputs[0].value; },
+                   [&](const Pointwise& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const MaxPool2d& k) {
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, k.padding.h, k.dilation.h),
                                             through(rf->second, k.kernel_size.w, k.stride.w, k.padding.w, k.dilation.w)};

@@ -367,6 +367,17 @@ class Evaluator {
               r.arguments = fmt::format("p={}", k.p);
               return in;
             },
+            [&](const Pointwise& k) -> std::optional<Shape> {
+              Row& r = row(n, op_name(n.op), in);
+              std::vector<std::string> args;
+              const auto& kind = pointwise_kind(k.fn);
+              for (std::size_t i = 0; i < kind.args.size(); ++i)
+                if (k.args[i] != kind.args[i].second) args.push_back(fmt::format("{}={}", kind.args[i].first, k.args[i]));
+              if (k.tanh_gelu) args.push_back("approximate=tanh");
+              if (k.inplace) args.push_back("inplace");
+              r.arguments = fmt::format("{}", fmt::join(args, " "));
+              return in;
+            },
             [&](const Merge&) -> std::optional<Shape> { return std::nullopt; },  // merge()
         },
         n.op);

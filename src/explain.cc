@@ -226,6 +226,16 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.headline = fmt::format("Dropout(p={})", k.p);
             e.lines.push_back("zeroes elements at random while training, nothing in eval: the shape is unchanged");
           },
+          [&](const Pointwise& k) {
+            const auto& kind = pointwise_kind(k.fn);
+            std::vector<std::string> args;
+            for (std::size_t i = 0; i < kind.args.size(); ++i)
+              if (k.args[i] != kind.args[i].second) args.push_back(fmt::format("{}={}", kind.args[i].first, k.args[i]));
+            if (k.tanh_gelu) args.push_back("approximate='tanh'");
+            if (k.inplace) args.push_back("inplace=True");
+            e.headline = fmt::format("{}({})", kind.name, fmt::join(args, ", "));
+            e.lines.push_back(fmt::format("{} elementwise: the shape is unchanged, no parameters", kind.formula));
+          },
           [&](const Merge&) {},
       },
       node.op);

@@ -62,6 +62,47 @@ struct Linear {
 };
 struct Dropout { double p = 0.5; bool inplace = false; };
 
+// Element-wise functions of torch.nn: the shape is unchanged and there are no
+// parameters. One struct for the family; kPointwise is its table.
+enum class Fn {
+  relu6, sigmoid, tanh, silu, gelu, elu, selu, celu, leaky_relu, hardswish, hardsigmoid,
+  hardtanh, mish, softplus, identity
+};
+struct Pointwise {
+  Fn fn = Fn::identity;
+  bool inplace = false;
+  std::vector<double> args;  // in the order of the table's argument names
+  bool tanh_gelu = false;    // GELU(approximate="tanh")
+};
+struct PointwiseKind {
+  const char* name;  // PyTorch's
+  Fn fn;
+  std::vector<std::pair<const char*, double>> args;  // name and default
+  bool inplace;      // takes `inplace`
+  const char* formula;
+};
+inline const std::vector<PointwiseKind>& pointwise_kinds() {
+  static const std::vector<PointwiseKind> k = {
+      {"ReLU6", Fn::relu6, {}, true, "min(max(0, x), 6)"},
+      {"Sigmoid", Fn::sigmoid, {}, false, "1 / (1 + e^−x)"},
+      {"Tanh", Fn::tanh, {}, false, "tanh(x)"},
+      {"SiLU", Fn::silu, {}, true, "x · sigmoid(x)"},
+      {"GELU", Fn::gelu, {}, false, "x · Φ(x)"},
+      {"ELU", Fn::elu, {{"alpha", 1.0}}, true, "x if x > 0 else alpha·(e^x − 1)"},
+      {"SELU", Fn::selu, {}, true, "scale · ELU(x, 1.6733)"},
+      {"CELU", Fn::celu, {{"alpha", 1.0}}, true, "max(0, x) + min(0, alpha·(e^(x/alpha) − 1))"},
+      {"LeakyReLU", Fn::leaky_relu, {{"negative_slope", 0.01}}, true, "x if x ≥ 0 else negative_slope·x"},
+      {"Hardswish", Fn::hardswish, {}, true, "x · ReLU6(x + 3) / 6"},
+      {"Hardsigmoid", Fn::hardsigmoid, {}, true, "ReLU6(x + 3) / 6"},
+      {"Hardtanh", Fn::hardtanh, {{"min_val", -1.0}, {"max_val", 1.0}}, true, "clamp(x, min_val, max_val)"},
+      {"Mish", Fn::mish, {}, true, "x · tanh(softplus(x))"},
+      {"Softplus", Fn::softplus, {{"beta", 1.0}, {"threshold", 20.0}}, false, "log(1 + e^(beta·x)) / beta"},
+      {"Identity", Fn::identity, {}, false, "x"},
+  };
+  return k;
+}
+inline const PointwiseKind& pointwise_kind(Fn fn) { return pointwise_kinds()[static_cast<std::size_t>(fn)]; }
+
 // A merge: several inputs become one (torch.add, torch.cat, torch.mul).
 enum class MergeOp { add, cat, mul };
 struct Merge {
@@ -76,7 +117,7 @@ inline const char* merge_name(MergeOp op) {
 // What one node of the graph computes (network.h): every leaf kind and the
 // merges. Containers below only nest and name; the parser lowers them.
 using Op = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                        AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge>;
+                        AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -95,28 +136,37 @@ struct Branches {
 };
 
 using Kind = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Sequential, Branches>;
+                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise, Sequential,
+                          Branches>;
 
 // The spec's name of each kind, in the order of `Kind` (Merge and Branches
-// have more than one: kSpecNames).
+// have more than one: spec_names()).
 inline constexpr const char* kKindNames[] = {
     "Conv2d",  "BatchNorm2d", "ReLU",   "MaxPool2d", "AvgPool2d",  "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Merge", "Sequential", "Branches"};
+    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Merge", "Pointwise", "Sequential", "Branches"};
 static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
               "every layer kind needs its spec name");
 
-// Every type name a spec may use.
-inline constexpr const char* kSpecNames[] = {
-    "Conv2d",  "BatchNorm2d", "ReLU",   "MaxPool2d", "AvgPool2d",  "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Add", "Cat", "Mul",
-    "Sequential", "Residual", "Branches"};
+// Every type name a spec may use (and the pointwise table's).
+inline const std::vector<std::string>& spec_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d",
+                                  "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Linear",
+                                  "Dropout", "Add", "Cat", "Mul", "Sequential", "Residual", "Branches"};
+    for (const auto& k : pointwise_kinds()) n.push_back(k.name);
+    return n;
+  }();
+  return names;
+}
 
 inline const char* kind_name(const Kind& k) {
   if (auto* m = std::get_if<Merge>(&k)) return merge_name(m->op);
+  if (auto* p = std::get_if<Pointwise>(&k)) return pointwise_kind(p->fn).name;
   return kKindNames[k.index()];
 }
 inline const char* op_name(const Op& k) {
   if (auto* m = std::get_if<Merge>(&k)) return merge_name(m->op);
+  if (auto* p = std::get_if<Pointwise>(&k)) return pointwise_kind(p->fn).name;
   return kKindNames[k.index()];
 }
 

@@ -364,7 +364,7 @@ std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
 }
 
 std::vector<std::string> builtin_names() {
-  return std::vector<std::string>(std::begin(kSpecNames), std::end(kSpecNames));
+  return spec_names();
 }
 
 std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::string& name) {
@@ -594,7 +594,7 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
   auto bind = [&](const Cursor& obj, Env& into) {
     for (auto it = obj.value->begin(); it != obj.value->end(); ++it) {
       const std::string& key = it.key();
-      if (&into == &args && (key == "type" || key == "name" || key == "repeat" || key == "first"))
+      if (&into == &args && (key == "type" || key == "name" || key == "repeat" || key == "first" || key == "from"))
         continue;
       if (!params.contains(key)) {
         auto& d = diags_.error("unknown-field",
@@ -670,10 +670,12 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
       if (!child) { ok = false; break; }  // one report per block, not per repeat
       seq.layers.push_back(std::move(*child));
     }
-    if (ok && !too_many_) result = Node{name, c.pointer, block, std::move(seq)};
+    if (ok && !too_many_) result = Node{name, c.pointer, block, std::move(seq), {}};
   }
   active_blocks_.pop_back();
   if (result && !repeat) result->block = block;
+  // `from` on the block's use: where the instance (or the repeated stack) reads.
+  if (result && c.value->contains("from") && !from_field(c, env, *result)) return std::nullopt;
   return result;
 }
 
@@ -909,6 +911,19 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     out = std::move(b);
   } else if (type == "Add" || type == "Cat" || type == "Mul") {
     out = merge_fields(f, c, name, type, &ok);
+  } else if (auto pk = std::find_if(pointwise_kinds().begin(), pointwise_kinds().end(),
+                                    [&](const PointwiseKind& k) { return type == k.name; });
+             pk != pointwise_kinds().end()) {
+    Pointwise k{pk->fn, false, {}, false};
+    for (const auto& [arg, dflt] : pk->args) k.args.push_back(f.number(arg, dflt, -1e300, 1e300, &ok));
+    if (pk->inplace) k.inplace = f.boolean("inplace", false, &ok);
+    if (pk->fn == Fn::gelu)
+      if (auto a = f.get("approximate")) {
+        if (a->value->is_string() && (a->value->get<std::string>() == "none" || a->value->get<std::string>() == "tanh"))
+          k.tanh_gelu = a->value->get<std::string>() == "tanh";
+        else { f.bad(*a, "approximate", "\"none\" or \"tanh\""); ok = false; }
+      }
+    out = k;
   } else {
     std::vector<std::string> names = builtin_names();
     if (blocks_)
@@ -1028,8 +1043,7 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
       for (auto it = b.value->begin(); it != b.value->end(); ++it) {
         Cursor def = b.at(it.key());
         std::string where = "block `" + it.key() + "`";
-        if (std::find(std::begin(kSpecNames), std::end(kSpecNames), it.key()) !=
-            std::end(kSpecNames)) {
+        if (std::find(spec_names().begin(), spec_names().end(), it.key()) != spec_names().end()) {
           diags_.error("bad-name", fmt::format("a block cannot be named `{}`: that is a built-in "
                                                "layer type", it.key()),
                        def.pointer, "");

@@ -344,6 +344,7 @@ class Walker {
             },
             [&](const ReLU&) -> std::optional<Sym> { return in; },
             [&](const Dropout&) -> std::optional<Sym> { return in; },
+            [&](const Pointwise&) -> std::optional<Sym> { return in; },
             [&](const Flatten& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t s = k.start_dim < 0 ? k.start_dim + rank : k.start_dim;

@@ -27,6 +27,32 @@ torch::ExpandingArrayWithOptionalElem<2> adaptive_size(Pair p) {
 // num_features and in_features come from the spec when given (so that a
 // mismatch reaches PyTorch as written), else from the input, as a PyTorch
 // user would write them.
+// torch.nn's own module for each element-wise kind; LibTorch 1.13 has none
+// for Hardswish, Hardsigmoid and Mish: their functional forms.
+nn::AnyModule pointwise_module(const Pointwise& k) {
+  const auto& a = k.args;
+  switch (k.fn) {
+    case Fn::relu6: return nn::AnyModule(nn::ReLU6(nn::ReLU6Options(k.inplace)));
+    case Fn::sigmoid: return nn::AnyModule(nn::Sigmoid());
+    case Fn::tanh: return nn::AnyModule(nn::Tanh());
+    case Fn::silu: return nn::AnyModule(nn::SiLU());
+    case Fn::gelu: return nn::AnyModule(nn::GELU(nn::GELUOptions().approximate(k.tanh_gelu ? "tanh" : "none")));
+    case Fn::elu: return nn::AnyModule(nn::ELU(nn::ELUOptions().alpha(a[0]).inplace(k.inplace)));
+    case Fn::selu: return nn::AnyModule(nn::SELU(nn::SELUOptions(k.inplace)));
+    case Fn::celu: return nn::AnyModule(nn::CELU(nn::CELUOptions().alpha(a[0]).inplace(k.inplace)));
+    case Fn::leaky_relu:
+      return nn::AnyModule(nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(a[0]).inplace(k.inplace)));
+    case Fn::hardswish: return nn::AnyModule(nn::Functional([](const torch::Tensor& x) { return torch::hardswish(x); }));
+    case Fn::hardsigmoid: return nn::AnyModule(nn::Functional([](const torch::Tensor& x) { return torch::hardsigmoid(x); }));
+    case Fn::hardtanh:
+      return nn::AnyModule(nn::Hardtanh(nn::HardtanhOptions().min_val(a[0]).max_val(a[1]).inplace(k.inplace)));
+    case Fn::mish: return nn::AnyModule(nn::Functional([](const torch::Tensor& x) { return torch::mish(x); }));
+    case Fn::softplus: return nn::AnyModule(nn::Softplus(nn::SoftplusOptions().beta(a[0]).threshold(a[1])));
+    case Fn::identity: return nn::AnyModule(nn::Identity());
+  }
+  throw std::logic_error("unknown element-wise kind");
+}
+
 nn::AnyModule make_leaf(const Op& op, const Shape& in) {
   auto channels = [&](std::optional<int64_t> given, bool last_dim) -> int64_t {
     if (given) return *given;
@@ -73,6 +99,7 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
             return nn::AnyModule(nn::Linear(nn::LinearOptions(channels(k.in_features, true), k.out_features).bias(k.bias)));
           },
           [&](const Dropout& k) { return nn::AnyModule(nn::Dropout(nn::DropoutOptions(k.p).inplace(k.inplace))); },
+          [&](const Pointwise& k) { return pointwise_module(k); },
           [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
       },
       op);

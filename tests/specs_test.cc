@@ -136,3 +136,15 @@ TEST_CASE("graph networks: SqueezeNet, GoogLeNet, DenseNet-121, ResNeXt-50") {
   // ResNeXt's grouped 3x3: 32 groups, 128 channels in layer1 (4 per group · 32).
   CHECK(spec("resnext50_32x4d.json").row("layer1.0.body.3")->params == 128 * (128 / 32) * 3 * 3);
 }
+
+// PyTorch 1.13: nn.Sequential(conv3x3, BN, ReLU, conv3x3, BN,
+// torchvision.ops.SqueezeExcitation(64, 4)) has 74,564 parameters and 258
+// buffers: 2·64·64·9 + 2·128 + (64·4 + 4) + (4·64 + 64); BN 2·(2·64 + 1).
+TEST_CASE("squeeze-and-excitation: a [N, C, 1, 1] gate multiplies [N, C, H, W]") {
+  auto o = spec("se_resnet_block.json");
+  REQUIRE(o.valid());
+  CHECK(o.eval.params == 74564);
+  CHECK(o.eval.buffers == 258);
+  CHECK(o.row("block.body.se")->inputs == std::vector<Shape>{{1, 64, 56, 56}, {1, 64, 1, 1}});
+  CHECK(o.row("block.body.se")->output == Shape{1, 64, 56, 56});
+}

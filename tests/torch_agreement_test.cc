@@ -173,7 +173,12 @@ std::pair<std::string, Fn> random_leaf(Rng& r, bool keep = false) {
     return {fmt::format(R"({{"type": "MaxPool2d", "kernel_size": 2, "ceil_mode": {}}})", ceil),
             [=](const torch::Tensor& x) { return torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2).ceil_mode(ceil))->forward(x); }};
   }
-  return {R"({"type": "ReLU"})", [](const torch::Tensor& x) { return torch::relu(x); }};
+  switch (r.in(0, 3)) {  // element-wise: the shape passes through
+    case 0: return {R"({"type": "Sigmoid"})", [](const torch::Tensor& x) { return torch::sigmoid(x); }};
+    case 1: return {R"({"type": "Hardswish"})", [](const torch::Tensor& x) { return torch::hardswish(x); }};
+    case 2: return {R"({"type": "LeakyReLU", "negative_slope": 0.2})", [](const torch::Tensor& x) { return torch::leaky_relu(x, 0.2); }};
+    default: return {R"({"type": "ReLU"})", [](const torch::Tensor& x) { return torch::relu(x); }};
+  }
 }
 
 // U-Net's copy and crop, written out directly.

@@ -39,5 +39,19 @@ for case in ["16-string-for-int", "17-float-for-int", "18-bool-for-int", "19-1e3
     doc = json.loads((root / "tests" / "catalogue" / f"{case}.json").read_text())
     expect(case, not validator.is_valid(doc), "the schema accepts it")
 
+# The graph syntax: skips, merges, several outputs, named input dims.
+graph = {"input": ["N", 3, "H", "W"], "outputs": ["skip", "head"], "layers": [
+    {"name": "a", "type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
+    {"name": "m", "type": "Branches", "merge": "cat", "dim": 1, "branches": [[], {"name": "b", "layers": [{"type": "SiLU"}]}]},
+    {"name": "skip", "type": "Cat", "from": ["a", "m"], "crop": "center"},
+    {"name": "head", "type": "Conv2d", "from": "a", "out_channels": 2, "kernel_size": 1}]}
+expect("graph syntax", validator.is_valid(graph), "; ".join(e.message for e in list(validator.iter_errors(graph))[:3]))
+for name, layer in [("cat without from", {"type": "Cat"}),
+                    ("cat of one", {"type": "Cat", "from": ["a"]}),
+                    ("merge not an op", {"type": "Branches", "merge": "sum", "branches": [[]]}),
+                    ("crop other than center", {"type": "Cat", "from": ["a", "b"], "crop": "left"}),
+                    ("field of another kind", {"type": "Sigmoid", "inplace": True})]:
+    expect(name, not validator.is_valid({"input": [1, 3, 8, 8], "layers": [layer]}), "the schema accepts it")
+
 print(f"schema: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -5,7 +5,11 @@
 
 1. Whole-process time and peak memory of the symbolic commands (`table`, `check`)
    on specs/resnet34.json, against `netshape run` (which loads LibTorch).
-2. Scaling: `check` on generated specs of 1,000 / 10,000 / 100,000 layers.
+2. Scaling: `check` on generated specs of 1,000 / 10,000 / 100,000 layers;
+   every command (`table --format json`, `explain`, `diff`, `graph`) on flat
+   specs of 1,000 / 10,000 / 40,000 ReLUs and on specs of as many branches
+   (Branches merged by add). With --baseline OTHER_BUILD the same runs of an
+   older build follow each figure, interleaved.
 3. The forward pass of ResNet34 at 1x3x224x224: netshape-torch with shape
    recording, the same module tree without it, and PyTorch in Python (the seed's
    ResNet34 written as the seed writes it, and torchvision's resnet34), same
@@ -129,12 +133,40 @@ def python_forward_ms(model, runs, threads):
     return statistics.median(times)
 
 
+def scaling_every_command(ns, baseline):
+    """Each command on flat and branching specs; whole-process medians of 3."""
+    print("\n## Scaling: every command, flat and branching specs (median of 3)\n")
+    cols = ["check", "table --format json", "explain", "diff --set input=1,3,9,9", "graph"]
+    print("| spec | " + " | ".join(f"`{c}`" for c in cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    flat = lambda n: {"input": [1, 3, 8, 8], "layers": [{"type": "ReLU"}] * n}
+    branch = {"type": "Branches", "merge": "add", "branches": [[], [{"type": "ReLU"}]]}
+    branching = lambda n: {"input": [1, 3, 8, 8], "layers": [branch] * n}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, make, sizes in (("ReLUs", flat, (1000, 10000, 40000)),
+                                   ("branches", branching, (1000, 10000))):
+            for n in sizes:
+                path = os.path.join(tmp, f"{label}{n}.json")
+                with open(path, "w") as f:
+                    json.dump(make(n), f)
+                cells = []
+                for c in cols:
+                    t, _ = median_process([ns] + c.split()[:1] + [path] + c.split()[1:], 3)
+                    cell = f"{t * 1000:.0f} ms"
+                    if baseline and label == "ReLUs":
+                        b, _ = median_process([baseline] + c.split()[:1] + [path] + c.split()[1:], 3)
+                        cell += f" (was {b * 1000:.0f})"
+                    cells.append(cell)
+                print(f"| {n:,} {label} | " + " | ".join(cells) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-torch", action="store_true")
+    ap.add_argument("--baseline", help="another build folder to compare the scaling figures with")
     args = ap.parse_args()
     ns = os.path.join(ROOT, args.build, "netshape")
 
@@ -159,6 +191,8 @@ def main():
                 json.dump(generated_spec(n), f)
             t, _ = median_process([ns, "check", path], 5)
             print(f"| {n:,} | {t * 1000:.1f} ms | {t / n * 1e6:.2f} µs |")
+
+    scaling_every_command(ns, os.path.join(ROOT, args.baseline, "netshape") if args.baseline else None)
 
     print("\n## `netshape sizes` against brute force (ResNet50, one spatial dim, sizes 1 to 1,024)\n")
     t_sizes, _ = median_process([ns, "sizes", "specs/resnet50.json"], args.runs)

@@ -278,12 +278,16 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
   }
   // What a forward hook on every named module would see (containers too):
   // a value's shape is its producer's row output.
+  // Appended to the ordered map's vector directly: its operator[] searches
+  // linearly, which would make this quadratic (names are unique).
   json modules = json::object();
+  auto& entries = modules.get_ref<json::object_t&>();
   if (ctx.graph)
     for (const auto& m : ctx.graph->modules) {
       auto v = static_cast<std::size_t>(m.value);
-      if (v == 0) modules[ctx.graph->module_name(m)] = ctx.input;
-      else if (v - 1 < ev.rows.size() && !ev.rows[v - 1].failed) modules[ctx.graph->module_name(m)] = ev.rows[v - 1].output;
+      if (v == 0) entries.emplace_back(ctx.graph->module_name(m), json(ctx.input));
+      else if (v - 1 < ev.rows.size() && !ev.rows[v - 1].failed)
+        entries.emplace_back(ctx.graph->module_name(m), json(ev.rows[v - 1].output));
     }
   json diags = json::array();
   for (const auto& d : ev.diagnostics.items) diags.push_back(diagnostic_json(d));

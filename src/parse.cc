@@ -1,11 +1,13 @@
 #include "parse.h"
 
+#include <deque>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "expr.h"
 #include "json_cursor.h"
 
 namespace netshape {
@@ -47,6 +49,9 @@ class Parser {
   // A value as it stands for: "$param" becomes the argument, {"if": ...}
   // its chosen branch. nullopt: absent (or an error, already reported).
   std::optional<Cursor> resolve(const Cursor& c, const Env& env, const std::string& layer);
+  // "$planes * 4", "$stride == 1 and $in == $out": an integer or a boolean.
+  std::optional<Cursor> expression(const Cursor& c, const Env& env, const std::string& layer);
+  std::deque<json> computed_;  // values made here (expressions, $index): stable addresses
   std::optional<Layers> layer_list(const Cursor& c, const Env& env, const std::string& prefix);
   std::optional<Node> layer(const Cursor& c, const Env& env, const std::string& name);
   std::optional<Node> instantiate(const Cursor& c, const Env& env, const std::string& name,
@@ -274,6 +279,9 @@ class Fields {
 std::optional<Cursor> Parser::resolve(const Cursor& c, const Env& env, const std::string& layer) {
   const json& v = *c.value;
   if (v.is_string() && !v.get_ref<const std::string&>().empty() &&
+      v.get_ref<const std::string&>()[0] == '$' && !is_plain_param(v.get_ref<const std::string&>()))
+    return expression(c, env, layer);
+  if (v.is_string() && !v.get_ref<const std::string&>().empty() &&
       v.get_ref<const std::string&>()[0] == '$') {
     std::string param = v.get<std::string>().substr(1);
     auto it = env.find(param);
@@ -316,6 +324,30 @@ std::optional<Cursor> Parser::resolve(const Cursor& c, const Env& env, const std
   return c;
 }
 
+std::optional<Cursor> Parser::expression(const Cursor& c, const Env& env, const std::string& layer) {
+  std::string error;
+  ExprLookup lookup = [&](const std::string& name, std::string& err) -> std::optional<ExprValue> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    auto r = resolve(it->second, env, layer);
+    if (!r) { err = fmt::format("`${}` could not be read", name); return std::nullopt; }
+    if (r->value->is_boolean()) return r->value->get<bool>();
+    if (auto i = exact_int(*r->value)) return *i;
+    err = fmt::format("`${}` is {}, not an integer or a boolean", name, describe(*r->value));
+    return std::nullopt;
+  };
+  auto v = eval_expr(c.value->get_ref<const std::string&>(), lookup, error);
+  if (!v) {
+    auto& d = diags_.error("bad-expression",
+                           fmt::format("cannot evaluate {}: {}", describe(*c.value), error), c.pointer, layer);
+    d.help = "expressions combine integer parameters with + - * // % and compare them with == != < <= > >=, "
+             "joined by and, or, not";
+    return std::nullopt;
+  }
+  computed_.push_back(std::holds_alternative<bool>(*v) ? json(std::get<bool>(*v)) : json(std::get<int64_t>(*v)));
+  return Cursor{&computed_.back(), c.pointer};
+}
+
 std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
                                          const std::string& prefix) {
   if (!c.value->is_array()) {
@@ -324,11 +356,28 @@ std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
                  c.pointer, prefix);
     return std::nullopt;
   }
+  // An item may be {"if": ..., "then": ...} (dropped when false without
+  // `else`) or "$param": either may stand for one layer or a list of them.
+  std::vector<Cursor> items;
+  bool ok = true;
+  for (std::size_t i = 0; i < c.value->size(); ++i) {
+    Cursor item = c.at(i);
+    const json& v = *item.value;
+    bool indirect = (v.is_object() && v.contains("if") && !v.contains("type")) ||
+                    (v.is_string() && !v.get_ref<const std::string&>().empty() && v.get_ref<const std::string&>()[0] == '$');
+    if (!indirect) { items.push_back(item); continue; }
+    auto r = resolve(item, env, prefix);
+    if (!r) { ok = false; continue; }
+    if (r->value->is_null()) continue;  // a false `if` without `else`
+    if (r->value->is_array())
+      for (std::size_t k = 0; k < r->value->size(); ++k) items.push_back(r->at(k));
+    else
+      items.push_back(*r);
+  }
   Layers out;
   std::map<std::string, std::string> seen;  // local name -> pointer
-  bool ok = true;
-  for (std::size_t i = 0; i < c.value->size() && !too_many_; ++i) {
-    Cursor item = c.at(i);
+  for (std::size_t i = 0; i < items.size() && !too_many_; ++i) {
+    Cursor item = items[i];
     std::string local = std::to_string(i);
     if (item.value->is_object() && item.value->contains("name")) {
       auto n = resolve(item.at("name"), env, join_name(prefix, local));
@@ -580,8 +629,14 @@ std::optional<std::vector<Branch>> Parser::branch_list(const Cursor& c, const En
 std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const std::string& name,
                                         const std::string& block) {
   Cursor def{&(*blocks_)[block], "/blocks/" + pointer_escape(block)};
-  if (std::find(active_blocks_.begin(), active_blocks_.end(), block) != active_blocks_.end()) {
-    diags_.error("recursive-block", fmt::format("block `{}` uses itself", block), c.pointer, name);
+  // A block may use itself (U-Net's levels, with an `if` on a depth
+  // parameter); an expansion that does not stop is cut at a depth limit.
+  if (active_blocks_.size() >= kMaxBlockDepth) {
+    auto& d = diags_.error("recursive-block",
+                           fmt::format("blocks nest deeper than {} levels here (`{}` inside {})", kMaxBlockDepth,
+                                       block, fmt::join(active_blocks_.end() - 3, active_blocks_.end(), " > ")),
+                           c.pointer, name);
+    d.help = "a block that uses itself needs an `if` on a parameter that changes at each level, so that it stops";
     return std::nullopt;
   }
   // Arguments: every field but type/name/repeat/first, resolved in the caller's env.
@@ -666,7 +721,10 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
   } else {
     Sequential seq;
     for (int64_t i = 0; i < count && !too_many_; ++i) {
-      auto child = layer(tmpl, i == 0 ? first_args : args, join_name(name, std::to_string(i)));
+      Env inst = i == 0 ? first_args : args;
+      computed_.push_back(json(i));
+      inst["index"] = Cursor{&computed_.back(), c.pointer + "/repeat"};  // "$index": 0, 1, …
+      auto child = layer(tmpl, inst, join_name(name, std::to_string(i)));
       if (!child) { ok = false; break; }  // one report per block, not per repeat
       seq.layers.push_back(std::move(*child));
     }

@@ -266,3 +266,36 @@ TEST_CASE("receptive fields through a residual: misaligned branches are flagged"
   CHECK(ok.row("b")->receptive_field->first.size == 3);
   CHECK(ok.row("b")->receptive_field->first.jump == 2);
 }
+
+TEST_CASE("blocks: expressions, if items that drop out, $index, recursion that stops") {
+  // torchvision's InvertedResidual: no expand conv when t = 1; the skip only
+  // when stride is 1 and the channels are kept (use_res_connect).
+  const char* blocks = R"("blocks": {"IR": {"params": {"inp": null, "oup": null, "stride": 1, "t": 6},
+      "layer": {"type": "Residual", "add": "$stride == 1 and $inp == $oup", "body": [
+        {"if": "$t != 1", "then": [{"type": "Conv2d", "out_channels": "$inp * $t", "kernel_size": 1}]},
+        {"type": "Conv2d", "out_channels": "$inp * $t", "kernel_size": 3, "stride": "$stride", "padding": 1, "groups": "$inp * $t"},
+        {"type": "Conv2d", "out_channels": "$oup", "kernel_size": 1}]}},
+    "Down": {"params": {"depth": null}, "layer": {"type": "Sequential", "layers": [
+        {"type": "MaxPool2d", "kernel_size": 2},
+        {"if": "$depth > 1", "then": {"type": "Down", "depth": "$depth - 1"}}]}},
+    "Idx": {"layer": {"type": "Conv2d", "out_channels": "$index + 1", "kernel_size": 1}}})";
+  auto o = run_text(std::string("{\"input\": [1, 16, 32, 32], ") + blocks + R"(, "layers": [
+      {"name": "a", "type": "IR", "inp": 16, "oup": 16, "t": 1},
+      {"name": "b", "type": "IR", "inp": 16, "oup": 24, "stride": 2},
+      {"name": "d", "type": "Down", "depth": 3},
+      {"name": "i", "type": "Idx", "repeat": 3}]})");
+  REQUIRE(o.valid());
+  CHECK(o.row("a.body.0")->params == 16 * 9 + 16);  // t = 1: the depthwise conv comes first
+  CHECK(o.row("a") != nullptr);                        // the add is there
+  CHECK(o.row("b.body.0")->output == Shape{1, 96, 32, 32});  // 16 · 6
+  CHECK(o.row("b") == nullptr);                        // stride 2: no add
+  CHECK(o.row("d.1.1.0")->output == Shape{1, 24, 2, 2});     // three levels, then it stops
+  CHECK(o.row("d.1.1.1") == nullptr);
+  CHECK(o.row("i.2")->output == Shape{1, 3, 2, 2});          // $index 2 → 3 channels
+
+  auto loop = run_text(R"({"input": [1, 3, 8, 8], "blocks": {"L": {"layer": {"type": "L"}}}, "layers": [{"type": "L"}]})");
+  CHECK(loop.has("recursive-block"));
+  auto bad = run_text(R"({"input": [1, 3, 8, 8], "blocks": {"B": {"params": {"c": 4}, "layer": {"type": "Conv2d", "out_channels": "$c // 0", "kernel_size": 1}}}, "layers": [{"type": "B"}]})");
+  REQUIRE(bad.find("bad-expression"));
+  CHECK(bad.find("bad-expression")->message == "cannot evaluate \"$c // 0\": 4 // 0: division by zero");
+}

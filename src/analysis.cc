@@ -102,6 +102,12 @@ class Analyser {
                    [&](const ReLU& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const Dropout& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const Pointwise& k) { if (k.inplace) alias = n.inputs[0].value; },
+                   [&](const ConvTranspose2d& k) {
+                     // Every input element is multiplied into a kernel per output channel of its group.
+                     int64_t per = (k.out_channels / k.groups) * k.kernel_size.h * k.kernel_size.w;
+                     row.macs = checked_mul(numel(row.input), per).value_or(INT64_MAX);
+                     rf.reset();  // a jump below 1 (a fraction): not tracked
+                   },
                    [&](const MaxPool2d& k) {
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, k.padding.h, k.dilation.h),
                                             through(rf->second, k.kernel_size.w, k.stride.w, k.padding.w, k.dilation.w)};

@@ -378,9 +378,55 @@ class Evaluator {
               r.arguments = fmt::format("{}", fmt::join(args, " "));
               return in;
             },
+            [&](const ConvTranspose2d& k) -> std::optional<Shape> { return transposed(n, k, in); },
             [&](const Merge&) -> std::optional<Shape> { return std::nullopt; },  // merge()
         },
         n.op);
+  }
+
+  std::optional<Shape> transposed(const GraphNode& n, const ConvTranspose2d& k, const Shape& in) {
+    Row& r = row(n, "ConvTranspose2d", in);
+    if (!need_rank4(n, in, r)) return std::nullopt;
+    int64_t c = in[1];
+    if (k.in_channels && *k.in_channels != c) {
+      auto& d = error(n, "channels", fmt::format("in_channels is {} but the input has {} channels", *k.in_channels, c),
+                      "in_channels");
+      d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
+      return fail(r);
+    }
+    if (c % k.groups != 0) {
+      error(n, "groups", fmt::format("the input's {} channels are not divisible by groups {}", c, k.groups), "groups")
+          .help = "use a groups value that divides both the input and output channels";
+      return fail(r);
+    }
+    Shape out{in[0], k.out_channels, 0, 0};
+    const char* dims[2] = {"rows", "columns"};
+    TransposedWindow w[2] = {{in[2], k.kernel_size.h, k.stride.h, k.padding.h, k.output_padding.h, k.dilation.h},
+                             {in[3], k.kernel_size.w, k.stride.w, k.padding.w, k.output_padding.w, k.dilation.w}};
+    for (int d = 0; d < 2; ++d) {
+      out[2 + d] = transposed_output(w[d]);
+      if (out[2 + d] >= 1) continue;
+      // ATen: "Given input size per channel: ... Calculated output size per channel: ... Output size is too small".
+      auto& e = error(n, "output-too-small", fmt::format("ConvTranspose2d gives {} output {} from an input of {}",
+                                                         out[2 + d], dims[d], w[d].in));
+      e.notes.push_back(fmt::format("({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", w[d].in, w[d].stride,
+                                    w[d].padding, w[d].dilation, w[d].kernel, w[d].output_padding, out[2 + d]));
+      e.help = "the padding takes more than the transposed conv adds: use less padding";
+      return fail(r);
+    }
+    auto weights = checked_mul(c, k.out_channels / k.groups);
+    if (weights) weights = checked_mul(*weights, k.kernel_size.h);
+    if (weights) weights = checked_mul(*weights, k.kernel_size.w);
+    if (!weights || *weights > INT64_MAX / 2) {
+      error(n, "overflow", "the weight count overflows 64 bits");
+      return fail(r);
+    }
+    r.params = *weights + (k.bias ? k.out_channels : 0);  // weight [in, out/groups, kh, kw]
+    r.arguments = fmt::format("k={} s={} p={}", pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding));
+    if (k.output_padding.h || k.output_padding.w) r.arguments += " op=" + pair_text(k.output_padding);
+    if (k.dilation.h != 1 || k.dilation.w != 1) r.arguments += " d=" + pair_text(k.dilation);
+    if (k.groups != 1) r.arguments += fmt::format(" g={}", k.groups);
+    return out;
   }
 
   std::optional<Shape> pool(const GraphNode& n, const Shape& in, const char* type, Pair kernel, Pair stride, Pair padding,

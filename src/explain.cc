@@ -236,6 +236,37 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.headline = fmt::format("{}({})", kind.name, fmt::join(args, ", "));
             e.lines.push_back(fmt::format("{} elementwise: the shape is unchanged, no parameters", kind.formula));
           },
+          [&](const ConvTranspose2d& k) {
+            int64_t c = in.size() > 1 ? in[1] : 0;
+            e.headline = fmt::format("ConvTranspose2d({} → {}, kernel_size={}, stride={}, padding={}{}{}{}{})", c,
+                                     k.out_channels, pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding),
+                                     k.output_padding.h || k.output_padding.w ? ", output_padding=" + pair_text(k.output_padding) : "",
+                                     k.dilation.h != 1 || k.dilation.w != 1 ? ", dilation=" + pair_text(k.dilation) : "",
+                                     k.groups != 1 ? fmt::format(", groups={}", k.groups) : "", k.bias ? "" : ", bias=False");
+            if (in.size() != 4 || row.failed) return;
+            int64_t ins[2] = {in[2], in[3]}, ks[2] = {k.kernel_size.h, k.kernel_size.w}, ss[2] = {k.stride.h, k.stride.w},
+                    ps[2] = {k.padding.h, k.padding.w}, ops[2] = {k.output_padding.h, k.output_padding.w},
+                    ds[2] = {k.dilation.h, k.dilation.w};
+            for (int d = 0; d < 2; ++d) {
+              if (d == 1 && ins[0] == ins[1] && ks[0] == ks[1] && ss[0] == ss[1] && ps[0] == ps[1] && ops[0] == ops[1] && ds[0] == ds[1]) {
+                e.lines.push_back("W: the same as H");
+                break;
+              }
+              int64_t out = row.output[2 + static_cast<std::size_t>(d)];
+              e.lines.push_back(fmt::format("{}: ({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", d ? "W" : "H", ins[d], ss[d],
+                                            ps[d], ds[d], ks[d], ops[d], out));
+              // The conv with the same arguments maps `out` back onto `in`: the transposed conv is its gradient.
+              WindowResult back = window_output({out, ks[d], ss[d], ps[d], ps[d], ds[d], false});
+              e.lines.push_back(fmt::format("   undoes Conv2d(kernel_size={}, stride={}, padding={}): {} → {}{}", ks[d], ss[d],
+                                            ps[d], out, back.out,
+                                            ss[d] > 1 ? fmt::format("; that conv maps {} sizes onto {} (output_padding picks one: {})",
+                                                                    ss[d], back.out, ops[d])
+                                                      : ""));
+            }
+            e.lines.push_back(fmt::format("parameters: {}·{}/{}·{}·{}{} = {} (weight [in, out/groups, kh, kw])", c,
+                                          k.out_channels, k.groups, ks[0], ks[1],
+                                          k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "", thousands(row.params)));
+          },
           [&](const Merge&) {},
       },
       node.op);

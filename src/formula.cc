@@ -26,6 +26,10 @@ WindowResult window_output(const Window& w) {
   return r;
 }
 
+int64_t transposed_output(const TransposedWindow& w) {
+  return (w.in - 1) * w.stride - 2 * w.padding + w.dilation * (w.kernel - 1) + w.output_padding + 1;
+}
+
 std::optional<int64_t> checked_mul(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;

@@ -28,6 +28,16 @@ int64_t floor_div(int64_t a, int64_t b);
 // Inputs are bounded by the parser (each ≤ 2^31 − 1), so this cannot overflow.
 WindowResult window_output(const Window& w);
 
+// The transposed convolution, per spatial dim (ATen ConvUtils.h,
+// conv_input_size; torch.nn.ConvTranspose2d's docs):
+//   out = (in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1
+// It is the size a Conv2d with the same arguments maps back onto `in`: the
+// conv's gradient. Inputs are bounded by the parser, so no overflow.
+struct TransposedWindow {
+  int64_t in = 0, kernel = 1, stride = 1, padding = 0, output_padding = 0, dilation = 1;
+};
+int64_t transposed_output(const TransposedWindow& w);
+
 // Checked arithmetic: nullopt on overflow, never a wrap.
 std::optional<int64_t> checked_mul(int64_t a, int64_t b);
 std::optional<int64_t> checked_add(int64_t a, int64_t b);

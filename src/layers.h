@@ -37,6 +37,16 @@ inline ConvPads conv_pads(const Conv2d& k) {
   return {before, {total.h - before.h, total.w - before.w}};
 }
 
+// torch.nn.ConvTranspose2d: the conv's gradient, which enlarges a map
+// (DCGAN's generator, U-Net's up-convolutions). padding is int or pair only.
+struct ConvTranspose2d {
+  std::optional<int64_t> in_channels;
+  int64_t out_channels = 0;
+  Pair kernel_size, stride{1, 1}, padding{0, 0}, output_padding{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+  bool bias = true;
+};
+
 struct BatchNorm2d {
   std::optional<int64_t> num_features;
   double eps = 1e-5, momentum = 0.1;
@@ -117,7 +127,7 @@ inline const char* merge_name(MergeOp op) {
 // What one node of the graph computes (network.h): every leaf kind and the
 // merges. Containers below only nest and name; the parser lowers them.
 using Op = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                        AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise>;
+                        AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise, ConvTranspose2d>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -136,14 +146,15 @@ struct Branches {
 };
 
 using Kind = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise, Sequential,
-                          Branches>;
+                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise,
+                          ConvTranspose2d, Sequential, Branches>;
 
 // The spec's name of each kind, in the order of `Kind` (Merge and Branches
 // have more than one: spec_names()).
 inline constexpr const char* kKindNames[] = {
     "Conv2d",  "BatchNorm2d", "ReLU",   "MaxPool2d", "AvgPool2d",  "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Merge", "Pointwise", "Sequential", "Branches"};
+    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Merge", "Pointwise", "ConvTranspose2d",
+    "Sequential", "Branches"};
 static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
               "every layer kind needs its spec name");
 
@@ -152,7 +163,8 @@ inline const std::vector<std::string>& spec_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n = {"Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d",
                                   "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Linear",
-                                  "Dropout", "Add", "Cat", "Mul", "Sequential", "Residual", "Branches"};
+                                  "Dropout", "Add", "Cat", "Mul", "ConvTranspose2d", "Sequential",
+                                  "Residual", "Branches"};
     for (const auto& k : pointwise_kinds()) n.push_back(k.name);
     return n;
   }();

@@ -822,6 +822,46 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     out = k;
+  } else if (type == "ConvTranspose2d") {
+    ConvTranspose2d k;
+    k.in_channels = f.optional_integer("in_channels", 1, &ok);
+    k.out_channels = f.integer("out_channels", std::nullopt, 1, &ok).value_or(0);
+    k.kernel_size = f.pair("kernel_size", std::nullopt, 1, &ok).value_or(Pair{1, 1});
+    k.stride = *f.pair("stride", Pair{1, 1}, 1, &ok);
+    k.padding = *f.pair("padding", Pair{0, 0}, 0, &ok);
+    k.output_padding = *f.pair("output_padding", Pair{0, 0}, 0, &ok);
+    k.dilation = *f.pair("dilation", Pair{1, 1}, 1, &ok);
+    k.groups = f.integer("groups", 1, 1, &ok).value_or(1);
+    k.bias = f.boolean("bias", true, &ok);
+    if (auto m = f.get("padding_mode"); m && !(m->value->is_string() && m->value->get<std::string>() == "zeros")) {
+      diags_.error("unsupported", "ConvTranspose2d supports only padding_mode \"zeros\", as PyTorch", m->pointer, name)
+          .notes.push_back("PyTorch: 'Only \"zeros\" padding mode is supported for ConvTranspose2d'");
+      ok = false;
+    }
+    // ATen: "output padding must be smaller than either stride or dilation".
+    int64_t op[2] = {k.output_padding.h, k.output_padding.w}, st[2] = {k.stride.h, k.stride.w},
+            di[2] = {k.dilation.h, k.dilation.w};
+    for (int d = 0; d < 2 && ok; ++d) {
+      if (op[d] < st[d] || op[d] < di[d]) continue;
+      auto& e = diags_.error("output-padding",
+                             fmt::format("output_padding {} is not smaller than the stride {} or the dilation {}",
+                                         op[d], st[d], di[d]),
+                             c.pointer + "/output_padding", name);
+      e.notes.push_back("PyTorch: \"output padding must be smaller than either stride or dilation\"");
+      e.help = "output_padding picks one of the `stride` sizes a strided conv maps onto the same input; "
+               "it must be below the stride";
+      int64_t fit = std::max(st[d], di[d]) - 1;
+      e.fixes.push_back({fmt::format("use output_padding {}", fit),
+                         {fmt::format("{}.output_padding={}", name, fit)}});
+      ok = false;
+    }
+    if (ok && k.out_channels % k.groups != 0) {
+      diags_.error("groups", fmt::format("out_channels {} is not divisible by groups {}", k.out_channels, k.groups),
+                   c.pointer + "/groups", name)
+          .notes.push_back("PyTorch: \"out_channels must be divisible by groups\"");
+      ok = false;
+    }
+    out = k;
   } else if (type == "BatchNorm2d") {
     BatchNorm2d k;
     k.num_features = f.optional_integer("num_features", 1, &ok);

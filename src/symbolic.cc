@@ -345,6 +345,28 @@ class Walker {
             [&](const ReLU&) -> std::optional<Sym> { return in; },
             [&](const Dropout&) -> std::optional<Sym> { return in; },
             [&](const Pointwise&) -> std::optional<Sym> { return in; },
+            [&](const ConvTranspose2d& k) -> std::optional<Sym> {
+              if (in.dims.size() != 4 || in.product) return fail_const(n);
+              int64_t c = in.dims[1].beta[0];
+              if ((k.in_channels && *k.in_channels != c) || c % k.groups != 0) return fail_const(n);
+              Sym s = in;
+              s.dims[1] = QDim::constant(k.out_channels);
+              for (int d = 2; d <= 3; ++d) {
+                TransposedWindow w = d == 2 ? TransposedWindow{0, k.kernel_size.h, k.stride.h, k.padding.h, k.output_padding.h, k.dilation.h}
+                                            : TransposedWindow{0, k.kernel_size.w, k.stride.w, k.padding.w, k.output_padding.w, k.dilation.w};
+                // Affine: s·f(x) + (out at in = 0); still a QDim.
+                QDim f = s.dims[static_cast<std::size_t>(d)];
+                int64_t offset = transposed_output(w);
+                f.alpha *= w.stride;
+                for (auto& b : f.beta) b = b * w.stride + offset;
+                std::string unit = d == 2 ? "rows" : "columns";
+                if (!bound(f, 1, SizeSet::kInf, n.name, fmt::format("must give at least 1 output {}", unit.substr(0, unit.size() - 1)),
+                           "output " + unit))
+                  return std::nullopt;
+                s.dims[static_cast<std::size_t>(d)] = f;
+              }
+              return s;
+            },
             [&](const Flatten& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t s = k.start_dim < 0 ? k.start_dim + rank : k.start_dim;
@@ -416,13 +438,14 @@ class Walker {
           continue;
         }
         if (m.op == MergeOp::cat && m.crop && d >= 2) {
-          if (a.is_constant() && b.is_constant()) {
-            out.dims[d] = QDim::constant(std::min(a.beta[0], b.beta[0]));
-            continue;
+          auto least = smaller(a, b);
+          if (!least) {
+            give_up(fmt::format("`{}` centre-crops to the smaller of two sizes, and which one is smaller "
+                                "changes with the input: not analysed symbolically", n.name));
+            return std::nullopt;
           }
-          give_up(fmt::format("`{}` centre-crops a size that depends on the input: not analysed symbolically "
-                              "(netshape check tries one size at a time)", n.name));
-          return std::nullopt;
+          out.dims[d] = *least;
+          continue;
         }
         const char* what = m.op == MergeOp::add ? "adds two branches whose sizes must agree"
                            : m.op == MergeOp::cat ? "concatenates inputs whose other sizes must agree"
@@ -434,6 +457,32 @@ class Walker {
   }
 
   static bool is_one(const QDim& q) { return q.is_constant() && q.beta[0] == 1; }
+
+  // min(f, g) when one of them is never larger on the sizes still valid
+  // (U-Net: the decoder's map is always the smaller); nullopt otherwise.
+  // Later conditions only shrink the valid set, so the answer stays right.
+  std::optional<QDim> smaller(const QDim& f, const QDim& g) const {
+    int64_t M = std::lcm(std::lcm(f.M, g.M), a_.valid.M);
+    if (M > kMaxModulus) return std::nullopt;
+    QDim F = f.refined(M / f.M), G = g.refined(M / g.M);
+    SizeSet v = refine(a_.valid, M);
+    bool f_le = true, g_le = true;
+    for (int64_t r = 0; r < M; ++r) {
+      auto [lo, hi] = v.k[static_cast<std::size_t>(r)];
+      lo = std::max<int64_t>(lo, r == 0 ? 1 : 0);  // x = M·k + r ≥ 1
+      if (lo > hi) continue;
+      int64_t slope = F.alpha - G.alpha, at = F.beta[static_cast<std::size_t>(r)] - G.beta[static_cast<std::size_t>(r)];
+      // f − g at k = lo and at k = hi (or its sign as k grows without bound).
+      long double first = static_cast<long double>(slope) * lo + at;
+      long double last = hi >= SizeSet::kInf ? (slope > 0 ? 1.0L : slope < 0 ? -1.0L : first)
+                                             : static_cast<long double>(slope) * hi + at;
+      if (first > 0 || last > 0) f_le = false;
+      if (first < 0 || last < 0) g_le = false;
+    }
+    if (f_le) return f;
+    if (g_le) return g;
+    return std::nullopt;
+  }
 
   // f + g, itself a QDim on the common modulus.
   static QDim sum(const QDim& f, const QDim& g) {

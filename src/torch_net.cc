@@ -100,6 +100,12 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
           },
           [&](const Dropout& k) { return nn::AnyModule(nn::Dropout(nn::DropoutOptions(k.p).inplace(k.inplace))); },
           [&](const Pointwise& k) { return pointwise_module(k); },
+          [&](const ConvTranspose2d& k) {
+            nn::ConvTranspose2dOptions o(channels(k.in_channels, false), k.out_channels, pair(k.kernel_size));
+            o.stride(pair(k.stride)).padding(pair(k.padding)).output_padding(pair(k.output_padding))
+                .dilation(pair(k.dilation)).groups(k.groups).bias(k.bias);
+            return nn::AnyModule(nn::ConvTranspose2d(o));
+          },
           [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
       },
       op);

@@ -5,6 +5,7 @@
 // LeNet-5 61,706 (156 + 2,416 + 48,120 + 10,164 + 850).
 #include <doctest/doctest.h>
 
+#include "symbolic.h"
 #include "test_util.h"
 
 using namespace netshape;
@@ -147,4 +148,37 @@ TEST_CASE("squeeze-and-excitation: a [N, C, 1, 1] gate multiplies [N, C, H, W]")
   CHECK(o.eval.buffers == 258);
   CHECK(o.row("block.body.se")->inputs == std::vector<Shape>{{1, 64, 56, 56}, {1, 64, 1, 1}});
   CHECK(o.row("block.body.se")->output == Shape{1, 64, 56, 56});
+}
+
+// U-Net (Ronneberger et al. 2015): 572x572 in, 388x388x2 out; 31,030,658
+// parameters with 1x1 final conv and 2x2 up-convolutions (the double convs
+// 18,842,048 + 9,402,240, the up-convs 2,786,240, the head 130). PyTorch 1.13
+// runs the same network at 188x188 but not at 187 (tried in Python). The
+// paper's sizes are those where every 2x2 pool sees an even map: 572, 556, …
+// are 12 mod 16.
+TEST_CASE("U-Net: transposed convs, crop-and-concatenate skips, and its valid sizes") {
+  auto o = spec("unet.json");
+  REQUIRE(o.valid());
+  CHECK(o.eval.params == 31030658);
+  CHECK(*o.eval.output == Shape{1, 2, 388, 388});
+  CHECK(o.row("cat4")->inputs == std::vector<Shape>{{1, 512, 56, 56}, {1, 512, 56, 56}});  // 64 cropped to 56
+  auto parsed = parse_spec(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/unet.json"));
+  REQUIRE(parsed.spec);
+  DimAnalysis h = analyse_dim(*parsed.spec, o.eval, 2);
+  REQUIRE(h.error == "");
+  CHECK(h.valid.smallest() == 188);
+  for (int64_t x : {188, 556, 572}) CHECK(h.clean.contains(x));
+  for (int64_t x : {571, 573, 564}) CHECK_FALSE(h.clean.contains(x));
+}
+
+// PyTorch's DCGAN tutorial, nz 100, ngf 64: 3,576,704 parameters and 1,924
+// buffers in PyTorch 1.13; 1x100x1x1 noise → 1x3x64x64.
+TEST_CASE("the DCGAN generator: transposed convs enlarge 1x1 to 64x64") {
+  auto o = spec("dcgan_generator.json");
+  REQUIRE(o.valid());
+  CHECK(o.eval.params == 3576704);
+  CHECK(o.eval.buffers == 1924);
+  CHECK(*o.eval.output == Shape{1, 3, 64, 64});
+  CHECK(o.row("main.0")->output == Shape{1, 512, 4, 4});  // (1 − 1)·1 − 0 + 3 + 0 + 1 = 4
+  CHECK(o.row("main.3")->output == Shape{1, 256, 8, 8});  // (4 − 1)·2 − 2 + 3 + 0 + 1 = 8
 }

@@ -440,3 +440,39 @@ TEST_CASE("1,200 random graphs computed directly in LibTorch: every step's shape
   DOCTEST_CHECK(valid > 300);
   DOCTEST_CHECK(invalid > 300);
 }
+
+// ConvTranspose2d: out = (in − 1)·s − 2p + d·(k − 1) + op + 1, output_padding
+// below stride or dilation, groups dividing both channel counts.
+TEST_CASE("1,200 random transposed convs: netshape's verdict is LibTorch's") {
+  const uint64_t seed = 2015;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 1200; ++i) {
+    int64_t groups = r.in(1, 3), C = groups * r.in(1, 3), out = r.in(1, 6) * (r.chance(0.9) ? groups : 1);
+    Shape input{r.in(1, 2), r.chance(0.9) ? C : C + 1, r.in(1, 9), r.in(1, 9)};
+    int64_t kh = r.in(1, 5), kw = r.chance(0.7) ? kh : r.in(1, 5), sh = r.in(1, 3), sw = r.chance(0.7) ? sh : r.in(1, 3);
+    int64_t ph = r.in(0, 4), pw = r.chance(0.7) ? ph : r.in(0, 4), dh = r.in(1, 2), dw = r.chance(0.7) ? dh : r.in(1, 2);
+    int64_t oph = r.in(0, 3), opw = r.chance(0.7) ? oph : r.in(0, 3);
+    std::string spec = fmt::format(
+        R"({{"input": {}, "layers": [{{"type": "ConvTranspose2d", "in_channels": {}, "out_channels": {}, "kernel_size": [{}, {}], "stride": [{}, {}], "padding": [{}, {}], "output_padding": [{}, {}], "dilation": [{}, {}], "groups": {}}}]}})",
+        format_shape(input), C, out, kh, kw, sh, sw, ph, pw, oph, opw, dh, dw, groups);
+    Verdict ours = netshape_verdict(spec);
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      torch::nn::ConvTranspose2dOptions o(C, out, {kh, kw});
+      o.stride({sh, sw}).padding({ph, pw}).output_padding({oph, opw}).dilation({dh, dw}).groups(groups);
+      theirs = torch::nn::ConvTranspose2d(o)->forward(torch::zeros(input)).sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    (ours ? valid : invalid)++;
+    if (ours != theirs)
+      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
+                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
+                             seed, spec));
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid transposed convs agreed or were reported", valid, invalid));
+  DOCTEST_CHECK(valid > 200);
+  DOCTEST_CHECK(invalid > 200);
+}

@@ -58,8 +58,14 @@ class Analyser {
       int alias = node(n, row);  // the input value the output overwrites, or -1
       if (alias >= 0 && last[static_cast<std::size_t>(alias)] != i) alias = -1;  // still needed
       int64_t out = alias >= 0 ? 0 : row.activation_bytes;
-      peak = std::max(peak, live + out);
-      live += out;
+      auto now = checked_add(live, out);
+      if (!now) {
+        ev_.diagnostics.error("overflow", fmt::format("the activations alive at `{}` exceed 2^63 bytes", n.name),
+                              n.pointer, n.name);
+        return;
+      }
+      live = *now;
+      peak = std::max(peak, live);
       owned_[i + 1] = out;
       for (const auto& x : n.inputs) {
         auto v = static_cast<std::size_t>(x.value);
@@ -91,7 +97,7 @@ class Analyser {
     std::visit(overloaded{
                    [&](const Conv2d& k) {
                      int64_t per = (row.input[1] / k.groups) * k.kernel_size.h * k.kernel_size.w;
-                     row.macs = checked_mul(numel(row.output), per).value_or(INT64_MAX);
+                     row.macs = macs(n, numel(row.output), per);
                      Pair pad = conv_pads(k).before;  // the padding before sets the start
                      if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, pad.h, k.dilation.h),
                                             through(rf->second, k.kernel_size.w, k.stride.w, pad.w, k.dilation.w)};
@@ -105,7 +111,7 @@ class Analyser {
                    [&](const ConvTranspose2d& k) {
                      // Every input element is multiplied into a kernel per output channel of its group.
                      int64_t per = (k.out_channels / k.groups) * k.kernel_size.h * k.kernel_size.w;
-                     row.macs = checked_mul(numel(row.input), per).value_or(INT64_MAX);
+                     row.macs = macs(n, numel(row.input), per);
                      rf.reset();  // a jump below 1 (a fraction): not tracked
                    },
                    [&](const MaxPool2d& k) {
@@ -120,7 +126,7 @@ class Analyser {
                    [&](const AdaptiveMaxPool2d&) { adaptive(row, rf); },
                    [&](const Flatten&) { rf.reset(); },  // every feature now sees everything
                    [&](const Linear& k) {
-                     row.macs = checked_mul(numel(row.input), k.out_features).value_or(INT64_MAX);
+                     row.macs = macs(n, numel(row.input), k.out_features);
                      rf.reset();
                    },
                    [&](const Merge& m) {
@@ -132,6 +138,14 @@ class Analyser {
                },
                n.op);
     return alias;
+  }
+
+  // elements · work per element; an overflow is an error naming the layer.
+  int64_t macs(const GraphNode& n, int64_t elements, int64_t per) {
+    if (auto m = checked_mul(elements, per)) return *m;
+    ev_.diagnostics.error("overflow", fmt::format("`{}` needs more than 2^63 multiply-accumulates", n.name),
+                          n.pointer, n.name);
+    return 0;
   }
 
   // Adaptive pooling uses equal windows only when the input divides evenly.
@@ -203,10 +217,14 @@ void analyse(const Spec& spec, Evaluation& ev) {
   Analyser a(spec.graph, ev);
   a.run(spec.input);
   ev.buffers = ev.macs = 0;
+  bool overflow = false;
   for (const auto& r : ev.rows) {
-    ev.buffers = checked_add(ev.buffers, r.buffers).value_or(INT64_MAX);
-    ev.macs = checked_add(ev.macs, r.macs).value_or(INT64_MAX);
+    auto b = checked_add(ev.buffers, r.buffers), m = checked_add(ev.macs, r.macs);
+    overflow = overflow || !b || !m;
+    ev.buffers = b.value_or(0);
+    ev.macs = m.value_or(0);
   }
+  if (overflow) ev.diagnostics.error("overflow", "the network's total multiply-accumulates exceed 2^63", "", "");
   ev.peak_activation_bytes = a.peak;
 }
 

@@ -11,6 +11,9 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <algorithm>
+
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 
@@ -30,21 +33,24 @@ struct CommonOptions {
   std::string spec;
   std::string format = "text";
   std::string input;
+  bool input_given = false;       // --input was on the command line (even empty)
   std::string color = "auto";
   std::vector<std::string> sets;  // --set NAME.FIELD=VALUE, repeatable
   bool strict = false;            // warnings fail too
   std::string output;             // --output FILE: written whole or not at all
 };
 
-// `tabular`: the command prints a table, so CSV and Markdown make sense.
-inline void add_common_options(CLI::App& app, CommonOptions& o, bool tabular = false) {
+// `formats`: what --format accepts for this command (the first is the default);
+// anything else is a usage error, never silently another format.
+inline void add_common_options(CLI::App& app, CommonOptions& o,
+                               std::vector<std::string> formats = {"text", "json"}) {
   app.add_option("spec", o.spec, "The architecture spec (JSON), or - for standard input")
       ->required();
-  app.add_option("--format", o.format, "Output format")
-      ->check(tabular ? CLI::IsMember({"text", "json", "csv", "markdown"})
-                      : CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_option("--input", o.input, "Override the spec's input shape, e.g. 1,3,224,224");
+  app.add_option("--format", o.format, "Output format: " + fmt::format("{}", fmt::join(formats, ", ")))
+      ->check(CLI::IsMember(formats));
+  app.add_option_function<std::string>(
+      "--input", [&o](const std::string& v) { o.input = v; o.input_given = true; },
+      "Override the spec's input shape, e.g. 1,3,224,224");
   app.add_option("--set", o.sets,
                  "Change one field of one layer without editing the file, e.g. "
                  "layer2.0.body.0.stride=1 (repeatable; input=1,3,225,225 too)");
@@ -183,14 +189,22 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
       std::cerr << "error[usage]: " << error << "\n";
       return kExitUsage;
     }
+    // The same field set twice: the last wins, as -D does in compilers.
+    overrides.erase(std::remove_if(overrides.begin(), overrides.end(),
+                                   [&](const Override& x) { return x.layer == ov->layer && x.field == ov->field; }),
+                    overrides.end());
     overrides.push_back(std::move(*ov));
   }
-  if (!o.input.empty()) {  // --input X is --set input=X, checked as a shape first
-    if (!parse_shape_list(o.input, error)) {
+  if (o.input_given) {  // --input X is --set input=X, checked as a shape first
+    auto shape = parse_shape_list(o.input, error);
+    if (!shape) {
       std::cerr << "error[usage]: --input: " << error << "\n";
       return kExitUsage;
     }
-    overrides.push_back(*parse_override("input=" + o.input, error));
+    overrides.erase(std::remove_if(overrides.begin(), overrides.end(),
+                                   [](const Override& x) { return x.layer.empty() && x.field == "input"; }),
+                    overrides.end());
+    overrides.push_back(*parse_override(fmt::format("input={}", fmt::join(*shape, ",")), error));
   }
   out.overrides = overrides;
   auto parsed = parse_spec(text, overrides);

@@ -54,8 +54,25 @@ class Evaluator {
         if (n.has_from) ev_.rows[i].from = n.inputs[0].label;
       }
       if (!y) return;
+      if (!fits(n, *y)) return;
       ev_.rows[i].output = std::move(*y);
     }
+  }
+  // Every tensor's float32 bytes must fit in 64 bits, so that memory figures
+  // are numbers, never a cap or a wrapped 0.
+  bool fits(const GraphNode& n, const Shape& s) {
+    int64_t count = 1;
+    for (int64_t d : s) {
+      auto m = checked_mul(count, d);
+      if (!m) { count = -1; break; }
+      count = *m;
+    }
+    if (count >= 0 && checked_mul(count, 4)) return true;
+    auto& d = error(n, "overflow", fmt::format("`{}`'s output {} holds more than 2^63 bytes in float32", n.name,
+                                               format_shape(s)));
+    d.help = "no machine holds this tensor: check the input size and the channel counts";
+    fail(ev_.rows.back());
+    return false;
   }
   const Shape& value(int v) const { return v == 0 ? *input_ : ev_.rows[static_cast<std::size_t>(v - 1)].output; }
   bool computed(int v) const {

@@ -368,6 +368,15 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
+  static const std::vector<std::string> commands = {"table", "check", "explain", "solve", "diff",
+                                                    "sizes", "graph", "run", "help"};
+  if (argc >= 2 && argv[1][0] != '-' &&
+      std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+    auto m = did_you_mean(argv[1], commands);
+    std::cerr << fmt::format("error[usage]: no command `{}`{}; the commands are {}\n", argv[1],
+                             m ? fmt::format(" (did you mean `{}`?)", *m) : "", fmt::join(commands, ", "));
+    return kExitUsage;
+  }
 
   CLI::App app{"netshape: what every layer of a convolutional network does to the shape of "
                "its data"};
@@ -385,8 +394,9 @@ int main(int argc, char** argv) {
   auto* sizes = app.add_subcommand("sizes", "Every input size the network accepts, derived symbolically");
   auto* graph = app.add_subcommand("graph", "Write the network as Graphviz DOT (dot -Tsvg draws it)");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
-  add_common_options(*table, opt, /*tabular=*/true);
-  for (auto* sub : {check, expl, diff, sizes, graph}) add_common_options(*sub, opt);
+  add_common_options(*table, opt, {"text", "json", "csv", "markdown"});
+  for (auto* sub : {check, expl, diff, sizes}) add_common_options(*sub, opt);
+  add_common_options(*graph, opt, {"dot"});
   std::string columns;
   table->add_option("--columns", columns,
                     fmt::format("Columns, comma-separated, or `all`: {}", fmt::join(column_names(true), ",")));
@@ -421,7 +431,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (help->parsed()) {
-    if (help_topic.empty()) {
+    if (help_topic.empty() || help_topic == "help") {
       std::cout << app.get_formatter()->make_help(&app, "netshape", CLI::AppFormatMode::Normal);
       return kExitOk;
     }
@@ -434,7 +444,7 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     for (auto* sub : app.get_subcommands({}))
-      if (sub->get_name() == help_topic && help_topic != "help") {
+      if (sub->get_name() == help_topic) {
         std::cout << sub->help();
         return kExitOk;
       }

@@ -1406,6 +1406,8 @@ std::optional<Shape> parse_shape_list(std::string_view text, std::string& error)
   std::string part;
   while (std::getline(ss, part, ',')) {
     try {
+      // Digits only: stoll would also take "+32" and " 32".
+      if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) throw std::out_of_range("");
       std::size_t used = 0;
       long long v = std::stoll(part, &used);
       if (used != part.size() || v < 1 || v > kMaxInt) throw std::out_of_range("");

@@ -24,7 +24,7 @@ struct RunCli {
 
 inline void add_run_options(CLI::App& app, RunCli& o) {
   app.footer(examples_for("run"));
-  add_common_options(app, o.common, /*tabular=*/true);
+  add_common_options(app, o.common, {"text", "json", "csv", "markdown"});
   app.add_option("--seed", o.run.seed, "Seed for the random input and weights")->capture_default_str();
   app.add_option("--bench", o.run.bench, "Time N forward passes after one warm-up")
       ->check(CLI::Range(0, 100000));

@@ -84,7 +84,7 @@ inline const char* examples_for(const std::string& command) {
            "  netshape solve --input 224 --output 112 --kernel-size 7 --stride 2   # padding 3\n"
            "  netshape solve --output 112 --kernel-size 7 --stride 2 --padding 3   # inputs 223 to 224\n"
            "  netshape solve --kernel-size 3 --keep                                # padding 1\n"
-           "  netshape solve --kernel-size 3 --pool --halve                        # the seed's MaxPool2d(3, 2, 1)\n";
+           "  netshape solve --kernel-size 3 --pool --halve                        # ResNet's MaxPool2d(3, 2, 1)\n";
   if (command == "diff")
     return "Examples:\n"
            "  netshape diff specs/resnet34.json --set layer2.0.shortcut.0.stride=1\n"

@@ -146,7 +146,8 @@ class Evaluator {
         a.pointer, a.name);
     d.notes.push_back(fmt::format("the bias adds {} parameters that training cannot use",
                                   conv->out_channels));
-    d.help = "set \"bias\": false, as the seed's ResNet does";
+    d.help = "the bias is redundant here: \"bias\": false saves those parameters (ResNet drops it; "
+             "torchvision's VGG-BN keeps it, which is harmless)";
   }
 
   std::optional<int64_t> spatial(const GraphNode& n, const char* dim, const Window& w, Row& r,

@@ -56,7 +56,7 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
         body[1], pair_json(*sh, *sw));
   if (shortcut_layers.empty()) {
     if (!projection.empty())
-      out.push_back({fmt::format("give `{}` a 1×1 conv + BatchNorm shortcut, as the seed's "
+      out.push_back({fmt::format("give `{}` a 1×1 conv + BatchNorm shortcut, as ResNet's "
                                  "_make_layer does, mapping {} to {}",
                                  R, format_shape(in), format_shape(body)),
                      {R + ".shortcut=" + projection}});

@@ -54,12 +54,14 @@ class Dot {
   // An Add/Cat/Mul layer (with `from`), as opposed to a container's merge.
   bool leaf_merge(std::size_t i) const { return g_.nodes[i].has_from; }
 
-  // The DOT id of a value: the layer's name; a container's merge "name +".
+  // The DOT id of a value. Ids live in their own namespace so that no layer
+  // name can collide with another node (a layer named `input`): "I" is the
+  // input, "L:name" a layer, "M:name" a container's merge.
   std::string id(int v) const {
-    if (v == 0) return "input";
+    if (v == 0) return "I";
     const GraphNode& n = g_.nodes[static_cast<std::size_t>(v - 1)];
-    if (auto* m = std::get_if<Merge>(&n.op); m && !n.has_from) return n.name + " " + merge_symbol(m->op);
-    return n.name;
+    if (std::holds_alternative<Merge>(n.op) && !n.has_from) return "M:" + n.name;
+    return "L:" + n.name;
   }
 
   std::string shape_of(int v) const {
@@ -126,7 +128,7 @@ class Dot {
     } else {
       label += "\n" + format_shape(row->output);
     }
-    out += fmt::format("{}{} [label={}{}];\n", indent(depth), quote(n.name), quote(label), attrs);
+    out += fmt::format("{}{} [label={}{}];\n", indent(depth), quote("L:" + n.name), quote(label), attrs);
   }
 
   void merge_node(const Node& n, MergeOp op, int depth, bool leaf = false) {
@@ -134,7 +136,7 @@ class Dot {
     bool failed = row && row->failed;
     std::string head = leaf ? n.name + " · " + merge_name(op) + "\n" : std::string(merge_symbol(op)) + "\n";
     std::string label = !row ? head + "not reached" : failed ? head + "✗ shapes differ" : head + format_shape(row->output);
-    std::string id = leaf ? n.name : n.name + " " + merge_symbol(op);
+    std::string id = (leaf ? "L:" : "M:") + n.name;
     out += fmt::format("{}{} [shape=diamond, label={}{}];\n", indent(depth), quote(id), quote(label),
                        failed ? ", color=red, fontcolor=red" : !row ? ", style=dashed, color=gray50" : "");
   }
@@ -147,7 +149,7 @@ std::string graph_dot(const Spec& spec, const Evaluation& ev, const std::string&
   d.out = fmt::format("digraph {} {{\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n"
                       "  edge [fontname=\"Helvetica\", fontsize=9];\n  graph [fontname=\"Helvetica\", fontsize=11];\n",
                       quote(name));
-  d.out += fmt::format("  \"input\" [shape=oval, label={}];\n", quote("input\n" + format_shape(spec.input)));
+  d.out += fmt::format("  \"I\" [shape=oval, label={}];\n", quote("input\n" + format_shape(spec.input)));
   d.list(spec.layers, 0);
   d.edges();
   d.out += "}\n";

@@ -81,6 +81,15 @@ int explain_command(const CommonOptions& opt, const std::string& layer) {
                              }());
     return kExitUsage;
   }
+  if (!layer.empty()) {
+    // --layer: that layer's diagnostics (and those of the layers below it) only.
+    auto& items = in.eval.diagnostics.items;
+    items.erase(std::remove_if(items.begin(), items.end(), [&](const Diagnostic& d) {
+                  bool mine = d.layer == layer || d.layer.compare(0, layer.size() + 1, layer + ".") == 0;
+                  return !mine && d.severity == Severity::warning;
+                }),
+                items.end());
+  }
   if (opt.format == "json") {
     auto j = to_json(in.eval, in.context);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();

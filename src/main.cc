@@ -319,6 +319,7 @@ int solve_command(const SolveQuery& q, const std::string& format) {
   if (format == "json") {
     nlohmann::ordered_json j{{"unknown", r.unknown}, {"solutions", nlohmann::ordered_json::array()}};
     for (const auto& s : r.solutions) j["solutions"].push_back(sol_json(s));
+    j["count"] = r.count;  // `solutions` lists them all up to 256, else the first and the last
     j["unbounded"] = r.unbounded;
     j["closest"] = nlohmann::ordered_json::array();
     for (const auto& s : r.closest) j["closest"].push_back(sol_json(s));
@@ -349,6 +350,13 @@ int solve_command(const SolveQuery& q, const std::string& format) {
     for (const auto& s : r.solutions)
       std::cout << fmt::format("padding {} {} every {}size, e.g. {}\n", s.padding,
                                q.keep ? "keeps" : "halves", q.keep ? "" : "even ", formula_text(s, q.ceil_mode));
+    return kExitOk;
+  }
+  if (r.count > static_cast<int64_t>(r.solutions.size())) {  // only the ends were kept
+    const Solution &a = r.solutions.front(), &b = r.solutions.back();
+    std::cout << fmt::format("{} {} to {}{} ({} values): {} … {}\n", r.unknown, value(a), value(b),
+                             r.unbounded ? " and beyond" : "", thousands(r.count), formula_text(a, q.ceil_mode),
+                             formula_text(b, q.ceil_mode));
     return kExitOk;
   }
   // Runs of consecutive values print as one range.

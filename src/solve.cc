@@ -63,6 +63,7 @@ SolveResult solve(const SolveQuery& q) {
     int64_t example = q.halve ? 224 : 56;
     for (int64_t p : ps)
       res.solutions.push_back({example, *legal_output(q, example, *q.kernel, s, p), *q.kernel, s, p, q.dilation});
+    res.count = static_cast<int64_t>(res.solutions.size());
     if (ps.empty() && q.keep && !q.pool && (q.dilation * (*q.kernel - 1)) % 2 == 1)
       res.note = fmt::format("no symmetric padding keeps the size: dilation·(kernel − 1) = {} is odd. "
                              "padding \"same\" does it by padding {} before and {} after",
@@ -86,7 +87,9 @@ SolveResult solve(const SolveQuery& q) {
   else if (!q.input) { res.unknown = "input"; lo = 1; hi = (*q.output + 1) * *q.stride + span; }
   else if (!q.padding) { res.unknown = "padding"; lo = 0; hi = (*q.output + 1) * *q.stride + span; }
   else if (!q.kernel) { res.unknown = "kernel_size"; lo = 1; hi = (*q.input + 2 * *q.padding) / q.dilation + 2; }
-  else { res.unknown = "stride"; lo = 1; hi = *q.input + 2 * *q.padding + 1; }
+  // Past in + 2p + span every stride gives one window (ceil_mode included:
+  // ⌈n/s⌉ + 1 is 1 once s > −n when the numerator n is negative).
+  else { res.unknown = "stride"; lo = 1; hi = *q.input + 2 * *q.padding + span + 1; }
   hi = std::min(hi, kMaxInt);
 
   auto at = [&](int64_t v) -> std::optional<Solution> {
@@ -101,21 +104,48 @@ SolveResult solve(const SolveQuery& q) {
     else res.error = "PyTorch refuses these arguments (output below 1, kernel larger than the padded input, or pooling padding over half the kernel)";
     return res;
   }
-  std::optional<Solution> below, above;
-  for (int64_t v = lo; v <= hi; ++v) {
-    auto s = at(v);
-    if (!s) continue;
-    if (s->output == *q.output) res.solutions.push_back(*s);
-    else if (s->output < *q.output && (!below || std::abs(s->output - *q.output) <= std::abs(below->output - *q.output))) below = s;
-    else if (s->output > *q.output && (!above || s->output < above->output)) above = s;
+  // Binary searches, in time independent of the numbers: the legal values
+  // form an interval (the pool rule bounds padding above and kernel below;
+  // "the kernel fits" holds from some input or padding up, or up to some
+  // kernel), and on it the output is monotone — growing with input and
+  // padding, shrinking with kernel and stride. tests/solve_test.cc checks
+  // this against trying every value.
+  auto first = [](int64_t a, int64_t b, const auto& pred) {  // first v in [a, b] with pred, else b + 1
+    while (a <= b) {
+      int64_t m = a + (b - a) / 2;
+      if (pred(m)) b = m - 1;
+      else a = m + 1;
+    }
+    return a;
+  };
+  auto legal = [&](int64_t v) { return at(v).has_value(); };
+  if (q.pool && res.unknown == "padding") hi = std::min(hi, *q.kernel / 2);
+  if (q.pool && res.unknown == "kernel_size") lo = std::max(lo, 2 * *q.padding);
+  int64_t L = lo, U = hi;
+  // Legal from some value up for input, padding and stride (a ceil_mode
+  // pool's output reaches 1 once the stride is large enough), up to some
+  // value for the kernel.
+  if (res.unknown == "kernel_size") U = first(lo, hi, [&](int64_t v) { return !legal(v); }) - 1;
+  else L = first(lo, hi, legal);
+  if (L > U) return res;
+  bool grows = res.unknown == "input" || res.unknown == "padding";
+  auto out = [&](int64_t v) { return at(v)->output; };
+  int64_t want = *q.output;
+  int64_t a = first(L, U, [&](int64_t v) { return grows ? out(v) >= want : out(v) <= want; });
+  int64_t b = first(L, U, [&](int64_t v) { return grows ? out(v) > want : out(v) < want; }) - 1;
+  res.count = a <= b ? b - a + 1 : 0;
+  if (res.count > 0) {
+    // Every solution when there are few; the two ends of the range otherwise.
+    if (res.count <= kMaxListed) for (int64_t v = a; v <= b; ++v) res.solutions.push_back(*at(v));
+    else res.solutions = {*at(a), *at(b)};
+    // A stride past the padded input keeps giving one window.
+    res.unbounded = res.unknown == "stride" && b == hi;
+    return res;
   }
-  // A stride past the padded input keeps giving one window.
-  if (res.unknown == "stride" && !res.solutions.empty() && res.solutions.back().stride == hi)
-    res.unbounded = true;
-  if (res.solutions.empty()) {
-    if (below) res.closest.push_back(*below);
-    if (above) res.closest.push_back(*above);
-  }
+  // None: the nearest outputs either side.
+  auto side = [&](int64_t v) { if (v >= L && v <= U) res.closest.push_back(*at(v)); };
+  if (grows) { side(a - 1); side(a); }
+  else { side(a); side(a - 1); }
   return res;
 }
 

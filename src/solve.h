@@ -1,8 +1,8 @@
 // solve: the output-size formula run backwards. Leave one of input, output,
-// kernel size, stride, padding unknown and it lists every value that satisfies
-// the formula and PyTorch's legality rules — by trying every candidate in a
+// kernel size, stride, padding unknown and it gives the range of values that
+// satisfy the formula and PyTorch's legality rules — by binary searches over a
 // range that provably holds them all, through window_output, so it can never
-// disagree with the evaluator.
+// disagree with the evaluator, and in time independent of the numbers.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -26,12 +26,17 @@ struct Solution {
 
 struct SolveResult {
   std::string unknown;               // "padding", "input", ...
-  std::vector<Solution> solutions;   // in increasing order of the unknown
+  // In increasing order of the unknown: every one when `count` ≤ kMaxListed,
+  // else the first and the last (the solutions always form one range).
+  std::vector<Solution> solutions;
+  int64_t count = 0;
   bool unbounded = false;            // every larger value works too (a stride beyond the input)
   std::vector<Solution> closest;     // when there is no solution: the nearest outputs either side
   std::string error;                 // a query that cannot be answered (usage)
   std::string note;                  // e.g. for --keep with an even kernel
 };
+
+inline constexpr int64_t kMaxListed = 256;
 
 SolveResult solve(const SolveQuery& q);
 

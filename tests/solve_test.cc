@@ -1,6 +1,9 @@
 // solve against hand derivations (written next to each check).
 #include <doctest/doctest.h>
 
+#include <random>
+
+#include "formula.h"
 #include "solve.h"
 
 using namespace netshape;
@@ -91,4 +94,57 @@ TEST_CASE("bad questions are usage errors") {
   SolveQuery c;
   c.input = 7; c.kernel = 2; c.stride = 2; c.padding = 0; c.ceil_mode = true;
   CHECK_FALSE(solve(c).error.empty());                          // ceil_mode without --pool
+}
+
+// The binary searches against the plain scan they replaced: every value of the
+// unknown tried through window_output with PyTorch 1.13's legality rules.
+TEST_CASE("solve's binary searches find exactly what trying every value finds") {
+  std::mt19937_64 gen(11);
+  auto in = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(gen); };
+  int with_solutions = 0;
+  for (int i = 0; i < 3000; ++i) {
+    SolveQuery q;
+    q.pool = in(0, 1);
+    q.ceil_mode = q.pool && in(0, 1);
+    q.dilation = in(1, 2);
+    q.input = in(1, 40), q.output = in(1, 20), q.kernel = in(1, 7), q.stride = in(1, 4), q.padding = in(0, 4);
+    switch (in(0, 4)) {
+      case 0: q.input.reset(); break;
+      case 1: q.padding.reset(); break;
+      case 2: q.kernel.reset(); break;
+      case 3: q.stride.reset(); break;
+      default: q.output = std::nullopt; continue;  // forward: nothing to search
+    }
+    SolveResult r = solve(q);
+    REQUIRE(r.error == "");
+    std::vector<int64_t> expected;
+    for (int64_t v = q.input ? 0 : 1; v <= 200; ++v) {
+      int64_t x = q.input.value_or(v), k = q.kernel.value_or(v), s = q.stride.value_or(v), p = q.padding.value_or(v);
+      if (x < 1 || k < 1 || s < 1 || (q.pool && p > k / 2)) continue;
+      WindowResult w = window_output({x, k, s, p, p, q.dilation, q.ceil_mode});
+      if ((!q.pool && w.padded < w.span) || w.out < 1 || w.out != *q.output) continue;
+      expected.push_back(v);
+    }
+    std::vector<int64_t> got;
+    for (const auto& s : r.solutions)
+      got.push_back(r.unknown == "input" ? s.input : r.unknown == "padding" ? s.padding
+                    : r.unknown == "kernel_size" ? s.kernel : s.stride);
+    if (r.unbounded) while (!expected.empty() && expected.back() > got.back()) expected.pop_back();
+    CAPTURE(r.unknown);
+    CAPTURE(i);
+    CHECK(got == expected);
+    CHECK(r.count == static_cast<int64_t>(got.size()));
+    with_solutions += !got.empty();
+  }
+  CHECK(with_solutions > 300);
+}
+
+TEST_CASE("solve takes no time and no memory on huge numbers") {
+  SolveQuery q;
+  q.output = 1, q.kernel = 1, q.padding = 0, q.stride = 2147483647;  // every input gives 1
+  SolveResult r = solve(q);
+  CHECK(r.count == 2147483647);
+  REQUIRE(r.solutions.size() == 2);
+  CHECK(r.solutions.front().input == 1);
+  CHECK(r.solutions.back().input == 2147483647);
 }

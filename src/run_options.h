@@ -33,6 +33,18 @@ inline void add_run_options(CLI::App& app, RunCli& o) {
   app.add_flag("--bench-plain", o.run.compare_plain,
                "With --bench: also time the same modules with shape recording off");
   app.add_flag("--force", o.force, "Run even an invalid spec, to see PyTorch's own error");
+  app.add_option("--device", o.run.device, "cpu, cuda or cuda:N")
+      ->check([](const std::string& d) {
+        bool ok = d == "cpu" || d == "cuda" ||
+                  (d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 9 &&
+                   d.find_first_not_of("0123456789", 5) == std::string::npos);
+        return ok ? std::string() : "--device: `" + d + "` is not cpu, cuda or cuda:N";
+      })
+      ->capture_default_str();
+  app.add_option("--dtype", o.run.dtype, "float32, float16 or bfloat16")
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}))
+      ->capture_default_str();
+  app.add_flag("--channels-last", o.run.channels_last, "Input and 4-D weights in channels-last (NHWC) memory order");
   app.add_option("--max-memory", o.max_memory, "Refuse to run above this estimate (e.g. 512M, 4GiB)")
       ->capture_default_str();
 }

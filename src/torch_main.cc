@@ -8,6 +8,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+// CMakeLists.txt: the LibTorch side uses fmt header-only, so that it works
+// with the fmt that PyTorch 2.x brings as well as with the system's.
+#ifndef FMT_HEADER_ONLY
+#error "netshape-torch must be built with fmt header-only (fmt::fmt-header-only)"
+#endif
+
 #include "run_options.h"
 
 using namespace netshape;
@@ -58,6 +64,11 @@ int main(int argc, char** argv) {
 
   OutputFile output(opt.output);
   RunResult real = run_network(*in.spec, in.eval, run);
+  if (!real.setup_error.empty()) {
+    output.commit();
+    std::cerr << "error[device]: " << real.setup_error << "\n";
+    return kExitTorch;
+  }
 
   // Join real rows with predicted ones by name (a merge's row has its container's name).
   bool all_match = real.error.empty() && in.eval.valid() &&
@@ -98,6 +109,8 @@ int main(int argc, char** argv) {
       Stats s = stats(real.plain_forward_ms);
       j["plain_forward_ms"] = {{"min", s.min}, {"median", s.median}, {"max", s.max}};
     }
+    j["device"] = real.device.empty() ? run.device : real.device;
+    j["dtype"] = run.dtype;
     j["threads"] = run.threads;
     j["seed"] = run.seed;
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

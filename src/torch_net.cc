@@ -141,7 +141,10 @@ class NetImpl : public nn::Module {
       if (auto* m = std::get_if<Merge>(&n.op)) {
         v[i + 1] = merge(n, *m, v, i);
       } else {
-        if (leaves_[i].is_empty()) place(i, make_leaf(n.op, v[static_cast<std::size_t>(n.inputs[0].value)].sizes().vec()));
+        if (leaves_[i].is_empty()) {
+          place(i, make_leaf(n.op, v[static_cast<std::size_t>(n.inputs[0].value)].sizes().vec()));
+          leaves_[i].ptr()->to(device_, dtype_);
+        }
         v[i + 1] = leaves_[i].forward(v[static_cast<std::size_t>(n.inputs[0].value)]);
       }
       if (record) shapes[i] = v[i + 1].sizes().vec();
@@ -154,6 +157,13 @@ class NetImpl : public nn::Module {
   }
 
   const nn::AnyModule& leaf(std::size_t i) const { return leaves_[i]; }
+  // Where leaves built later (lazily, for --force) go too.
+  void place_on(torch::Device d, torch::ScalarType t, bool channels_last) {
+    device_ = d, dtype_ = t, channels_last_ = channels_last;
+    if (channels_last)
+      for (auto& p : parameters())
+        if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
   bool record = true;
   std::vector<std::optional<Shape>> shapes;  // each node's real output, by node
 
@@ -162,6 +172,9 @@ class NetImpl : public nn::Module {
   std::vector<nn::AnyModule> leaves_;
   std::vector<std::size_t> last_;  // the last node reading each value
   std::map<std::string, std::shared_ptr<nn::Module>> holders_;
+  torch::Device device_ = torch::kCPU;
+  torch::ScalarType dtype_ = torch::kFloat;
+  bool channels_last_ = false;
 
   void place(std::size_t i, nn::AnyModule m) {
     const std::string& name = g_.nodes[i].name;
@@ -220,6 +233,11 @@ class NetImpl : public nn::Module {
 };
 TORCH_MODULE(Net);
 
+std::string fmt_device_count(const std::string& device, std::size_t count) {
+  return "--device " + device + ": this machine has " + std::to_string(count) + " CUDA device" +
+         (count == 1 ? "" : "s") + " (cuda:0 to cuda:" + std::to_string(count == 0 ? 0 : count - 1) + ")";
+}
+
 int64_t numel_of(const std::vector<torch::Tensor>& params) {
   int64_t n = 0;
   for (const auto& p : params) n += p.numel();
@@ -241,14 +259,32 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
   torch::NoGradGuard no_grad;
   const Graph& g = spec.graph;
   Net net(nullptr);
+  torch::Device device(opt.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    result.setup_error = "--device " + opt.device + ": this LibTorch sees no CUDA device (a CPU build, or no "
+                         "GPU or driver here); run on cpu, or build against a CUDA LibTorch (docs/torch-runner.md)";
+  else if (device.is_cuda() && device.has_index() && device.index() >= static_cast<int>(torch::cuda::device_count()))
+    result.setup_error = fmt_device_count(opt.device, torch::cuda::device_count());
+  else if (device.is_cpu() && opt.dtype == "float16")
+    // LibTorch 1.13: "slow_conv2d_cpu" not implemented for 'Half'.
+    result.setup_error = "--dtype float16 on the CPU: LibTorch has no half-precision CPU convolution; use --dtype "
+                         "bfloat16 on the CPU, or float16 on a CUDA device";
+  if (!result.setup_error.empty()) return result;
   try {
+    torch::ScalarType dtype = opt.dtype == "float16" ? torch::kHalf : opt.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat;
     net = Net(g, predicted);
     net->eval();
-    torch::Tensor x = torch::randn(spec.input);
+    net->to(device, dtype);
+    net->place_on(device, dtype, opt.channels_last);
+    torch::Tensor x = torch::randn(spec.input).to(device, dtype);
+    if (opt.channels_last && x.dim() == 4) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    result.device = device.str();
+    result.dtype = opt.dtype;
     auto y = net->forward(x);
     result.output = y.front().sizes().vec();
     if (opt.bench > 0) {
-      net->forward(x);  // warm-up
+      net->forward(x);  // warm-up (twice on a GPU: the first pass pays for cuDNN's setup)
+    if (x.is_cuda()) net->forward(x).front().flatten()[0].item<float>();
       // With compare_plain, the same modules run with recording off, in
       // A-B-B-A order so that neither side always goes first.
       for (int i = 0; i < opt.bench; ++i) {
@@ -256,7 +292,11 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
         for (bool plain : {plain_first, !plain_first}) {
           if (plain && !opt.compare_plain) continue;
           net->record = !plain;
-          double ms = time_ms([&] { net->forward(x); });
+          // On a GPU the forward only queues kernels: wait for them, inside the timing.
+          double ms = time_ms([&] {
+            auto y = net->forward(x);
+            if (x.is_cuda()) y.front().flatten()[0].item<float>();
+          });
           (plain ? result.plain_forward_ms : result.forward_ms).push_back(ms);
         }
       }

@@ -24,6 +24,9 @@ struct RunOptions {
   int bench = 0;            // timed forward passes after one warm-up
   int threads = 0;          // 0: LibTorch's default
   bool compare_plain = false;  // also time the same module tree without shape probes
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:N" (torch::Device's syntax)
+  std::string dtype = "float32";  // "float32", "float16", "bfloat16"
+  bool channels_last = false;  // input and 4-D weights in NHWC memory order
 };
 
 struct RunResult {
@@ -32,6 +35,8 @@ struct RunResult {
   int64_t params = 0;          // numel of every parameter of the whole network
   std::string error;           // LibTorch's message (what_without_backtrace), if it failed
   std::vector<double> forward_ms, plain_forward_ms;
+  std::string device, dtype;   // where it ran ("cpu", "cuda:0") and in what
+  std::string setup_error;     // the device or dtype cannot be used: nothing ran
 };
 
 // `predicted` supplies the channel counts the modules are built with (as

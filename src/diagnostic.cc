@@ -4,6 +4,17 @@
 
 namespace netshape {
 
+// A word the shell passes through unchanged: bare when it is safe, else in
+// single quotes with each ' written as '\'' (POSIX sh, bash, zsh alike).
+std::string shell_quote(const std::string& s) {
+  static const char* safe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:=/+-@%";
+  if (!s.empty() && s.find_first_not_of(safe) == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+
 Diagnostic& Diagnostics::error(std::string code, std::string message, std::string pointer,
                                std::string layer) {
   return add({Severity::error, std::move(code), std::move(message), std::move(pointer),
@@ -47,7 +58,7 @@ std::string render(const Diagnostic& d, const std::string& file, bool color) {
     if (!f.verified) continue;
     shown = true;
     std::string sets;
-    for (const auto& s : f.sets) sets += " --set " + (s.find_first_of(" \"[{") == std::string::npos ? s : "'" + s + "'");
+    for (const auto& s : f.sets) sets += " --set " + shell_quote(s);
     out += fmt::format("   {}={} help: {}{}{}\n", blue, reset, f.description,
                        f.makes_valid ? " (checked: the spec is then valid)" : " (checked: gets past this layer)",
                        fmt::format("\n           try:{}", sets));

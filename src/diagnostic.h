@@ -7,6 +7,9 @@
 
 namespace netshape {
 
+// `s` as one shell word, quoted only when it has to be: "it's" → 'it'\''s'.
+std::string shell_quote(const std::string& s);
+
 enum class Severity { error, warning };
 
 // A change that repairs an error, as `--set` arguments, proven by

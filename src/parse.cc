@@ -382,15 +382,16 @@ std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
     if (item.value->is_object() && item.value->contains("name")) {
       auto n = resolve(item.at("name"), env, join_name(prefix, local));
       if (n && n->value->is_string() && !n->value->get<std::string>().empty() &&
-          n->value->get<std::string>().find('.') == std::string::npos) {
+          n->value->get<std::string>().find_first_of(".=") == std::string::npos) {
         local = n->value->get<std::string>();
       } else if (n) {
         auto& d = diags_.error("bad-name",
                                fmt::format("a layer name must be a non-empty string without "
-                                           "dots, got {}",
+                                           "dots or `=`, got {}",
                                            describe(*n->value)),
                                n->pointer, join_name(prefix, local));
-        d.help = "dots separate the levels of a dotted name, as in layer2.0.body";
+        d.help = "dots separate the levels of a dotted name, as in layer2.0.body, and `=` ends the "
+                 "name in --set NAME.FIELD=VALUE: neither could be addressed";
         ok = false;
         continue;
       }
@@ -587,7 +588,7 @@ std::optional<std::vector<Branch>> Parser::branch_list(const Cursor& c, const En
         if (it.key() == "name") {
           auto n = resolve(item->at("name"), env, prefix);
           if (n && n->value->is_string() && !n->value->get<std::string>().empty() &&
-              n->value->get<std::string>().find('.') == std::string::npos) {
+              n->value->get<std::string>().find_first_of(".=") == std::string::npos) {
             local = n->value->get<std::string>();
           } else {
             if (n) diags_.error("bad-name", fmt::format("a branch name must be a non-empty string without dots, got {}",

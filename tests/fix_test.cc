@@ -24,21 +24,35 @@ std::vector<std::string> lines(const std::string& text) {
 }
 
 // Splits `--set a --set 'b c'` into {"a", "b c"}.
+// The --set words of a `try:` line, split as a POSIX shell would: bare words,
+// and single-quoted words where '\'' stands for a quote.
 std::vector<std::string> sets_of(const std::string& tail) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while ((i = tail.find("--set ", i)) != std::string::npos) {
-    i += 6;
-    if (tail[i] == '\'') {
-      auto end = tail.find('\'', i + 1);
-      out.push_back(tail.substr(i + 1, end - i - 1));
-      i = end + 1;
+  std::vector<std::string> words;
+  std::string word;
+  bool in = false, quoted = false;
+  for (std::size_t i = 0; i < tail.size(); ++i) {
+    char c = tail[i];
+    if (quoted) {
+      if (c == '\'') quoted = false;
+      else word += c;
+    } else if (c == '\'') {
+      quoted = in = true;
+    } else if (c == '\\' && i + 1 < tail.size()) {
+      word += tail[++i];
+      in = true;
+    } else if (c == ' ') {
+      if (in) words.push_back(word);
+      word.clear();
+      in = false;
     } else {
-      auto end = tail.find(' ', i);
-      out.push_back(tail.substr(i, end == std::string::npos ? std::string::npos : end - i));
-      i = end == std::string::npos ? tail.size() : end;
+      word += c;
+      in = true;
     }
   }
+  if (in) words.push_back(word);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < words.size(); ++i)
+    if (words[i] == "--set") out.push_back(words[++i]);
   return out;
 }
 

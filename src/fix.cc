@@ -144,6 +144,54 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
   return out;
 }
 
+// The conv whose out_channels decides the channels of value `v`: back through
+// layers that keep the channels (BatchNorm, activations, pools, dropout).
+const GraphNode* channel_source(const Graph& g, int v) {
+  for (const GraphNode* n = g.producer(v); n; n = g.producer(n->inputs[0].value)) {
+    if (std::holds_alternative<Conv2d>(n->op) || std::holds_alternative<ConvTranspose2d>(n->op)) return n;
+    bool keeps = std::holds_alternative<BatchNorm2d>(n->op) || std::holds_alternative<ReLU>(n->op) ||
+                 std::holds_alternative<Pointwise>(n->op) || std::holds_alternative<Dropout>(n->op) ||
+                 std::holds_alternative<MaxPool2d>(n->op) || std::holds_alternative<AvgPool2d>(n->op);
+    if (!keeps) return nullptr;
+  }
+  return nullptr;
+}
+
+// Candidates for a merge whose inputs do not fit: a crop for a cat whose maps
+// differ in size (U-Net's copy and crop), or the channel count a conv feeding
+// it would need.
+std::vector<Candidate> merge_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
+  std::vector<Candidate> out;
+  const Row* row = find_row(ev, d.layer);
+  const GraphNode* merge = nullptr;
+  for (const auto& n : g.nodes)
+    if (n.name == d.layer && std::holds_alternative<Merge>(n.op)) merge = &n;
+  if (!row || !merge || row->inputs.size() != merge->inputs.size() || row->inputs[0].size() < 2) return out;
+  const auto& m = std::get<Merge>(merge->op);
+  bool spatial = false, channels = false;
+  for (const auto& in : row->inputs) {
+    if (in.size() != row->inputs[0].size()) return out;
+    channels = channels || in[1] != row->inputs[0][1];
+    for (std::size_t k = 2; k < in.size(); ++k) spatial = spatial || in[k] != row->inputs[0][k];
+  }
+  if (d.code == "cat-mismatch" && spatial && !m.crop)
+    out.push_back({fmt::format("centre-crop every input of `{}` to the smallest map, as U-Net's copy and crop does",
+                               d.layer),
+                   {d.layer + ".crop=center"}});
+  if (channels && (d.code != "cat-mismatch")) {
+    // add and mul need the channels of the first input (a mul gate may also give 1).
+    for (std::size_t i = 1; i < merge->inputs.size(); ++i) {
+      if (row->inputs[i][1] == row->inputs[0][1]) continue;
+      const GraphNode* conv = channel_source(g, merge->inputs[i].value);
+      if (!conv) continue;
+      out.push_back({fmt::format("give `{}` {} output channels, the number the other input of `{}` has",
+                                 conv->name, row->inputs[0][1], d.layer),
+                     {fmt::format("{}.out_channels={}", conv->name, row->inputs[0][1])}});
+    }
+  }
+  return out;
+}
+
 std::vector<Candidate> candidates_for(const Diagnostic& d, const Evaluation& ev, const Node& node) {
   const Row* row = find_row(ev, node.name);
   if (d.code == "residual-mismatch" && std::holds_alternative<Branches>(node.kind) &&
@@ -289,6 +337,8 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
   budget = TrialBudget{};
   for (auto& d : ev.diagnostics.items) {
     if (d.severity != Severity::error || d.layer.empty()) continue;
+    if (d.code == "cat-mismatch" || d.code == "add-mismatch" || d.code == "mul-broadcast")
+      for (auto& c : merge_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
     for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});

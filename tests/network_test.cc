@@ -173,3 +173,24 @@ TEST_CASE("peak memory by liveness: a branch's input stays alive until its last 
   REQUIRE(o.valid());
   CHECK(o.eval.peak_activation_bytes == 1024);
 }
+
+TEST_CASE("merge errors come with verified fixes: a crop, or the channels a conv would need") {
+  auto cat = run_layers("[1, 8, 28, 28]", R"({"name": "enc", "type": "Conv2d", "out_channels": 16, "kernel_size": 3},
+      {"name": "dec", "type": "Conv2d", "out_channels": 16, "kernel_size": 3},
+      {"name": "join", "type": "Cat", "from": ["enc", "dec"]})");
+  const Diagnostic* d = cat.find("cat-mismatch");
+  REQUIRE(d);
+  REQUIRE_FALSE(d->fixes.empty());
+  CHECK(d->fixes[0].sets == std::vector<std::string>{"join.crop=center"});
+  CHECK(d->fixes[0].makes_valid);
+
+  // A squeeze-and-excitation gate with 8 channels for a 32-channel map.
+  auto se = run_layers("[1, 32, 8, 8]", R"({"name": "se", "type": "Branches", "merge": "mul", "branches": [[],
+      [{"type": "AdaptiveAvgPool2d", "output_size": 1}, {"name": "fc", "type": "Conv2d", "out_channels": 8, "kernel_size": 1},
+       {"type": "Sigmoid"}]]})");
+  d = se.find("mul-broadcast");
+  REQUIRE(d);
+  REQUIRE_FALSE(d->fixes.empty());
+  CHECK(d->fixes[0].sets == std::vector<std::string>{"se.1.fc.out_channels=32"});
+  CHECK(d->fixes[0].makes_valid);
+}

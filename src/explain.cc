@@ -86,9 +86,16 @@ void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Mer
   const char* fn = m.op == MergeOp::add ? "torch.add" : m.op == MergeOp::mul ? "torch.mul" : "torch.cat";
   e.headline = m.op == MergeOp::cat ? fmt::format("{}([{}], dim={})", fn, fmt::join(names, ", "), m.dim)
                                     : fmt::format("{}", fmt::join(names, m.op == MergeOp::add ? " + " : " * "));
-  for (std::size_t i = 0; i < n.inputs.size() && i < row.inputs.size(); ++i)
-    e.lines.push_back(fmt::format("{} gives {}{}", input_label(n, n.inputs[i]), format_shape(row.inputs[i]),
+  for (std::size_t i = 0; i < n.inputs.size() && i < row.inputs.size(); ++i) {
+    // A cropped input: what its layer gave, then what the cat receives.
+    const GraphNode* p = g.producer(n.inputs[i].value);
+    const Row* src = p ? find_row(ev, p->name) : nullptr;
+    std::string given = src && !src->failed && src->output != row.inputs[i]
+                            ? fmt::format("{}, cropped to {}", format_shape(src->output), format_shape(row.inputs[i]))
+                            : format_shape(row.inputs[i]);
+    e.lines.push_back(fmt::format("{} gives {}{}", input_label(n, n.inputs[i]), given,
                                   n.inputs[i].identity ? " (the identity: the block's input)" : ""));
+  }
   if (row.failed) {
     e.lines.push_back("the shapes do not fit (see the error)");
     return;

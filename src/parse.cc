@@ -1027,6 +1027,15 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     std::vector<std::string> names = builtin_names();
     if (blocks_)
       for (auto it = blocks_->begin(); it != blocks_->end(); ++it) names.push_back(it.key());
+    // A real torch.nn layer is not a typo: never offer another layer for it.
+    const auto& torch_nn = unsupported_torch_layers();
+    if (std::find(torch_nn.begin(), torch_nn.end(), type) != torch_nn.end()) {
+      auto& d = diags_.error("unsupported-type",
+                             fmt::format("`{}` is a PyTorch layer netshape does not support yet", type),
+                             c.pointer + "/type", name);
+      d.help = "docs/spec-format.md lists the layer kinds netshape knows, and those it does not yet";
+      return std::nullopt;
+    }
     auto& d = diags_.error("unknown-type", fmt::format("unknown layer type `{}`", type),
                            c.pointer + "/type", name);
     if (auto m = did_you_mean(type, names)) d.help = fmt::format("did you mean `{}`?", *m);
@@ -1316,6 +1325,29 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
   o.value = json::parse(value, nullptr, /*allow_exceptions=*/false);
   if (o.value.is_discarded()) o.value = value;
   return o;
+}
+
+// torch.nn's layers (PyTorch 2.x's __all__ of torch.nn.modules, the ones that
+// make sense in a spec) that netshape does not know yet.
+const std::vector<std::string>& unsupported_torch_layers() {
+  static const std::vector<std::string> names = {
+    "Conv1d", "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d",
+    "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Upsample", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "ZeroPad1d", "ZeroPad2d",
+    "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
+    "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+    "CircularPad2d", "CircularPad3d", "BatchNorm1d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm",
+    "CrossMapLRN2d", "PReLU", "RReLU", "GLU", "Threshold", "Softmax", "LogSoftmax", "Softmax2d",
+    "Softmin", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink", "LogSigmoid", "MultiheadAttention",
+    "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Unflatten", "Embedding",
+    "EmbeddingBag", "Bilinear", "LazyLinear", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer", "Fold", "Unfold", "ModuleList", "ModuleDict", "ParameterList",
+    "ParameterDict", "CosineSimilarity", "PairwiseDistance"};
+  return names;
 }
 
 ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {

@@ -41,6 +41,10 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
 
 ParseResult parse_spec(std::string_view text, std::vector<Override> overrides = {});
 
+// torch.nn layer names netshape does not support yet: answered as such,
+// never with a "did you mean" for another layer.
+const std::vector<std::string>& unsupported_torch_layers();
+
 // Parses "1,3,224,224" (the --input option).
 std::optional<Shape> parse_shape_list(std::string_view text, std::string& error);
 

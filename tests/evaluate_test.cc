@@ -299,3 +299,17 @@ TEST_CASE("blocks: expressions, if items that drop out, $index, recursion that s
   REQUIRE(bad.find("bad-expression"));
   CHECK(bad.find("bad-expression")->message == "cannot evaluate \"$c // 0\": 4 // 0: division by zero");
 }
+
+TEST_CASE("a torch.nn layer netshape lacks is said to be unsupported, never 'did you mean' another") {
+  for (const auto& type : unsupported_torch_layers()) {
+    CAPTURE(type);
+    CHECK(std::find(spec_names().begin(), spec_names().end(), type) == spec_names().end());
+    auto o = run_layers("[1, 3, 8, 8]", "{\"type\": \"" + type + "\"}");
+    REQUIRE(o.find("unsupported-type"));
+    CHECK_FALSE(o.has("unknown-type"));
+  }
+  // A typo of a supported kind still gets its did-you-mean.
+  auto typo = run_layers("[1, 3, 8, 8]", R"({"type": "Conv2D"})");
+  REQUIRE(typo.find("unknown-type"));
+  CHECK(typo.find("unknown-type")->help == "did you mean `Conv2d`?");
+}

@@ -50,7 +50,8 @@ std::string render(const Diagnostic& d, const std::string& file, bool color) {
     out += fmt::format("   {}|{} {}\n", blue, reset, d.source_line);
     // The caret sits under the column (1-based, counted in bytes).
     out += fmt::format("   {}|{} {}{}^{}\n", blue, reset,
-                       std::string(d.column > 0 ? d.column - 1 : 0, ' '), hue, reset);
+                       std::string((d.caret > 0 ? d.caret : d.column) > 0 ? (d.caret > 0 ? d.caret : d.column) - 1 : 0, ' '),
+                       hue, reset);
   }
   for (const auto& n : d.notes) out += fmt::format("   {}={} note: {}\n", blue, reset, n);
   bool shown = false;

@@ -32,6 +32,7 @@ struct Diagnostic {
   std::vector<Fix> fixes;          // verified --set changes; shown instead of `help`
   int line = 0, column = 0;        // only for malformed JSON
   std::string source_line;         // the offending line, for malformed JSON
+  int caret = 0;                   // the column within source_line (a window of a long line); 0: `column`
 };
 
 struct Diagnostics {

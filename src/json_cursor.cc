@@ -90,6 +90,7 @@ TextPosition position_of(std::string_view text, std::size_t byte_offset) {
   for (std::size_t i = 0; i < byte_offset; ++i)
     if (text[i] == '\n') { ++p.line; line_start = i + 1; }
   p.column = static_cast<int>(byte_offset - line_start) + 1;
+  p.caret = p.column;
   std::size_t end = text.find('\n', line_start);
   p.line_text = std::string(text.substr(line_start, end == std::string_view::npos
                                                         ? std::string_view::npos
@@ -98,7 +99,7 @@ TextPosition position_of(std::string_view text, std::size_t byte_offset) {
     // Keep a window around the column so huge one-line files stay readable.
     std::size_t from = p.column > 60 ? static_cast<std::size_t>(p.column) - 60 : 0;
     p.line_text = p.line_text.substr(from, 120);
-    p.column -= static_cast<int>(from);
+    p.caret -= static_cast<int>(from);  // the column itself stays the line's
   }
   return p;
 }

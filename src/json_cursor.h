@@ -39,7 +39,8 @@ std::optional<std::string> did_you_mean(std::string_view word,
                                         const std::vector<std::string>& candidates);
 
 // Byte offset -> 1-based line and column, and the text of that line.
-struct TextPosition { int line = 1, column = 1; std::string line_text; };
+// `caret`: the column within line_text, which is a window of a long line.
+struct TextPosition { int line = 1, column = 1, caret = 1; std::string line_text; };
 TextPosition position_of(std::string_view text, std::size_t byte_offset);
 
 }  // namespace netshape

@@ -687,10 +687,12 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
   if (repeat) {
     auto n = exact_int(*repeat->value);
     if (!n || *n < 1 || *n > static_cast<int64_t>(kMaxLayers)) {
-      diags_.error("wrong-type",
-                   fmt::format("`repeat` must be an integer from 1 to {}, got {}", kMaxLayers,
-                               describe(*repeat->value)),
-                   repeat->pointer, name);
+      auto& d = diags_.error(n ? "out-of-range" : "wrong-type",
+                             fmt::format("`repeat` must be an integer from 1 to {}, got {}", kMaxLayers,
+                                         describe(*repeat->value)),
+                             repeat->pointer, name);
+      d.notes.push_back(fmt::format("a spec expands to at most {} layers in all, containers and every "
+                                    "instance's layers counted", kMaxLayers));
       return std::nullopt;
     }
     count = *n;
@@ -1107,6 +1109,16 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
                       std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
           bool place = i == 0 || (in.value->size() == 4 && i >= 2);
           if (word && place) {
+            auto same = std::find(spec.input_names.begin(), spec.input_names.end(), n);
+            if (same != spec.input_names.end()) {
+              auto& d = diags_.error("wrong-type",
+                                     fmt::format("input sizes {} and {} are both named `{}`, but they are different "
+                                                 "dims", same - spec.input_names.begin(), i, n),
+                                     in.pointer + "/" + std::to_string(i), "");
+              d.help = "give each named dim its own name, e.g. [\"N\", 3, \"H\", \"W\"]";
+              ok = false;
+              continue;
+            }
             spec.input_names.resize(in.value->size());
             spec.input_names[i] = n;
             spec.input.push_back(1);  // a placeholder until resolve_named_input
@@ -1357,6 +1369,7 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
     auto pos = position_of(text, offset);
     d.line = pos.line;
     d.column = pos.column;
+    d.caret = pos.caret;
     for (char& ch : pos.line_text)
       if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t') ch = ' ';
     d.source_line = pos.line_text;
@@ -1405,6 +1418,9 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
              offset > 0 && before != std::string_view::npos && text[before] == ',' &&
              offset < text.size() && (text[offset] == ']' || text[offset] == '}'))
       d.help = "remove the comma before this bracket: JSON allows no trailing comma";
+    else if (detail.find("unexpected end of input") != std::string::npos)
+      d.help = "the file ends before the spec does: a closing `]` or `}` (or the rest of a value) is "
+               "missing — was it cut short?";
     else if (detail.find("expected end of input") != std::string::npos)
       d.help = "something follows the spec's closing brace; remove it";
     else if (detail.find("invalid string: ill-formed UTF-8") != std::string::npos)

@@ -37,13 +37,16 @@ static std::size_t error_count(const Diagnostics& d) {
   }));
 }
 
-namespace {
-
 std::string human_bytes(int64_t b) {
-  if (b >= (1 << 20)) return fmt::format("{:.1f} MiB", b / 1048576.0);
-  if (b >= (1 << 10)) return fmt::format("{:.1f} KiB", b / 1024.0);
-  return fmt::format("{} B", b);
+  static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (b < 1024) return fmt::format("{} B", b);
+  double v = static_cast<double>(b);
+  int u = -1;
+  while (v >= 1024 && u < 5) v /= 1024, ++u;
+  return fmt::format("{:.1f} {}", v, units[u]);
 }
+
+namespace {
 
 std::string rf_text(const Row& r) {
   if (!r.receptive_field) return "global";

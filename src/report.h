@@ -19,6 +19,9 @@ struct ReportContext {
   const Graph* graph = nullptr;  // for JSON's "modules" (every named module's output)
 };
 
+// "512 B", "36.8 KiB", "6.1 MiB", "1.5 GiB", … up to EiB.
+std::string human_bytes(int64_t bytes);
+
 // The table's column names: the default set, or all of them.
 std::vector<std::string> column_names(bool all);
 

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -58,12 +59,13 @@ inline std::optional<int64_t> parse_bytes(const std::string& text) {
   double scale = unit.empty() || unit == "B" ? 1
                : unit == "K" || unit == "KiB" ? 1024.0
                : unit == "M" || unit == "MiB" ? 1024.0 * 1024
-               : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024 : -1;
+               : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
+               : unit == "T" || unit == "TiB" ? 1024.0 * 1024 * 1024 * 1024 : -1;
   if (scale < 0 || !(v > 0) || v * scale > 9e18) return std::nullopt;
   return static_cast<int64_t>(v * scale);
 }
 
-inline std::string gib(int64_t bytes) { return fmt::format("{:.2f} GiB", bytes / 1073741824.0); }
+inline std::string gib(int64_t bytes) { return human_bytes(bytes); }
 
 // Loads and evaluates the spec and decides whether it may run. Returns an exit
 // code after printing why not; nullopt when the run may go ahead (then nothing
@@ -71,11 +73,16 @@ inline std::string gib(int64_t bytes) { return fmt::format("{:.2f} GiB", bytes /
 inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
   auto limit = parse_bytes(o.max_memory);
   if (!limit) {
-    std::cerr << fmt::format("error[usage]: --max-memory: `{}` is not a size; write e.g. 512M or 4GiB\n",
+    std::cerr << fmt::format("error[usage]: --max-memory: `{}` is not a size; write e.g. 512M, 4GiB or 1TiB\n",
                              o.max_memory);
     return kExitUsage;
   }
   if (!output_path_ok(o.common)) return kExitUsage;
+  if (unsigned cores = std::thread::hardware_concurrency(); cores > 0 && o.run.threads > static_cast<int>(cores)) {
+    std::cerr << fmt::format("error[usage]: --threads {}: this machine has {} cores; more threads only slow "
+                             "LibTorch down (0 lets it choose)\n", o.run.threads, cores);
+    return kExitUsage;
+  }
   if (int rc = load_and_evaluate(o.common, in); rc != kExitOk) return rc;
   bool color = use_color(o.common.color, STDERR_FILENO);
   if (!in.parsed || (!in.eval.valid() && !o.force)) {
@@ -89,11 +96,11 @@ inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
   auto estimate = forward_memory_estimate(in.eval, in.spec->input);
   if (!estimate || *estimate > *limit) {
     std::cerr << fmt::format(
-        "error[memory]: running {} would need about {}, above the limit of {}\n"
+        "error[memory]: running {} would need {}, above the limit of {}\n"
         "   = note: parameters and BatchNorm statistics, plus three times the largest "
         "activation, in float32\n"
         "   = help: use a smaller --input, or raise --max-memory if the machine has the room\n",
-        in.context.name, estimate ? gib(*estimate) : "more than 8 EiB", gib(*limit));
+        in.context.name, estimate ? "about " + gib(*estimate) : std::string("more than 8 EiB"), gib(*limit));
     return kExitTorch;
   }
   return std::nullopt;

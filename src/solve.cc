@@ -54,6 +54,11 @@ SolveResult solve(const SolveQuery& q) {
 
   if (q.keep || q.halve) {
     if (!q.kernel) { res.error = "--keep and --halve need --kernel-size"; return res; }
+    if (q.stride && *q.stride != (q.keep ? 1 : 2)) {
+      res.error = fmt::format("--{} means stride {}; --stride {} contradicts it (drop one of them)",
+                              q.keep ? "keep" : "halve", q.keep ? 1 : 2, *q.stride);
+      return res;
+    }
     res.unknown = "padding";
     int64_t s = q.keep ? 1 : 2;
     std::vector<int64_t> inputs;

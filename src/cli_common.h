@@ -20,6 +20,7 @@
 #include "evaluate.h"
 #include "fix.h"
 #include "io.h"
+#include "json_cursor.h"
 #include "symbolic.h"
 #include "parse.h"
 #include "report.h"
@@ -37,6 +38,7 @@ struct CommonOptions {
   std::string color = "auto";
   std::vector<std::string> sets;  // --set NAME.FIELD=VALUE, repeatable
   bool strict = false;            // warnings fail too
+  std::vector<std::string> allow, warn, deny;  // per warning code: drop it, keep it, make it an error
   std::string output;             // --output FILE: written whole or not at all
 };
 
@@ -55,6 +57,9 @@ inline void add_common_options(CLI::App& app, CommonOptions& o,
                  "Change one field of one layer without editing the file, e.g. "
                  "layer2.0.body.0.stride=1 (repeatable; input=1,3,225,225 too)");
   app.add_flag("--strict", o.strict, "Treat warnings as errors (exit 1)");
+  app.add_option("--allow", o.allow, "Silence a warning code (repeatable), e.g. bias-before-batchnorm");
+  app.add_option("--warn", o.warn, "Keep a warning code the spec's \"allow\" silences (repeatable)");
+  app.add_option("--deny", o.deny, "Make a warning code an error: exit 1 (repeatable)");
   app.add_option("--output,-o", o.output,
                  "Write the result to FILE: a regular file is replaced whole (temporary file + rename), a device or FIFO written through; never the spec itself");
   app.add_option("--color", o.color, "Colour: auto (a terminal without NO_COLOR), always, never")
@@ -163,6 +168,42 @@ inline bool output_path_ok(const CommonOptions& o) {
   return false;
 }
 
+// What becomes of each warning code: the spec's "allow" silences; on the
+// command line --deny beats --warn beats --allow, whatever their order.
+inline void apply_warning_policy(const CommonOptions& o, const std::vector<std::string>& spec_allow,
+                                 Diagnostics& diags) {
+  auto has = [](const std::vector<std::string>& v, const std::string& c) {
+    return std::find(v.begin(), v.end(), c) != v.end();
+  };
+  std::vector<Diagnostic> kept;
+  for (auto& d : diags.items) {
+    if (d.severity == Severity::warning) {
+      if (has(o.deny, d.code)) {
+        d.severity = Severity::error;
+        d.notes.push_back(fmt::format("an error because of --deny {}", d.code));
+      } else if (!has(o.warn, d.code) && (has(o.allow, d.code) || has(spec_allow, d.code))) {
+        continue;  // allowed: silenced
+      }
+    }
+    kept.push_back(std::move(d));
+  }
+  diags.items = std::move(kept);
+}
+
+// --allow/--warn/--deny name warning codes that exist.
+inline bool warning_options_ok(const CommonOptions& o) {
+  for (const auto* list : {&o.allow, &o.warn, &o.deny})
+    for (const auto& c : *list)
+      if (std::find(warning_codes().begin(), warning_codes().end(), c) == warning_codes().end()) {
+        auto m = did_you_mean(c, warning_codes());
+        std::cerr << fmt::format("error[usage]: `{}` is not a warning code{}; the warnings are {}\n", c,
+                                 m ? fmt::format(" (did you mean `{}`?)", *m) : "",
+                                 fmt::join(warning_codes(), ", "));
+        return false;
+      }
+  return true;
+}
+
 struct Loaded {
   std::optional<Spec> spec;
   bool parsed = false;
@@ -176,6 +217,7 @@ struct Loaded {
 // usage error; otherwise kExitOk, with validity in out.eval.
 inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   std::string text, error;
+  if (!warning_options_ok(o)) return kExitUsage;
   if (auto t = read_bounded(o.spec, kMaxFileBytes, error)) {
     text = std::move(*t);
   } else {
@@ -216,6 +258,7 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   out.context.name = stem;
   if (!parsed.spec) {
     verify_fixes(text, overrides, out.eval.diagnostics);
+    apply_warning_policy(o, {}, out.eval.diagnostics);
     return kExitOk;
   }
   out.parsed = true;
@@ -235,6 +278,7 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   out.eval = std::move(ev);
   out.spec = std::move(parsed.spec);
   out.context.graph = &out.spec->graph;
+  apply_warning_policy(o, out.spec->allow, out.eval.diagnostics);
   return kExitOk;
 }
 

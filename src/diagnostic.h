@@ -7,6 +7,14 @@
 
 namespace netshape {
 
+// Every warning code: what --allow, --warn, --deny and a spec's "allow" may name.
+inline const std::vector<std::string>& warning_codes() {
+  static const std::vector<std::string> codes = {
+      "floor-discards", "conv-padding", "bias-before-batchnorm", "adaptive-upsamples", "linear-fixed-size",
+      "linear-rank", "rf-misaligned", "duplicate-key", "no-valid-size"};
+  return codes;
+}
+
 // `s` as one shell word, quoted only when it has to be: "it's" → 'it'\''s'.
 std::string shell_quote(const std::string& s);
 

@@ -73,6 +73,7 @@ struct Spec {
   // empty: the last layer.
   std::vector<std::string> outputs;
   std::string outputs_pointer = "/outputs";
+  std::vector<std::string> allow;  // warning codes the spec silences ("allow": [...])
   Graph graph;  // lower(layers): what every pass walks
 };
 

@@ -1061,7 +1061,7 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
   Spec spec;
   bool ok = true;
   static const std::vector<std::string> top = {"$schema", "name", "description", "input",
-                                               "blocks", "layers", "outputs"};
+                                               "blocks", "layers", "outputs", "allow"};
   for (auto it = root.value->begin(); it != root.value->end(); ++it) {
     if (std::find(top.begin(), top.end(), it.key()) != top.end()) continue;
     auto& d = diags_.error("unknown-field", fmt::format("a spec has no field `{}`", it.key()),
@@ -1225,6 +1225,29 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
                              fmt::format("`outputs` must be a list of layer names, got {}", describe(*o.value)),
                              o.pointer, "");
       d.help = "write \"outputs\": [\"head1\", \"head2\"]";
+      ok = false;
+    }
+  }
+  if (root.value->contains("allow")) {
+    Cursor a = root.at("allow");
+    bool list = a.value->is_array();
+    for (std::size_t i = 0; list && i < a.value->size(); ++i) {
+      const json& c = (*a.value)[i];
+      if (c.is_string() && std::find(warning_codes().begin(), warning_codes().end(), c.get<std::string>()) !=
+                               warning_codes().end()) {
+        spec.allow.push_back(c.get<std::string>());
+        continue;
+      }
+      auto& d = diags_.error("unknown-field", fmt::format("`allow` lists {}, which is not a warning code", describe(c)),
+                             a.pointer + "/" + std::to_string(i), "");
+      if (c.is_string())
+        if (auto m = did_you_mean(c.get<std::string>(), warning_codes())) d.help = fmt::format("did you mean `{}`?", *m);
+      d.notes.push_back(fmt::format("the warnings are {}", fmt::join(warning_codes(), ", ")));
+      ok = false;
+    }
+    if (!list) {
+      diags_.error("wrong-type", fmt::format("`allow` must be a list of warning codes, got {}", describe(*a.value)),
+                   a.pointer, "");
       ok = false;
     }
   }

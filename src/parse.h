@@ -17,7 +17,7 @@ namespace netshape {
 // Limits, enforced before work starts (docs/spec-format.md#limits).
 inline constexpr std::size_t kMaxFileBytes = 8u << 20;  // 8 MiB
 inline constexpr int kMaxNesting = 200;                 // JSON arrays/objects deep
-inline constexpr std::size_t kMaxLayers = 1'000'000;    // after expanding blocks
+inline constexpr std::size_t kMaxLayers = 100'000;      // after expanding blocks (docs/spec-format.md#limits)
 inline constexpr int64_t kMaxInt = 2147483647;          // ATen's pooling casts to int
 inline constexpr std::size_t kMaxBlockDepth = 64;        // blocks inside blocks, recursion included
 

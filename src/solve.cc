@@ -24,7 +24,11 @@ std::vector<int64_t> paddings_for_all(const SolveQuery& q, int64_t k, int64_t s,
                                       int64_t (*want)(int64_t)) {
   std::vector<int64_t> out;
   int64_t span = q.dilation * (k - 1) + 1;
-  for (int64_t p = 0; p <= span; ++p) {
+  // Keeping every size needs x + 2p − span + 1 = x, halving every even size
+  // ⌊(x + 2p − span)/2⌋ + 1 = x/2, i.e. 2p − span in [−2, 0): either way p is
+  // within one of (span − 1)/2. Only those few are tried (a huge kernel made
+  // the old scan of 0…span hang; found by the fuzzer).
+  for (int64_t p = std::max<int64_t>(0, (span - 1) / 2 - 1); p <= (span + 1) / 2; ++p) {
     bool all = true;
     for (int64_t x : inputs) {
       auto o = legal_output(q, x, k, s, p);

@@ -117,12 +117,24 @@ class Evaluator {
     auto& d = error(n, "rank",
                     fmt::format("{} expects a 4-D input [N, C, H, W], got {}", op_name(n.op),
                                 format_shape(in)));
-    if (in.size() == 2)
-      d.help = "the input was flattened earlier: move Flatten and Linear after the last "
-               "2-D layer";
-    else if (in.size() == 3)
-      d.help = "add the batch dimension to `input`, e.g. [1, " +
-               fmt::format("{}", fmt::join(in, ", ")) + "]";
+    // Where the wrong rank came from: the network's input, or a layer that
+    // changed the rank on the way (a Flatten, a Linear).
+    const GraphNode* from = g_->producer(n.inputs[0].value);
+    while (from && !std::holds_alternative<Flatten>(from->op) && !std::holds_alternative<Linear>(from->op) &&
+           !std::holds_alternative<Merge>(from->op))
+      from = g_->producer(from->inputs[0].value);
+    if (from && !std::holds_alternative<Merge>(from->op)) {
+      d.notes.push_back(fmt::format("`{}` ({}) made it {}-D", from->name, op_name(from->op), in.size()));
+      d.help = fmt::format("move `{}` after the last 2-D layer, or give it the dims that keep [N, C, H, W]",
+                           from->name);
+    } else if (!from && in.size() == 3) {
+      d.notes.push_back("the network's input is 3-D");
+      d.help = "add the batch dimension to `input`, e.g. [1, " + fmt::format("{}", fmt::join(in, ", ")) +
+               "] (a 1-D signal needs Conv1d, which netshape does not support yet)";
+    } else if (!from) {
+      d.notes.push_back(fmt::format("the network's input is {}-D", in.size()));
+      d.help = "a 2-D layer needs [batch, channels, height, width]";
+    }
     fail(r);
     return false;
   }

@@ -84,6 +84,7 @@ class Evaluator {
   struct FlattenedMap { std::string layer; Shape shape; };
   std::optional<FlattenedMap> flattened_map_;
   bool spatial_pinned_ = false;  // an adaptive pool fixed H and W
+  bool named_spatial_ = false;   // the input names H or W: the map varies even where it is 1×1 here
 
  private:
   Evaluation& ev_;
@@ -332,7 +333,7 @@ class Evaluator {
                 prod = *p;
               }
               out.push_back(prod);
-              if (rank == 4 && s <= 2 && e >= 3 && in[2] * in[3] > 1 && !spatial_pinned_)
+              if (rank == 4 && s <= 2 && e >= 3 && (in[2] * in[3] > 1 || named_spatial_) && !spatial_pinned_)
                 flattened_map_ = FlattenedMap{n.name, in};
               out.insert(out.end(), in.begin() + e + 1, in.end());
               if (k.start_dim != 1 || k.end_dim != -1)
@@ -654,6 +655,8 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
 Evaluation evaluate(const Spec& spec) {
   Evaluation ev;
   Evaluator e(ev);
+  for (std::size_t i = 2; i < spec.input_names.size(); ++i)
+    e.named_spatial_ = e.named_spatial_ || !spec.input_names[i].empty();
   e.run(spec.graph, spec.input);
   bool all = true;
   for (int v : spec.graph.outputs) {

@@ -579,9 +579,51 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
     }
     return out;
   };
-  for (auto& r : ev.rows) {
-    r.symbolic_input = text(r.input, r.name, false);
-    if (!r.failed) r.symbolic_output = text(r.output, r.name, true);
+  // Along the graph: a layer's input is its producer's output, so a form
+  // that only a Flatten can make (16·(⌊H/4⌋ − 3)·(⌊W/4⌋ − 3)) reaches the
+  // Linear after it.
+  const Graph& g = spec.graph;
+  std::vector<std::vector<std::string>> value(g.nodes.size() + 1);
+  value[0] = text(spec.input, "", false);
+  auto numeric = [](const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; };
+  // A name, or one floor or ceiling: a factor needs no parentheses.
+  auto atomic = [](const std::string& s) {
+    auto starts = [&](const char* p) { return s.rfind(p, 0) == 0; };
+    auto ends = [&](const std::string& q) { return s.size() >= q.size() && s.compare(s.size() - q.size(), q.size(), q) == 0; };
+    return s.find(' ') == std::string::npos || ((starts("⌊") && ends("⌋") && s.find("⌋") == s.size() - std::string("⌋").size()) ||
+                                                (starts("⌈") && ends("⌉") && s.find("⌉") == s.size() - std::string("⌉").size()));
+  };
+  for (std::size_t i = 0; i < ev.rows.size() && i < g.nodes.size(); ++i) {
+    Row& r = ev.rows[i];
+    const GraphNode& n = g.nodes[i];
+    const auto& from = value[static_cast<std::size_t>(n.inputs[0].value)];
+    r.symbolic_input = from.size() == r.input.size() && r.input.size() != 4 ? from : text(r.input, r.name, false);
+    if (r.failed) continue;
+    if (auto* f = std::get_if<Flatten>(&n.op); f && r.symbolic_input.size() == r.input.size()) {
+      auto rank = static_cast<int64_t>(r.input.size());
+      int64_t s = f->start_dim < 0 ? f->start_dim + rank : f->start_dim, e = f->end_dim < 0 ? f->end_dim + rank : f->end_dim;
+      int64_t constant = 1;
+      std::vector<std::string> parts;
+      for (int64_t k = s; k <= e; ++k) {
+        const std::string& p = r.symbolic_input[static_cast<std::size_t>(k)];
+        if (numeric(p)) constant = checked_mul(constant, std::stoll(p)).value_or(0);
+        else parts.push_back(atomic(p) ? p : "(" + p + ")");
+      }
+      if (!parts.empty() && constant != 1) parts.insert(parts.begin(), std::to_string(constant));
+      std::vector<std::string> out(r.symbolic_input.begin(), r.symbolic_input.begin() + s);
+      out.push_back(parts.empty() ? std::to_string(constant) : fmt::format("{}", fmt::join(parts, "·")));
+      out.insert(out.end(), r.symbolic_input.begin() + e + 1, r.symbolic_input.end());
+      r.symbolic_output = out;
+    } else if (r.output.size() != 4 && r.output.size() == r.symbolic_input.size()) {
+      // A Linear or an element-wise layer on a flattened map: the dims it
+      // keeps keep their forms; the one it sets is a number.
+      r.symbolic_output = r.symbolic_input;
+      for (std::size_t k = 0; k < r.output.size(); ++k)
+        if (r.output[k] != r.input[k]) r.symbolic_output[k] = std::to_string(r.output[k]);
+    } else {
+      r.symbolic_output = text(r.output, r.name, true);
+    }
+    value[i + 1] = r.symbolic_output;
   }
 }
 

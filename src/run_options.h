@@ -65,7 +65,6 @@ inline std::optional<int64_t> parse_bytes(const std::string& text) {
   return static_cast<int64_t>(v * scale);
 }
 
-inline std::string gib(int64_t bytes) { return human_bytes(bytes); }
 
 // Loads and evaluates the spec and decides whether it may run. Returns an exit
 // code after printing why not; nullopt when the run may go ahead (then nothing
@@ -100,7 +99,8 @@ inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
         "   = note: parameters and BatchNorm statistics, plus three times the largest "
         "activation, in float32\n"
         "   = help: use a smaller --input, or raise --max-memory if the machine has the room\n",
-        in.context.name, estimate ? "about " + gib(*estimate) : std::string("more than 8 EiB"), gib(*limit));
+        in.context.name, estimate ? "about " + human_bytes(*estimate) : std::string("more than 8 EiB"),
+        human_bytes(*limit));
     return kExitTorch;
   }
   return std::nullopt;

@@ -233,7 +233,7 @@ class NetImpl : public nn::Module {
 };
 TORCH_MODULE(Net);
 
-std::string fmt_device_count(const std::string& device, std::size_t count) {
+std::string device_count_text(const std::string& device, std::size_t count) {
   return "--device " + device + ": this machine has " + std::to_string(count) + " CUDA device" +
          (count == 1 ? "" : "s") + " (cuda:0 to cuda:" + std::to_string(count == 0 ? 0 : count - 1) + ")";
 }
@@ -264,7 +264,7 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     result.setup_error = "--device " + opt.device + ": this LibTorch sees no CUDA device (a CPU build, or no "
                          "GPU or driver here); run on cpu, or build against a CUDA LibTorch (docs/torch-runner.md)";
   else if (device.is_cuda() && device.has_index() && device.index() >= static_cast<int>(torch::cuda::device_count()))
-    result.setup_error = fmt_device_count(opt.device, torch::cuda::device_count());
+    result.setup_error = device_count_text(opt.device, torch::cuda::device_count());
   else if (device.is_cpu() && opt.dtype == "float16")
     // LibTorch 1.13: "slow_conv2d_cpu" not implemented for 'Half'.
     result.setup_error = "--dtype float16 on the CPU: LibTorch has no half-precision CPU convolution; use --dtype "

@@ -3,6 +3,7 @@
 // AlexNet 61,100,840), the seed's ResNet34 21,801,896 (torchvision's 21,797,672
 // plus the 1x1 conv + BatchNorm shortcut of layer1.0: 64·64 + 2·64 = 4,224),
 // LeNet-5 61,706 (156 + 2,416 + 48,120 + 10,164 + 850).
+#include <cmath>
 #include <doctest/doctest.h>
 
 #include "symbolic.h"
@@ -136,6 +137,40 @@ TEST_CASE("graph networks: SqueezeNet, GoogLeNet, DenseNet-121, ResNeXt-50") {
   CHECK(d.row("features.norm5")->output == Shape{1, 1024, 7, 7});
   // ResNeXt's grouped 3x3: 32 groups, 128 channels in layer1 (4 per group · 32).
   CHECK(spec("resnext50_32x4d.json").row("layer1.0.body.3")->params == 128 * (128 / 32) * 3 * 3);
+}
+
+// Mobile networks and Inception v3 (#10). Parameter counts and GFLOPS from
+// torchvision's model docs (inception_v3 without its aux classifier: 23,834,568,
+// as torchvision.models.inception_v3(aux_logits=False) counts it; 5.71 GFLOPS);
+// buffers from PyTorch 1.13 as above. Every named module's output shape was
+// also compared with torchvision's forward hooks (tools/torchvision-compare.py).
+TEST_CASE("mobile networks and Inception v3: MobileNetV2, MobileNetV3-Small, EfficientNet-B0") {
+  struct Case { const char* file; int64_t params, buffers; double gmacs; };
+  for (const Case& c : {Case{"mobilenet_v2.json", 3504872, 34164, 0.30},
+                        Case{"mobilenet_v3_small.json", 2542856, 12146, 0.06},
+                        Case{"efficientnet_b0.json", 5288548, 42065, 0.39},
+                        Case{"inception_v3.json", 23834568, 34526, 5.71}}) {
+    CAPTURE(c.file);
+    auto o = spec(c.file);
+    REQUIRE(o.valid());
+    CHECK(o.eval.params == c.params);
+    CHECK(o.eval.buffers == c.buffers);
+    CHECK(*o.eval.output == Shape{1, 1000});
+    // The docs round to two decimals.
+    CHECK(std::abs(static_cast<double>(o.eval.macs) / 1e9 - c.gmacs) <= 0.005);
+  }
+  // MobileNetV2's first inverted residual with a skip (features.3: 24 -> 24,
+  // stride 1) keeps 56x56; the last block ends at 320x7x7 (Sandler et al., table 2).
+  auto v2 = spec("mobilenet_v2.json");
+  CHECK(v2.row("features.3")->output == Shape{1, 24, 56, 56});
+  CHECK(v2.row("features.17.conv.3")->output == Shape{1, 320, 7, 7});  // no skip: no add row
+  // The SE gate of MobileNetV3-Small's first block: 16 -> 8 -> 16 channels at 1x1.
+  CHECK(spec("mobilenet_v3_small.json").row("features.1.block.1.scale.fc2")->output == Shape{1, 16, 1, 1});
+  // Inception v3: 35x35x288 after Mixed_5d, 17x17x768 after Mixed_6e, 8x8x2048 after Mixed_7c.
+  auto inc = spec("inception_v3.json");
+  CHECK(inc.row("Mixed_5d")->output == Shape{1, 288, 35, 35});
+  CHECK(inc.row("Mixed_6e")->output == Shape{1, 768, 17, 17});
+  CHECK(inc.row("Mixed_7c")->output == Shape{1, 2048, 8, 8});
 }
 
 // PyTorch 1.13: nn.Sequential(conv3x3, BN, ReLU, conv3x3, BN,

@@ -10,7 +10,7 @@ namespace netshape {
 namespace {
 
 using Field = Row::Field;
-using RF = std::optional<std::pair<Field, Field>>;
+using RF = std::optional<std::vector<Field>>;  // one Field per spatial dim
 
 int64_t numel(const Shape& s) {
   int64_t n = 1;
@@ -47,7 +47,7 @@ class Analyser {
     for (std::size_t i = 0; i < g_.nodes.size(); ++i)
       for (const auto& x : g_.nodes[i].inputs) last[static_cast<std::size_t>(x.value)] = i;
     for (int v : g_.outputs) last[static_cast<std::size_t>(v)] = SIZE_MAX;
-    if (input.size() == 4) rf_[0] = std::pair{Field{1, 1, 0}, Field{1, 1, 0}};
+    if (input.size() >= 3 && input.size() <= 5) rf_[0] = std::vector<Field>(input.size() - 2, Field{1, 1, 0});
     owned_[0] = bytes(input);
     int64_t live = owned_[0];
     for (std::size_t i = 0; i < ev_.rows.size() && i < g_.nodes.size(); ++i) {
@@ -95,35 +95,32 @@ class Analyser {
     rf = in;
     int alias = -1;
     std::visit(overloaded{
-                   [&](const Conv2d& k) {
-                     int64_t per = (row.input[1] / k.groups) * k.kernel_size.h * k.kernel_size.w;
+                   [&](const Conv& k) {
+                     int64_t per = row.input[1] / k.groups;
+                     for (int64_t ks : k.kernel_size) per *= ks;
                      row.macs = macs(n, numel(row.output), per);
-                     Pair pad = conv_pads(k).before;  // the padding before sets the start
-                     if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, pad.h, k.dilation.h),
-                                            through(rf->second, k.kernel_size.w, k.stride.w, pad.w, k.dilation.w)};
+                     // the padding before sets the start
+                     windows(rf, k.kernel_size, k.stride, conv_pads(k).before, k.dilation);
                    },
-                   [&](const BatchNorm2d& k) {
+                   [&](const BatchNorm& k) {
                      if (k.track_running_stats) row.buffers = 2 * row.input[1] + 1;  // + num_batches_tracked
                    },
                    [&](const ReLU& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const Dropout& k) { if (k.inplace) alias = n.inputs[0].value; },
                    [&](const Pointwise& k) { if (k.inplace) alias = n.inputs[0].value; },
-                   [&](const ConvTranspose2d& k) {
+                   [&](const ConvTranspose& k) {
                      // Every input element is multiplied into a kernel per output channel of its group.
-                     int64_t per = (k.out_channels / k.groups) * k.kernel_size.h * k.kernel_size.w;
+                     int64_t per = k.out_channels / k.groups;
+                     for (int64_t ks : k.kernel_size) per *= ks;
                      row.macs = macs(n, numel(row.input), per);
                      rf.reset();  // a jump below 1 (a fraction): not tracked
                    },
-                   [&](const MaxPool2d& k) {
-                     if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, k.padding.h, k.dilation.h),
-                                            through(rf->second, k.kernel_size.w, k.stride.w, k.padding.w, k.dilation.w)};
+                   [&](const MaxPool& k) { windows(rf, k.kernel_size, k.stride, k.padding, k.dilation); },
+                   [&](const AvgPool& k) {
+                     windows(rf, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1));
                    },
-                   [&](const AvgPool2d& k) {
-                     if (rf) rf = std::pair{through(rf->first, k.kernel_size.h, k.stride.h, k.padding.h, 1),
-                                            through(rf->second, k.kernel_size.w, k.stride.w, k.padding.w, 1)};
-                   },
-                   [&](const AdaptiveAvgPool2d&) { adaptive(row, rf); },
-                   [&](const AdaptiveMaxPool2d&) { adaptive(row, rf); },
+                   [&](const AdaptiveAvgPool&) { adaptive(row, rf); },
+                   [&](const AdaptiveMaxPool&) { adaptive(row, rf); },
                    [&](const Flatten&) { rf.reset(); },  // every feature now sees everything
                    [&](const Linear& k) {
                      row.macs = macs(n, numel(row.input), k.out_features);
@@ -148,12 +145,19 @@ class Analyser {
     return 0;
   }
 
+  static void windows(RF& rf, const Dims& k, const Dims& s, const Dims& pad, const Dims& dil) {
+    if (!rf || rf->size() != k.size()) { rf.reset(); return; }
+    for (std::size_t d = 0; d < k.size(); ++d) (*rf)[d] = through((*rf)[d], k[d], s[d], pad[d], dil[d]);
+  }
+
   // Adaptive pooling uses equal windows only when the input divides evenly.
   static void adaptive(const Row& row, RF& rf) {
-    if (!rf) return;
-    int64_t ih = row.input[2], iw = row.input[3], oh = row.output[2], ow = row.output[3];
-    if (ih % oh != 0 || iw % ow != 0) { rf.reset(); return; }
-    rf = std::pair{through(rf->first, ih / oh, ih / oh, 0, 1), through(rf->second, iw / ow, iw / ow, 0, 1)};
+    if (!rf || rf->size() + 2 != row.input.size()) { rf.reset(); return; }
+    for (std::size_t d = 0; d < rf->size(); ++d) {
+      int64_t i = row.input[2 + d], o = row.output[2 + d];
+      if (i % o != 0) { rf.reset(); return; }
+      (*rf)[d] = through((*rf)[d], i / o, i / o, 0, 1);
+    }
   }
 
   RF merged_rf(const GraphNode& n, const Merge& m) {
@@ -171,8 +175,8 @@ class Analyser {
       const RF other = cropped_rf(n, m, row, i);
       if (!other) return std::nullopt;
       if (!identity) misaligned(n, *out, *other, n.inputs[i].label);
-      out = std::pair{Field{std::max(out->first.size, other->first.size), out->first.jump, out->first.start},
-                      Field{std::max(out->second.size, other->second.size), out->second.jump, out->second.start}};
+      if (other->size() != out->size()) return std::nullopt;
+      for (std::size_t d = 0; d < out->size(); ++d) (*out)[d].size = std::max((*out)[d].size, (*other)[d].size);
     }
     return out;
   }
@@ -185,23 +189,23 @@ class Analyser {
     if (!rf || !m.crop || i >= row.inputs.size()) return rf;
     const Shape& before = v == 0 ? *input_ : ev_.rows[v - 1].output;
     const Shape& after = row.inputs[i];
-    if (before.size() != 4 || after.size() != 4) return rf;
-    rf->first.start += static_cast<double>((before[2] - after[2]) / 2 * rf->first.jump);
-    rf->second.start += static_cast<double>((before[3] - after[3]) / 2 * rf->second.jump);
+    if (before.size() != rf->size() + 2 || after.size() != before.size()) return rf;
+    for (std::size_t d = 0; d < rf->size(); ++d)
+      (*rf)[d].start += static_cast<double>((before[2 + d] - after[2 + d]) / 2 * (*rf)[d].jump);
     return rf;
   }
 
-  void misaligned(const GraphNode& n, const std::pair<Field, Field>& a,
-                  const std::pair<Field, Field>& b, const std::string& label) {
-    for (int d = 0; d < 2; ++d) {
-      const Field& fa = d == 0 ? a.first : a.second;
-      const Field& fb = d == 0 ? b.first : b.second;
+  void misaligned(const GraphNode& n, const std::vector<Field>& a, const std::vector<Field>& b,
+                  const std::string& label) {
+    for (std::size_t d = 0; d < a.size() && d < b.size(); ++d) {
+      const Field& fa = a[d];
+      const Field& fb = b[d];
       if (fa.jump == fb.jump && fa.start == fb.start) continue;
       auto& w = ev_.diagnostics.warning(
           "rf-misaligned",
           fmt::format("the branches of `{}` sample the input differently along {}: {} jump {} from {}, "
                       "{} jump {} from {}",
-                      n.name, d == 0 ? "H" : "W", n.inputs[0].label, fa.jump, fa.start, label, fb.jump,
+                      n.name, spatial_letter(a.size(), d), n.inputs[0].label, fa.jump, fa.start, label, fb.jump,
                       fb.start),
           n.pointer, n.name);
       w.notes.push_back(fmt::format("the {} then mixes features centred on different input pixels",

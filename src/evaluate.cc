@@ -10,9 +10,27 @@
 namespace netshape {
 
 
-std::string pair_text(Pair p) {
-  return p.h == p.w ? std::to_string(p.h) : fmt::format("({}, {})", p.h, p.w);
+std::string dims_text(const Dims& v) {
+  bool same = std::all_of(v.begin(), v.end(), [&](int64_t x) { return x == v[0]; });
+  return same && !v.empty() ? std::to_string(v[0]) : fmt::format("({})", fmt::join(v, ", "));
 }
+
+std::string shape_form(int rank) {
+  return rank == 1 ? "[N, C, L]" : rank == 3 ? "[N, C, D, H, W]" : "[N, C, H, W]";
+}
+
+namespace {
+// The same family's kind for another rank ("Conv1d" for a Conv2d), if any.
+const char* sibling(const Op& op, std::size_t rank) {
+  return std::visit(
+      [&](const auto& x) -> const char* {
+        if constexpr (is_ranked<std::decay_t<decltype(x)>>::value)
+          return rank >= 1 && rank <= 3 ? std::decay_t<decltype(x)>::names[rank - 1] : nullptr;
+        else return nullptr;
+      },
+      op);
+}
+}  // namespace
 
 std::string format_shape(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
@@ -89,6 +107,7 @@ class Evaluator {
  private:
   Evaluation& ev_;
   const Graph* g_ = nullptr;
+  std::vector<std::string> lost_units_;  // the dims of the last floor-discards warning
   const Shape* input_ = nullptr;
 
   Diagnostic& error(const GraphNode& n, std::string code, std::string message,
@@ -113,10 +132,14 @@ class Evaluator {
     return std::nullopt;
   }
 
-  bool need_rank4(const GraphNode& n, const Shape& in, Row& r) {
-    if (in.size() == 4) return true;
+  // A ranked kind needs [N, C] and `rank` spatial dims (BatchNorm1d also takes [N, C]).
+  bool need_rank(const GraphNode& n, const Shape& in, Row& r) {
+    int rank = op_rank(n.op);
+    std::size_t want = static_cast<std::size_t>(rank) + 2;
+    if (in.size() == want) return true;
+    if (rank == 1 && in.size() == 2 && std::holds_alternative<BatchNorm>(n.op)) return true;
     auto& d = error(n, "rank",
-                    fmt::format("{} expects a 4-D input [N, C, H, W], got {}", op_name(n.op),
+                    fmt::format("{} expects a {}-D input {}, got {}", op_name(n.op), want, shape_form(rank),
                                 format_shape(in)));
     // Where the wrong rank came from: the network's input, or a layer that
     // changed the rank on the way (a Flatten, a Linear).
@@ -124,17 +147,22 @@ class Evaluator {
     while (from && !std::holds_alternative<Flatten>(from->op) && !std::holds_alternative<Linear>(from->op) &&
            !std::holds_alternative<Merge>(from->op))
       from = g_->producer(from->inputs[0].value);
+    const char* other = in.size() >= 3 ? sibling(n.op, in.size() - 2) : nullptr;
     if (from && !std::holds_alternative<Merge>(from->op)) {
       d.notes.push_back(fmt::format("`{}` ({}) made it {}-D", from->name, op_name(from->op), in.size()));
-      d.help = fmt::format("move `{}` after the last 2-D layer, or give it the dims that keep [N, C, H, W]",
-                           from->name);
-    } else if (!from && in.size() == 3) {
-      d.notes.push_back("the network's input is 3-D");
-      d.help = "add the batch dimension to `input`, e.g. [1, " + fmt::format("{}", fmt::join(in, ", ")) +
-               "] (a 1-D signal needs Conv1d, which netshape does not support yet)";
+      d.help = fmt::format("move `{}` after the last {}-D layer, or give it the dims that keep {}", from->name,
+                           rank, shape_form(rank));
+    } else if (!from && in.size() + 1 == want) {
+      d.notes.push_back(fmt::format("the network's input is {}-D", in.size()));
+      d.help = fmt::format("add the batch dimension to `input`, e.g. [1, {}]", fmt::join(in, ", "));
+      if (other)
+        d.help += fmt::format(" (if the first dim is already the batch, the layer for {} is {})",
+                              shape_form(static_cast<int>(in.size()) - 2), other);
     } else if (!from) {
       d.notes.push_back(fmt::format("the network's input is {}-D", in.size()));
-      d.help = "a 2-D layer needs [batch, channels, height, width]";
+      d.help = other ? fmt::format("a {}-D input {} is what {} takes", in.size(),
+                                   shape_form(static_cast<int>(in.size()) - 2), other)
+                     : fmt::format("{} needs {}", op_name(n.op), shape_form(rank));
     }
     fail(r);
     return false;
@@ -147,8 +175,8 @@ class Evaluator {
   void bias_before_batchnorm(std::size_t i) {
     const GraphNode& a = g_->nodes[i];
     const GraphNode& b = g_->nodes[i + 1];
-    auto* conv = std::get_if<Conv2d>(&a.op);
-    if (!conv || !conv->bias || !std::holds_alternative<BatchNorm2d>(b.op) ||
+    auto* conv = std::get_if<Conv>(&a.op);
+    if (!conv || !conv->bias || !std::holds_alternative<BatchNorm>(b.op) ||
         b.inputs[0].value != value_of(i))
       return;
     auto& d = ev_.diagnostics.warning(
@@ -178,13 +206,17 @@ class Evaluator {
                                      w.in, w.pad_l, w.pad_r, w.dilation, w.kernel, w.stride,
                                      res.out, res.numerator % w.stride);
       auto& items = ev_.diagnostics.items;
-      // The same loss in both dims is one warning.
+      // The same loss in several dims is one warning: "rows and columns".
       if (!items.empty() && items.back().code == "floor-discards" && items.back().layer == n.name &&
           items.back().notes == std::vector<std::string>{note}) {
-        items.back().message = fmt::format("{} `{}` never reads the last {} input {} and {} of {}",
-                                           op_name(n.op), n.name, lost,
-                                           lost == 1 ? "row" : "rows", unit, w.in);
+        lost_units_.push_back(unit);
+        std::string units = lost_units_[0];
+        for (std::size_t i = 1; i < lost_units_.size(); ++i)
+          units += (i + 1 == lost_units_.size() ? " and " : ", ") + lost_units_[i];
+        items.back().message = fmt::format("{} `{}` never reads the last {} input {} of {}", op_name(n.op), n.name,
+                                           lost, units, w.in);
       } else {
+        lost_units_ = {unit};
         auto& d = ev_.diagnostics.warning("floor-discards", message, n.pointer, n.name);
         d.notes.push_back(note);
         d.help = "`netshape solve` finds the input sizes or padding that leave nothing out";
@@ -219,65 +251,10 @@ class Evaluator {
   std::optional<Shape> visit_kind(const GraphNode& n, const Shape& in) {
     return std::visit(
         overloaded{
-            [&](const Conv2d& k) -> std::optional<Shape> {
-              Row& r = row(n, "Conv2d", in);
-              if (!need_rank4(n, in, r)) return std::nullopt;
-              int64_t c = in[1];
-              if (k.in_channels && *k.in_channels != c) {
-                auto& d = error(n, "channels",
-                                fmt::format("in_channels is {} but the input has {} channels",
-                                            *k.in_channels, c),
-                                "in_channels");
-                d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
-                return fail(r);
-              }
-              if (c % k.groups != 0) {
-                auto& d = error(n, "groups",
-                                fmt::format("the input's {} channels are not divisible by groups "
-                                            "{}",
-                                            c, k.groups),
-                                "groups");
-                d.help = "use a groups value that divides both the input and output channels";
-                return fail(r);
-              }
-              auto [pad_l, pad_r] = conv_pads(k);
-              if (k.padding_mode == Padding::explicit_ &&
-                  (k.padding.h > k.kernel_size.h / 2 || k.padding.w > k.kernel_size.w / 2)) {
-                auto& d = ev_.diagnostics.warning(
-                    "conv-padding",
-                    fmt::format("`{}` pads {} around a {}×{} kernel: more than half the kernel, "
-                                "so edge windows see only zeros",
-                                n.name, pair_text(k.padding), k.kernel_size.h, k.kernel_size.w),
-                    n.pointer + "/padding", n.name);
-                d.notes.push_back("legal for a conv in PyTorch (pools refuse it), but unusual");
-                d.help = fmt::format("padding {} keeps the size at stride 1",
-                                     pair_text({k.dilation.h * (k.kernel_size.h - 1) / 2,
-                                                k.dilation.w * (k.kernel_size.w - 1) / 2}));
-              }
-              auto h = spatial(n, "rows", {in[2], k.kernel_size.h, k.stride.h, pad_l.h, pad_r.h, k.dilation.h, false}, r, true);
-              if (!h) return std::nullopt;
-              auto w = spatial(n, "columns", {in[3], k.kernel_size.w, k.stride.w, pad_l.w, pad_r.w, k.dilation.w, false}, r, true);
-              if (!w) return std::nullopt;
-              auto weights = checked_mul(k.out_channels, c / k.groups);
-              if (weights) weights = checked_mul(*weights, k.kernel_size.h);
-              if (weights) weights = checked_mul(*weights, k.kernel_size.w);
-              if (!weights || *weights > INT64_MAX / 2) {
-                error(n, "overflow", "the weight count overflows 64 bits");
-                return fail(r);
-              }
-              r.params = *weights + (k.bias ? k.out_channels : 0);
-              r.arguments = fmt::format("k={} s={} p={}", pair_text(k.kernel_size),
-                                        pair_text(k.stride),
-                                        k.padding_mode == Padding::same    ? "same"
-                                        : k.padding_mode == Padding::valid ? "valid"
-                                                                           : pair_text(k.padding));
-              if (k.dilation.h != 1 || k.dilation.w != 1) r.arguments += " d=" + pair_text(k.dilation);
-              if (k.groups != 1) r.arguments += fmt::format(" g={}", k.groups);
-              return Shape{in[0], k.out_channels, *h, *w};
-            },
-            [&](const BatchNorm2d& k) -> std::optional<Shape> {
-              Row& r = row(n, "BatchNorm2d", in);
-              if (!need_rank4(n, in, r)) return std::nullopt;
+            [&](const Conv& k) -> std::optional<Shape> { return conv(n, k, in); },
+            [&](const BatchNorm& k) -> std::optional<Shape> {
+              Row& r = row(n, op_name(n.op), in);
+              if (!need_rank(n, in, r)) return std::nullopt;
               if (k.num_features && *k.num_features != in[1]) {
                 error(n, "channels",
                                 fmt::format("num_features is {} but the input has {} channels",
@@ -293,20 +270,14 @@ class Evaluator {
               if (k.inplace) r.arguments = "inplace";
               return in;
             },
-            [&](const MaxPool2d& k) -> std::optional<Shape> {
-              return pool(n, in, "MaxPool2d", k.kernel_size, k.stride, k.padding,
-                          k.dilation, k.ceil_mode);
+            [&](const MaxPool& k) -> std::optional<Shape> {
+              return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode);
             },
-            [&](const AvgPool2d& k) -> std::optional<Shape> {
-              return pool(n, in, "AvgPool2d", k.kernel_size, k.stride, k.padding,
-                          Pair{1, 1}, k.ceil_mode);
+            [&](const AvgPool& k) -> std::optional<Shape> {
+              return pool(n, in, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode);
             },
-            [&](const AdaptiveAvgPool2d& k) -> std::optional<Shape> {
-              return adaptive(n, in, "AdaptiveAvgPool2d", k.output_size);
-            },
-            [&](const AdaptiveMaxPool2d& k) -> std::optional<Shape> {
-              return adaptive(n, in, "AdaptiveMaxPool2d", k.output_size);
-            },
+            [&](const AdaptiveAvgPool& k) -> std::optional<Shape> { return adaptive(n, in, k.output_size); },
+            [&](const AdaptiveMaxPool& k) -> std::optional<Shape> { return adaptive(n, in, k.output_size); },
             [&](const Flatten& k) -> std::optional<Shape> {
               Row& r = row(n, "Flatten", in);
               auto rank = static_cast<int64_t>(in.size());
@@ -333,7 +304,9 @@ class Evaluator {
                 prod = *p;
               }
               out.push_back(prod);
-              if (rank == 4 && s <= 2 && e >= 3 && (in[2] * in[3] > 1 || named_spatial_) && !spatial_pinned_)
+              // A spatial map (of any rank) flattened whole: its size follows the input's.
+              if (rank >= 3 && s <= 2 && e == rank - 1 && !spatial_pinned_ &&
+                  (named_spatial_ || std::any_of(in.begin() + 2, in.end(), [](int64_t x) { return x > 1; })))
                 flattened_map_ = FlattenedMap{n.name, in};
               out.insert(out.end(), in.begin() + e + 1, in.end());
               if (k.start_dim != 1 || k.end_dim != -1)
@@ -347,13 +320,14 @@ class Evaluator {
                 const Shape& m = flattened_map_->shape;
                 auto& d = ev_.diagnostics.warning(
                     "linear-fixed-size",
-                    fmt::format("`{}` takes {} features = {}·{}·{}, which holds only while the "
-                                "input gives a {}×{} map at `{}`",
-                                n.name, features, m[1], m[2], m[3], m[2], m[3],
-                                flattened_map_->layer),
+                    fmt::format("`{}` takes {} features = {}, which holds only while the "
+                                "input gives a {} map at `{}`",
+                                n.name, features, fmt::join(m.begin() + 1, m.end(), "·"),
+                                fmt::join(m.begin() + 2, m.end(), "×"), flattened_map_->layer),
                     n.pointer, n.name);
-                d.help = "an AdaptiveAvgPool2d before Flatten (as torchvision does) makes it "
-                         "independent of the input size";
+                d.help = fmt::format("an {} before Flatten (as torchvision does) makes it "
+                                     "independent of the input size",
+                                     AdaptiveAvgPool::names[std::min<std::size_t>(m.size() - 2, 3) - 1]);
                 flattened_map_.reset();
               }
               if (k.in_features && *k.in_features != features) {
@@ -409,15 +383,16 @@ class Evaluator {
               r.arguments = fmt::format("{}", fmt::join(args, " "));
               return in;
             },
-            [&](const ConvTranspose2d& k) -> std::optional<Shape> { return transposed(n, k, in); },
+            [&](const ConvTranspose& k) -> std::optional<Shape> { return transposed(n, k, in); },
             [&](const Merge&) -> std::optional<Shape> { return std::nullopt; },  // merge()
         },
         n.op);
   }
 
-  std::optional<Shape> transposed(const GraphNode& n, const ConvTranspose2d& k, const Shape& in) {
-    Row& r = row(n, "ConvTranspose2d", in);
-    if (!need_rank4(n, in, r)) return std::nullopt;
+  // Conv1d/2d/3d: the window formula per spatial dim (ATen's conv_output_size).
+  std::optional<Shape> conv(const GraphNode& n, const Conv& k, const Shape& in) {
+    Row& r = row(n, op_name(n.op), in);
+    if (!need_rank(n, in, r)) return std::nullopt;
     int64_t c = in[1];
     if (k.in_channels && *k.in_channels != c) {
       auto& d = error(n, "channels", fmt::format("in_channels is {} but the input has {} channels", *k.in_channels, c),
@@ -430,61 +405,127 @@ class Evaluator {
           .help = "use a groups value that divides both the input and output channels";
       return fail(r);
     }
-    Shape out{in[0], k.out_channels, 0, 0};
-    const char* dims[2] = {"rows", "columns"};
-    TransposedWindow w[2] = {{in[2], k.kernel_size.h, k.stride.h, k.padding.h, k.output_padding.h, k.dilation.h},
-                             {in[3], k.kernel_size.w, k.stride.w, k.padding.w, k.output_padding.w, k.dilation.w}};
-    for (int d = 0; d < 2; ++d) {
-      out[2 + d] = transposed_output(w[d]);
-      if (out[2 + d] >= 1) continue;
-      // ATen: "Given input size per channel: ... Calculated output size per channel: ... Output size is too small".
-      auto& e = error(n, "output-too-small", fmt::format("ConvTranspose2d gives {} output {} from an input of {}",
-                                                         out[2 + d], dims[d], w[d].in));
-      e.notes.push_back(fmt::format("({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", w[d].in, w[d].stride,
-                                    w[d].padding, w[d].dilation, w[d].kernel, w[d].output_padding, out[2 + d]));
-      e.help = "the padding takes more than the transposed conv adds: use less padding";
-      return fail(r);
+    auto [pad_l, pad_r] = conv_pads(k);
+    const std::size_t rank = k.kernel_size.size();
+    Dims keep(rank);
+    bool wide = false;
+    for (std::size_t d = 0; d < rank; ++d) {
+      keep[d] = k.dilation[d] * (k.kernel_size[d] - 1) / 2;
+      wide = wide || k.padding[d] > k.kernel_size[d] / 2;
     }
-    auto weights = checked_mul(c, k.out_channels / k.groups);
-    if (weights) weights = checked_mul(*weights, k.kernel_size.h);
-    if (weights) weights = checked_mul(*weights, k.kernel_size.w);
+    if (k.padding_mode == Padding::explicit_ && wide) {
+      auto& d = ev_.diagnostics.warning(
+          "conv-padding",
+          fmt::format("`{}` pads {} around a {} kernel: more than half the kernel, so edge windows see only zeros",
+                      n.name, dims_text(k.padding), fmt::join(k.kernel_size, "×")),
+          n.pointer + "/padding", n.name);
+      d.notes.push_back("legal for a conv in PyTorch (pools refuse it), but unusual");
+      d.help = fmt::format("padding {} keeps the size at stride 1", dims_text(keep));
+    }
+    Shape out{in[0], k.out_channels};
+    for (std::size_t d = 0; d < rank; ++d) {
+      auto o = spatial(n, spatial_unit(rank, d),
+                       {in[2 + d], k.kernel_size[d], k.stride[d], pad_l[d], pad_r[d], k.dilation[d], false}, r, true);
+      if (!o) return std::nullopt;
+      out.push_back(*o);
+    }
+    auto weights = checked_mul(k.out_channels, c / k.groups);
+    for (int64_t ks : k.kernel_size)
+      if (weights) weights = checked_mul(*weights, ks);
     if (!weights || *weights > INT64_MAX / 2) {
       error(n, "overflow", "the weight count overflows 64 bits");
       return fail(r);
     }
-    r.params = *weights + (k.bias ? k.out_channels : 0);  // weight [in, out/groups, kh, kw]
-    r.arguments = fmt::format("k={} s={} p={}", pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding));
-    if (k.output_padding.h || k.output_padding.w) r.arguments += " op=" + pair_text(k.output_padding);
-    if (k.dilation.h != 1 || k.dilation.w != 1) r.arguments += " d=" + pair_text(k.dilation);
+    r.params = *weights + (k.bias ? k.out_channels : 0);
+    r.arguments = fmt::format("k={} s={} p={}", dims_text(k.kernel_size), dims_text(k.stride),
+                              k.padding_mode == Padding::same    ? "same"
+                              : k.padding_mode == Padding::valid ? "valid"
+                                                                 : dims_text(k.padding));
+    if (std::any_of(k.dilation.begin(), k.dilation.end(), [](int64_t x) { return x != 1; }))
+      r.arguments += " d=" + dims_text(k.dilation);
     if (k.groups != 1) r.arguments += fmt::format(" g={}", k.groups);
     return out;
   }
 
-  std::optional<Shape> pool(const GraphNode& n, const Shape& in, const char* type, Pair kernel, Pair stride, Pair padding,
-                            Pair dilation, bool ceil_mode) {
-    Row& r = row(n, type, in);
-    if (!need_rank4(n, in, r)) return std::nullopt;
-    auto h = spatial(n, "rows", {in[2], kernel.h, stride.h, padding.h, padding.h, dilation.h, ceil_mode}, r, false);
-    if (!h) return std::nullopt;
-    auto w = spatial(n, "columns", {in[3], kernel.w, stride.w, padding.w, padding.w, dilation.w, ceil_mode}, r, false);
-    if (!w) return std::nullopt;
-    r.arguments = fmt::format("k={} s={} p={}", pair_text(kernel), pair_text(stride),
-                              pair_text(padding));
-    if (dilation.h != 1 || dilation.w != 1) r.arguments += " d=" + pair_text(dilation);
-    if (ceil_mode) r.arguments += " ceil";
-    return Shape{in[0], in[1], *h, *w};
+  std::optional<Shape> transposed(const GraphNode& n, const ConvTranspose& k, const Shape& in) {
+    Row& r = row(n, op_name(n.op), in);
+    if (!need_rank(n, in, r)) return std::nullopt;
+    int64_t c = in[1];
+    if (k.in_channels && *k.in_channels != c) {
+      auto& d = error(n, "channels", fmt::format("in_channels is {} but the input has {} channels", *k.in_channels, c),
+                      "in_channels");
+      d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
+      return fail(r);
+    }
+    if (c % k.groups != 0) {
+      error(n, "groups", fmt::format("the input's {} channels are not divisible by groups {}", c, k.groups), "groups")
+          .help = "use a groups value that divides both the input and output channels";
+      return fail(r);
+    }
+    const std::size_t rank = k.kernel_size.size();
+    Shape out{in[0], k.out_channels};
+    for (std::size_t d = 0; d < rank; ++d) {
+      TransposedWindow w{in[2 + d], k.kernel_size[d], k.stride[d], k.padding[d], k.output_padding[d], k.dilation[d]};
+      out.push_back(transposed_output(w));
+      if (out.back() >= 1) continue;
+      // ATen: "Given input size per channel: ... Calculated output size per channel: ... Output size is too small".
+      auto& e = error(n, "output-too-small", fmt::format("{} gives {} output {} from an input of {}", op_name(n.op),
+                                                         out.back(), spatial_unit(rank, d), w.in));
+      e.notes.push_back(fmt::format("({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", w.in, w.stride, w.padding,
+                                    w.dilation, w.kernel, w.output_padding, out.back()));
+      e.help = "the padding takes more than the transposed conv adds: use less padding";
+      return fail(r);
+    }
+    auto weights = checked_mul(c, k.out_channels / k.groups);
+    for (int64_t ks : k.kernel_size)
+      if (weights) weights = checked_mul(*weights, ks);
+    if (!weights || *weights > INT64_MAX / 2) {
+      error(n, "overflow", "the weight count overflows 64 bits");
+      return fail(r);
+    }
+    r.params = *weights + (k.bias ? k.out_channels : 0);  // weight [in, out/groups, k...]
+    r.arguments = fmt::format("k={} s={} p={}", dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding));
+    if (std::any_of(k.output_padding.begin(), k.output_padding.end(), [](int64_t x) { return x != 0; }))
+      r.arguments += " op=" + dims_text(k.output_padding);
+    if (std::any_of(k.dilation.begin(), k.dilation.end(), [](int64_t x) { return x != 1; }))
+      r.arguments += " d=" + dims_text(k.dilation);
+    if (k.groups != 1) r.arguments += fmt::format(" g={}", k.groups);
+    return out;
   }
 
-  std::optional<Shape> adaptive(const GraphNode& n, const Shape& in, const char* type, Pair size) {
-    Row& r = row(n, type, in);
-    if (!need_rank4(n, in, r)) return std::nullopt;
-    Shape out{in[0], in[1], size.h ? size.h : in[2], size.w ? size.w : in[3]};
-    r.arguments = fmt::format("out=({}, {})", out[2], out[3]);
-    if (out[2] > in[2] || out[3] > in[3]) {
+  std::optional<Shape> pool(const GraphNode& n, const Shape& in, const Dims& kernel, const Dims& stride,
+                            const Dims& padding, const Dims& dilation, bool ceil_mode) {
+    Row& r = row(n, op_name(n.op), in);
+    if (!need_rank(n, in, r)) return std::nullopt;
+    Shape out{in[0], in[1]};
+    for (std::size_t d = 0; d < kernel.size(); ++d) {
+      auto o = spatial(n, spatial_unit(kernel.size(), d),
+                       {in[2 + d], kernel[d], stride[d], padding[d], padding[d], dilation[d], ceil_mode}, r, false);
+      if (!o) return std::nullopt;
+      out.push_back(*o);
+    }
+    r.arguments = fmt::format("k={} s={} p={}", dims_text(kernel), dims_text(stride), dims_text(padding));
+    if (std::any_of(dilation.begin(), dilation.end(), [](int64_t x) { return x != 1; }))
+      r.arguments += " d=" + dims_text(dilation);
+    if (ceil_mode) r.arguments += " ceil";
+    return out;
+  }
+
+  std::optional<Shape> adaptive(const GraphNode& n, const Shape& in, const Dims& size) {
+    Row& r = row(n, op_name(n.op), in);
+    if (!need_rank(n, in, r)) return std::nullopt;
+    Shape out{in[0], in[1]};
+    bool grows = false;
+    for (std::size_t d = 0; d < size.size(); ++d) {
+      out.push_back(size[d] ? size[d] : in[2 + d]);
+      grows = grows || out.back() > in[2 + d];
+    }
+    r.arguments = fmt::format("out=({})", fmt::join(out.begin() + 2, out.end(), ", "));
+    if (grows) {
       auto& d = ev_.diagnostics.warning(
           "adaptive-upsamples",
-          fmt::format("{} `{}` makes a {}×{} map out of a {}×{} one: windows repeat input pixels",
-                      type, n.name, out[2], out[3], in[2], in[3]),
+          fmt::format("{} `{}` makes a {} map out of a {} one: windows repeat input pixels", op_name(n.op), n.name,
+                      fmt::join(out.begin() + 2, out.end(), "×"), fmt::join(in.begin() + 2, in.end(), "×")),
           n.pointer, n.name);
       d.help = "an adaptive pool is meant to shrink; check the input size or output_size";
     }
@@ -640,7 +681,7 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
     if (!largest || !n) return std::nullopt;
     largest = std::max(*largest, *n);
     // BatchNorm keeps running mean and variance beside its weight and bias.
-    auto w = checked_add(weights, r.type == "BatchNorm2d" ? 2 * r.params : r.params);
+    auto w = checked_add(weights, r.type.rfind("BatchNorm", 0) == 0 ? 2 * r.params : r.params);
     if (!w) return std::nullopt;
     weights = *w;
   }

@@ -31,7 +31,7 @@ struct Row {
   int64_t macs = 0;               // multiply-accumulates, docs/analysis.md
   int64_t activation_bytes = 0;   // the output, float32
   struct Field { int64_t size = 0, jump = 0; double start = 0; };
-  std::optional<std::pair<Field, Field>> receptive_field;  // H, W; none once global or uneven
+  std::optional<std::vector<Field>> receptive_field;  // one per spatial dim; none once global or uneven
 };
 
 struct Evaluation {
@@ -58,8 +58,10 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
 // The row with this name (a merge's row has its container's name).
 const Row* find_row(const Evaluation& ev, const std::string& name);
 
-// "3" for (3, 3), "(3, 1)" otherwise, as PyTorch prints a _pair.
-std::string pair_text(Pair p);
+// "3" for (3, 3), "(3, 1)" otherwise, as PyTorch prints a _pair / _triple.
+std::string dims_text(const Dims& v);
+// "[N, C, L]", "[N, C, H, W]", "[N, C, D, H, W]": what a kind of this rank takes.
+std::string shape_form(int rank);
 
 // "[1, 64, 56, 56]", as torch.Size prints it.
 std::string format_shape(const Shape& s);

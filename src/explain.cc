@@ -1,5 +1,7 @@
 #include "explain.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "formula.h"
@@ -46,16 +48,25 @@ std::vector<std::string> derive(const char* dim, const Window& w) {
   return out;
 }
 
-void windows(Explanation& e, const Shape& in, Pair k, Pair s, Pair pl, Pair pr, Pair d, bool ceil) {
-  auto h = derive("H", {in[2], k.h, s.h, pl.h, pr.h, d.h, ceil});
-  auto w = derive("W", {in[3], k.w, s.w, pl.w, pr.w, d.w, ceil});
-  e.lines.insert(e.lines.end(), h.begin(), h.end());
-  if (in[2] == in[3] && k.h == k.w && s.h == s.w && pl.h == pl.w && pr.h == pr.w && d.h == d.w)
-    e.lines.push_back("W: the same as H");
-  else
-    e.lines.insert(e.lines.end(), w.begin(), w.end());
+// Every spatial dim through the formula; a dim with the same input and
+// arguments as the one before it is "W: the same as H".
+void windows(Explanation& e, const Shape& in, const Dims& k, const Dims& s, const Dims& pl, const Dims& pr,
+             const Dims& d, bool ceil) {
+  const std::size_t rank = k.size();
+  for (std::size_t i = 0; i < rank; ++i) {
+    if (i > 0 && in[2 + i] == in[1 + i] && k[i] == k[i - 1] && s[i] == s[i - 1] && pl[i] == pl[i - 1] &&
+        pr[i] == pr[i - 1] && d[i] == d[i - 1]) {
+      e.lines.push_back(fmt::format("{}: the same as {}", spatial_letter(rank, i), spatial_letter(rank, i - 1)));
+      continue;
+    }
+    auto lines = derive(spatial_letter(rank, i), {in[2 + i], k[i], s[i], pl[i], pr[i], d[i], ceil});
+    e.lines.insert(e.lines.end(), lines.begin(), lines.end());
+  }
 }
 
+bool any_not(const Dims& v, int64_t x) {
+  return std::any_of(v.begin(), v.end(), [&](int64_t y) { return y != x; });
+}
 
 // What each input of a merge is: "body", "branch 1", "`enc4`".
 std::string input_label(const GraphNode& n, const Input& x) {
@@ -140,44 +151,42 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
   }
   std::visit(
       overloaded{
-          [&](const Conv2d& k) {
+          [&](const Conv& k) {
             int64_t c = in.size() > 1 ? in[1] : 0;
-            e.headline = fmt::format("Conv2d({} → {}, kernel_size={}, stride={}, padding={}{}{}{})", c,
-                                     k.out_channels, pair_text(k.kernel_size), pair_text(k.stride),
+            e.headline = fmt::format("{}({} → {}, kernel_size={}, stride={}, padding={}{}{}{})", row.type, c,
+                                     k.out_channels, dims_text(k.kernel_size), dims_text(k.stride),
                                      k.padding_mode == Padding::same ? "\"same\""
                                      : k.padding_mode == Padding::valid ? "\"valid\""
-                                                                        : pair_text(k.padding),
-                                     k.dilation.h != 1 || k.dilation.w != 1 ? ", dilation=" + pair_text(k.dilation) : "",
+                                                                        : dims_text(k.padding),
+                                     any_not(k.dilation, 1) ? ", dilation=" + dims_text(k.dilation) : "",
                                      k.groups != 1 ? fmt::format(", groups={}", k.groups) : "",
                                      k.bias ? "" : ", bias=False");
-            if (in.size() != 4 || row.failed) return;
+            if (in.size() != k.kernel_size.size() + 2 || row.failed) return;
             auto [pl, pr] = conv_pads(k);
             if (k.padding_mode == Padding::same)
               e.lines.push_back(fmt::format("padding \"same\": dilation·(kernel − 1) = {} rows of "
                                             "zeros in total, {} before and {} after",
-                                            pl.h + pr.h, pl.h, pr.h));
+                                            pl[0] + pr[0], pl[0], pr[0]));
             windows(e, in, k.kernel_size, k.stride, pl, pr, k.dilation, false);
-            e.lines.push_back(fmt::format("channels: out_channels = {}: one {}×{}×{} filter per "
+            e.lines.push_back(fmt::format("channels: out_channels = {}: one {}×{} filter per "
                                           "output channel{}",
-                                          k.out_channels, c / k.groups, k.kernel_size.h,
-                                          k.kernel_size.w,
+                                          k.out_channels, c / k.groups, fmt::join(k.kernel_size, "×"),
                                           k.groups > 1 ? fmt::format(", each seeing {} of the {} "
                                                                      "input channels (groups={})",
                                                                      c / k.groups, c, k.groups)
                                                        : ""));
-            e.lines.push_back(fmt::format("parameters: {}·{}·{}/{}·{}{} = {}", k.kernel_size.h,
-                                          k.kernel_size.w, c, k.groups, k.out_channels,
-                                          k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "",
+            e.lines.push_back(fmt::format("parameters: {}·{}/{}·{}{} = {}", fmt::join(k.kernel_size, "·"), c, k.groups,
+                                          k.out_channels, k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "",
                                           thousands(row.params)));
-            if (k.stride.h == 1 && k.padding_mode == Padding::explicit_ &&
-                2 * k.padding.h == k.dilation.h * (k.kernel_size.h - 1))
+            if (k.stride[0] == 1 && k.padding_mode == Padding::explicit_ &&
+                2 * k.padding[0] == k.dilation[0] * (k.kernel_size[0] - 1))
               e.lines.push_back(fmt::format("kernel {} with padding {} and stride 1 keeps the size; "
                                             "with stride 2 it would halve it",
-                                            k.kernel_size.h, k.padding.h));
+                                            k.kernel_size[0], k.padding[0]));
           },
-          [&](const BatchNorm2d& k) {
+          [&](const BatchNorm& k) {
             int64_t c = in.size() > 1 ? in[1] : 0;
-            e.headline = fmt::format("BatchNorm2d({})", c);
+            e.headline = fmt::format("{}({})", row.type, c);
             e.lines.push_back(fmt::format("normalizes each of the {} channels: the shape is unchanged", c));
             e.lines.push_back(fmt::format("parameters: {}", k.affine ? fmt::format("2·{} = {} (a scale and a shift per channel; the shift is why the conv before it needs no bias)", c, 2 * c) : "none (affine=false)"));
             if (k.track_running_stats)
@@ -189,35 +198,36 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             if (k.inplace)
               e.lines.push_back("inplace=True overwrites its input to save memory; it changes no shape");
           },
-          [&](const MaxPool2d& k) {
-            e.headline = fmt::format("MaxPool2d(kernel_size={}, stride={}, padding={}{}{})",
-                                     pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding),
-                                     k.dilation.h != 1 || k.dilation.w != 1 ? ", dilation=" + pair_text(k.dilation) : "",
+          [&](const MaxPool& k) {
+            e.headline = fmt::format("{}(kernel_size={}, stride={}, padding={}{}{})", row.type,
+                                     dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding),
+                                     any_not(k.dilation, 1) ? ", dilation=" + dims_text(k.dilation) : "",
                                      k.ceil_mode ? ", ceil_mode=True" : "");
-            if (in.size() != 4 || row.failed) return;
+            if (in.size() != k.kernel_size.size() + 2 || row.failed) return;
             windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, k.dilation, k.ceil_mode);
             e.lines.push_back("channels: unchanged (pooling works on each channel alone); no parameters");
           },
-          [&](const AvgPool2d& k) {
-            e.headline = fmt::format("AvgPool2d(kernel_size={}, stride={}, padding={}{})",
-                                     pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding),
+          [&](const AvgPool& k) {
+            e.headline = fmt::format("{}(kernel_size={}, stride={}, padding={}{})", row.type,
+                                     dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding),
                                      k.ceil_mode ? ", ceil_mode=True" : "");
-            if (in.size() != 4 || row.failed) return;
-            windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, {1, 1}, k.ceil_mode);
+            if (in.size() != k.kernel_size.size() + 2 || row.failed) return;
+            windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode);
             e.lines.push_back("channels: unchanged (pooling works on each channel alone); no parameters");
           },
-          [&](const AdaptiveAvgPool2d&) {
-            e.headline = "AdaptiveAvgPool2d";
+          [&](const AdaptiveAvgPool&) {
+            e.headline = row.type;
             e.lines.push_back("picks its windows so that the output has the asked size, whatever the input: no formula to satisfy");
           },
-          [&](const AdaptiveMaxPool2d&) {
-            e.headline = "AdaptiveMaxPool2d";
+          [&](const AdaptiveMaxPool&) {
+            e.headline = row.type;
             e.lines.push_back("picks its windows so that the output has the asked size, whatever the input: no formula to satisfy");
           },
           [&](const Flatten& k) {
             e.headline = fmt::format("Flatten(start_dim={}, end_dim={})", k.start_dim, k.end_dim);
-            if (!row.failed && in.size() == 4 && row.output.size() == 2)
-              e.lines.push_back(fmt::format("{}·{}·{} = {} features per example", in[1], in[2], in[3], row.output[1]));
+            if (!row.failed && in.size() >= 3 && row.output.size() == 2)
+              e.lines.push_back(fmt::format("{} = {} features per example", fmt::join(in.begin() + 1, in.end(), "·"),
+                                            row.output[1]));
           },
           [&](const Linear& k) {
             int64_t f = in.empty() ? 0 : in.back();
@@ -243,36 +253,38 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.headline = fmt::format("{}({})", kind.name, fmt::join(args, ", "));
             e.lines.push_back(fmt::format("{} elementwise: the shape is unchanged, no parameters", kind.formula));
           },
-          [&](const ConvTranspose2d& k) {
+          [&](const ConvTranspose& k) {
             int64_t c = in.size() > 1 ? in[1] : 0;
-            e.headline = fmt::format("ConvTranspose2d({} → {}, kernel_size={}, stride={}, padding={}{}{}{}{})", c,
-                                     k.out_channels, pair_text(k.kernel_size), pair_text(k.stride), pair_text(k.padding),
-                                     k.output_padding.h || k.output_padding.w ? ", output_padding=" + pair_text(k.output_padding) : "",
-                                     k.dilation.h != 1 || k.dilation.w != 1 ? ", dilation=" + pair_text(k.dilation) : "",
+            e.headline = fmt::format("{}({} → {}, kernel_size={}, stride={}, padding={}{}{}{}{})", row.type, c,
+                                     k.out_channels, dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding),
+                                     any_not(k.output_padding, 0) ? ", output_padding=" + dims_text(k.output_padding) : "",
+                                     any_not(k.dilation, 1) ? ", dilation=" + dims_text(k.dilation) : "",
                                      k.groups != 1 ? fmt::format(", groups={}", k.groups) : "", k.bias ? "" : ", bias=False");
-            if (in.size() != 4 || row.failed) return;
-            int64_t ins[2] = {in[2], in[3]}, ks[2] = {k.kernel_size.h, k.kernel_size.w}, ss[2] = {k.stride.h, k.stride.w},
-                    ps[2] = {k.padding.h, k.padding.w}, ops[2] = {k.output_padding.h, k.output_padding.w},
-                    ds[2] = {k.dilation.h, k.dilation.w};
-            for (int d = 0; d < 2; ++d) {
-              if (d == 1 && ins[0] == ins[1] && ks[0] == ks[1] && ss[0] == ss[1] && ps[0] == ps[1] && ops[0] == ops[1] && ds[0] == ds[1]) {
-                e.lines.push_back("W: the same as H");
-                break;
+            const std::size_t rank = k.kernel_size.size();
+            if (in.size() != rank + 2 || row.failed) return;
+            const Dims &ks = k.kernel_size, &ss = k.stride, &ps = k.padding, &ops = k.output_padding, &ds = k.dilation;
+            for (std::size_t d = 0; d < rank; ++d) {
+              if (d > 0 && in[2 + d] == in[1 + d] && ks[d] == ks[d - 1] && ss[d] == ss[d - 1] && ps[d] == ps[d - 1] &&
+                  ops[d] == ops[d - 1] && ds[d] == ds[d - 1]) {
+                e.lines.push_back(fmt::format("{}: the same as {}", spatial_letter(rank, d), spatial_letter(rank, d - 1)));
+                continue;
               }
-              int64_t out = row.output[2 + static_cast<std::size_t>(d)];
-              e.lines.push_back(fmt::format("{}: ({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", d ? "W" : "H", ins[d], ss[d],
-                                            ps[d], ds[d], ks[d], ops[d], out));
+              int64_t out = row.output[2 + d];
+              e.lines.push_back(fmt::format("{}: ({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", spatial_letter(rank, d),
+                                            in[2 + d], ss[d], ps[d], ds[d], ks[d], ops[d], out));
               // The conv with the same arguments maps `out` back onto `in`: the transposed conv is its gradient.
               WindowResult back = window_output({out, ks[d], ss[d], ps[d], ps[d], ds[d], false});
-              e.lines.push_back(fmt::format("   undoes Conv2d(kernel_size={}, stride={}, padding={}): {} → {}{}", ks[d], ss[d],
-                                            ps[d], out, back.out,
+              e.lines.push_back(fmt::format("   undoes {}(kernel_size={}, stride={}, padding={}): {} → {}{}",
+                                            Conv::names[rank - 1], ks[d], ss[d], ps[d], out, back.out,
                                             ss[d] > 1 ? fmt::format("; that conv maps {} sizes onto {} (output_padding picks one: {})",
                                                                     ss[d], back.out, ops[d])
                                                       : ""));
             }
-            e.lines.push_back(fmt::format("parameters: {}·{}/{}·{}·{}{} = {} (weight [in, out/groups, kh, kw])", c,
-                                          k.out_channels, k.groups, ks[0], ks[1],
-                                          k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "", thousands(row.params)));
+            static const char* const weight[3] = {"[in, out/groups, k]", "[in, out/groups, kh, kw]",
+                                                  "[in, out/groups, kd, kh, kw]"};
+            e.lines.push_back(fmt::format("parameters: {}·{}/{}·{}{} = {} (weight {})", c, k.out_channels, k.groups,
+                                          fmt::join(ks, "·"), k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "",
+                                          thousands(row.params), weight[rank - 1]));
           },
           [&](const Merge&) {},
       },

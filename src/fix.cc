@@ -9,16 +9,28 @@
 namespace netshape {
 namespace {
 
-std::string pair_json(int64_t h, int64_t w) {
-  return h == w ? std::to_string(h) : fmt::format("[{}, {}]", h, w);
+// A list argument as --set takes it: "2" when every dim agrees, else "[2, 1]".
+std::string list_json(const Dims& v) {
+  bool same = std::all_of(v.begin(), v.end(), [&](int64_t x) { return x == v[0]; });
+  return same && !v.empty() ? std::to_string(v[0]) : fmt::format("[{}]", fmt::join(v, ", "));
 }
 
-// The stride with which a 1×1 conv maps `from` onto `to`, if any.
-std::optional<int64_t> stride_for(int64_t from, int64_t to) {
-  for (int64_t s = 1; s <= from; ++s)
-    if (window_output({from, 1, s, 0, 0, 1, false}).out == to) return s;
+// The smallest stride with which window `w` (its stride ignored) maps w.in
+// onto `to`, if any. The output never grows with the stride: a binary search,
+// so that a 2^31-long input costs 31 steps, not 2^31.
+std::optional<int64_t> stride_for(Window w, int64_t to) {
+  int64_t lo = 1, hi = std::max<int64_t>(1, w.in + w.pad_l + w.pad_r);
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    w.stride = mid;
+    if (window_output(w).out <= to) hi = mid;
+    else lo = mid + 1;
+  }
+  w.stride = lo;
+  if (window_output(w).out == to) return lo;
   return std::nullopt;
 }
+std::optional<int64_t> stride_for(int64_t from, int64_t to) { return stride_for(Window{from, 1, 1, 0, 0, 1, false}, to); }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
@@ -46,14 +58,16 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
   const Shape& in = first->input;
   const Shape& body = add->input;
   std::vector<Candidate> out;
-  if (in.size() != 4 || body.size() != 4) return out;
-  auto sh = stride_for(in[2], body[2]);
-  auto sw = stride_for(in[3], body[3]);
+  if (in.size() < 3 || in.size() > 5 || body.size() != in.size()) return out;
+  const std::size_t rank = in.size() - 2;
+  Dims strides;
+  for (std::size_t d = 0; d < rank; ++d)
+    if (auto st = stride_for(in[2 + d], body[2 + d])) strides.push_back(*st);
   std::string projection;
-  if (sh && sw)
+  if (strides.size() == rank)
     projection = fmt::format(
-        R"([{{"type": "Conv2d", "out_channels": {}, "kernel_size": 1, "stride": {}, "bias": false}}, {{"type": "BatchNorm2d"}}])",
-        body[1], pair_json(*sh, *sw));
+        R"([{{"type": "{}", "out_channels": {}, "kernel_size": 1, "stride": {}, "bias": false}}, {{"type": "{}"}}])",
+        Conv::names[rank - 1], body[1], list_json(strides), BatchNorm::names[rank - 1]);
   if (shortcut_layers.empty()) {
     if (!projection.empty())
       out.push_back({fmt::format("give `{}` a 1×1 conv + BatchNorm shortcut, as ResNet's "
@@ -63,26 +77,23 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
   } else {
     Shape s = short_last ? short_last->output : in;
     for (const auto& n : shortcut_layers) {
-      auto* conv = std::get_if<Conv2d>(&n.kind);
-      if (!conv) continue;
+      auto* conv = std::get_if<Conv>(&n.kind);
+      if (!conv || conv->kernel_size.size() != rank) continue;
       std::vector<std::string> sets;
       std::vector<std::string> what;
-      if (s[2] != body[2] || s[3] != body[3]) {
+      if (s.size() != body.size() || !std::equal(s.begin() + 2, s.end(), body.begin() + 2)) {
         // Keep the conv's own kernel and padding: find the stride that fits.
         const Row* row = find_row(ev, n.name);
-        if (!row || row->input.size() != 4) continue;
-        std::optional<int64_t> st[2];
-        int64_t pads[2] = {conv->padding.h, conv->padding.w};
-        int64_t ks[2] = {conv->kernel_size.h, conv->kernel_size.w};
-        int64_t ds[2] = {conv->dilation.h, conv->dilation.w};
-        for (int d = 0; d < 2; ++d)
-          for (int64_t v = 1; v <= row->input[2 + d] && !st[d]; ++v)
-            if (window_output({row->input[2 + d], ks[d], v, pads[d], pads[d], ds[d], false}).out ==
-                body[2 + d])
-              st[d] = v;
-        if (!st[0] || !st[1]) continue;
-        sets.push_back(n.name + ".stride=" + pair_json(*st[0], *st[1]));
-        what.push_back(fmt::format("stride to {}", pair_json(*st[0], *st[1])));
+        if (!row || row->input.size() != in.size()) continue;
+        auto [pl, pr] = conv_pads(*conv);
+        Dims st;
+        for (std::size_t d = 0; d < rank; ++d)
+          if (auto v = stride_for(Window{row->input[2 + d], conv->kernel_size[d], 1, pl[d], pr[d], conv->dilation[d], false},
+                                  body[2 + d]))
+            st.push_back(*v);
+        if (st.size() != rank) continue;
+        sets.push_back(n.name + ".stride=" + list_json(st));
+        what.push_back(fmt::format("stride to {}", list_json(st)));
       }
       if (conv->out_channels != body[1]) {
         sets.push_back(fmt::format("{}.out_channels={}", n.name, body[1]));
@@ -101,8 +112,8 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
   }
   // Or make the body keep the size, when the shortcut does.
   for (const auto& n : body_layers) {
-    auto* conv = std::get_if<Conv2d>(&n.kind);
-    if (conv && (conv->stride.h > 1 || conv->stride.w > 1))
+    auto* conv = std::get_if<Conv>(&n.kind);
+    if (conv && *std::max_element(conv->stride.begin(), conv->stride.end()) > 1)
       out.push_back({fmt::format("set the stride of the body conv `{}` to 1, so the body keeps "
                                  "the size",
                                  n.name),
@@ -115,30 +126,36 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
 std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node) {
   std::vector<Candidate> out;
   const Row* row = find_row(ev, node.name);
-  if (!row || row->input.size() != 4) return out;
+  if (!row || row->input.size() < 3) return out;
   const Shape& in = row->input;
-  if (auto* conv = std::get_if<Conv2d>(&node.kind)) {
+  auto shape = [](const Dims& v) { return fmt::format("{}", fmt::join(v, "×")); };
+  if (auto* conv = std::get_if<Conv>(&node.kind)) {
+    const std::size_t rank = conv->kernel_size.size();
+    if (in.size() != rank + 2) return out;
     int64_t need = 0;
-    int64_t spans[2] = {conv->dilation.h * (conv->kernel_size.h - 1) + 1,
-                        conv->dilation.w * (conv->kernel_size.w - 1) + 1};
-    for (int d = 0; d < 2; ++d) need = std::max(need, (spans[d] - in[2 + d] + 1) / 2);
+    Dims fit(rank);
+    for (std::size_t d = 0; d < rank; ++d) {
+      int64_t span = conv->dilation[d] * (conv->kernel_size[d] - 1) + 1;
+      need = std::max(need, (span - in[2 + d] + 1) / 2);
+      // Only the dims that are too big shrink: the largest kernel that fits.
+      fit[d] = std::min(conv->kernel_size[d], (in[2 + d] + 2 * conv->padding[d] - 1) / conv->dilation[d] + 1);
+    }
     if (conv->padding_mode == Padding::explicit_ && need > 0)
-      out.push_back({fmt::format("pad `{}` by {} so its {}×{} kernel fits", node.name,
-                                 need, conv->kernel_size.h, conv->kernel_size.w),
-                     {fmt::format("{}.padding={}", node.name, std::max({need, conv->padding.h, conv->padding.w}))}});
-    int64_t kh = std::min(conv->kernel_size.h, (in[2] + 2 * conv->padding.h - 1) / conv->dilation.h + 1);
-    int64_t kw = std::min(conv->kernel_size.w, (in[3] + 2 * conv->padding.w - 1) / conv->dilation.w + 1);
-    out.push_back({fmt::format("use a {}×{} kernel in `{}`", kh, kw, node.name),
-                   {fmt::format("{}.kernel_size={}", node.name, pair_json(kh, kw))}});
+      out.push_back({fmt::format("pad `{}` by {} so its {} kernel fits", node.name, need, shape(conv->kernel_size)),
+                     {fmt::format("{}.padding={}", node.name,
+                                  std::max(need, *std::max_element(conv->padding.begin(), conv->padding.end())))}});
+    out.push_back({fmt::format("use a {} kernel in `{}`", shape(fit), node.name),
+                   {fmt::format("{}.kernel_size={}", node.name, list_json(fit))}});
   } else {
-    Pair k{0, 0}, p{0, 0};
-    if (auto* m = std::get_if<MaxPool2d>(&node.kind)) { k = m->kernel_size; p = m->padding; }
-    if (auto* a = std::get_if<AvgPool2d>(&node.kind)) { k = a->kernel_size; p = a->padding; }
-    if (k.h > 0) {
-      int64_t kh = std::min(k.h, in[2] + 2 * p.h), kw = std::min(k.w, in[3] + 2 * p.w);
-      out.push_back({fmt::format("use a {}×{} window in `{}` (it sees the whole {}×{} map)",
-                                 kh, kw, node.name, in[2], in[3]),
-                     {fmt::format("{}.kernel_size={}", node.name, pair_json(kh, kw))}});
+    Dims k, p;
+    if (auto* m = std::get_if<MaxPool>(&node.kind)) { k = m->kernel_size; p = m->padding; }
+    if (auto* a = std::get_if<AvgPool>(&node.kind)) { k = a->kernel_size; p = a->padding; }
+    if (!k.empty() && in.size() == k.size() + 2) {
+      Dims fit(k.size());
+      for (std::size_t d = 0; d < k.size(); ++d) fit[d] = std::min(k[d], in[2 + d] + 2 * p[d]);
+      out.push_back({fmt::format("use a {} window in `{}` (it sees the whole {} map)", shape(fit), node.name,
+                                 fmt::join(in.begin() + 2, in.end(), "×")),
+                     {fmt::format("{}.kernel_size={}", node.name, list_json(fit))}});
     }
   }
   return out;
@@ -148,10 +165,10 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
 // layers that keep the channels (BatchNorm, activations, pools, dropout).
 const GraphNode* channel_source(const Graph& g, int v) {
   for (const GraphNode* n = g.producer(v); n; n = g.producer(n->inputs[0].value)) {
-    if (std::holds_alternative<Conv2d>(n->op) || std::holds_alternative<ConvTranspose2d>(n->op)) return n;
-    bool keeps = std::holds_alternative<BatchNorm2d>(n->op) || std::holds_alternative<ReLU>(n->op) ||
+    if (std::holds_alternative<Conv>(n->op) || std::holds_alternative<ConvTranspose>(n->op)) return n;
+    bool keeps = std::holds_alternative<BatchNorm>(n->op) || std::holds_alternative<ReLU>(n->op) ||
                  std::holds_alternative<Pointwise>(n->op) || std::holds_alternative<Dropout>(n->op) ||
-                 std::holds_alternative<MaxPool2d>(n->op) || std::holds_alternative<AvgPool2d>(n->op);
+                 std::holds_alternative<MaxPool>(n->op) || std::holds_alternative<AvgPool>(n->op);
     if (!keeps) return nullptr;
   }
   return nullptr;
@@ -201,7 +218,8 @@ std::vector<Candidate> candidates_for(const Diagnostic& d, const Evaluation& ev,
     return {{fmt::format("set in_features of `{}` to {}", node.name, row->input.back()),
              {fmt::format("{}.in_features={}", node.name, row->input.back())}}};
   if (d.code == "channels" && row && row->input.size() > 1) {
-    const char* field = std::holds_alternative<Conv2d>(node.kind) ? "in_channels" : "num_features";
+    const char* field = std::holds_alternative<Conv>(node.kind) || std::holds_alternative<ConvTranspose>(node.kind)
+                            ? "in_channels" : "num_features";
     return {{fmt::format("set {} of `{}` to {}", field, node.name, row->input[1]),
              {fmt::format("{}.{}={}", node.name, field, row->input[1])}}};
   }
@@ -231,13 +249,14 @@ static TrialBudget budget;  // one command at a time: the CLI is single-threaded
 
 static std::optional<Fix> smallest_input(std::string_view text, const std::vector<Override>& base,
                                          const Shape& in, const std::string& layer) {
-  for (int64_t v = std::min(in[2], in[3]) + 1; v <= 4096 && budget.spend(text); ++v) {
-    std::string set = fmt::format("input={},{},{},{}", in[0], in[1], std::max(in[2], v),
-                                  std::max(in[3], v));
+  // Every spatial dim grows together (none shrinks).
+  for (int64_t v = *std::min_element(in.begin() + 2, in.end()) + 1; v <= 4096 && budget.spend(text); ++v) {
+    Shape grown = in;
+    for (std::size_t d = 2; d < grown.size(); ++d) grown[d] = std::max(grown[d], v);
+    std::string set = fmt::format("input={}", fmt::join(grown, ","));
     auto trial = evaluate_with(text, base, {set});
     if (trial && gets_past(*trial, layer))
-      return Fix{fmt::format("the smallest input that gets past `{}` is [{}, {}, {}, {}]", layer,
-                             in[0], in[1], std::max(in[2], v), std::max(in[3], v)),
+      return Fix{fmt::format("the smallest input that gets past `{}` is {}", layer, format_shape(grown)),
                  {set}, trial->valid(), /*verified=*/true};
   }
   return std::nullopt;
@@ -342,7 +361,7 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
     for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});
-    if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() == 4)
+    if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() >= 3)
       if (auto f = smallest_input(text, base, spec.input, d.layer)) d.fixes.push_back(*f);
   }
   verify_fixes_within_budget(text, base, ev.diagnostics);

@@ -14,56 +14,98 @@
 namespace netshape {
 
 using Shape = std::vector<int64_t>;
-struct Pair { int64_t h = 0, w = 0; };
+// One value per spatial dim (kernel_size, stride, …): 1 for the 1-d kinds
+// ([length]), 2 for 2-d ([height, width]), 3 for 3-d ([depth, height, width]).
+using Dims = std::vector<int64_t>;
 
 enum class Padding { explicit_, same, valid };
 
-struct Conv2d {
+// How messages name spatial dim d (0-based) of a rank-r map, and its letter.
+inline const char* spatial_unit(std::size_t rank, std::size_t d) {
+  static const char* const units[3][3] = {{"positions"}, {"rows", "columns"}, {"depth slices", "rows", "columns"}};
+  return rank >= 1 && rank <= 3 && d < rank ? units[rank - 1][d] : "positions";
+}
+inline const char* spatial_letter(std::size_t rank, std::size_t d) {
+  static const char* const letters[3][3] = {{"L"}, {"H", "W"}, {"D", "H", "W"}};
+  return rank >= 1 && rank <= 3 && d < rank ? letters[rank - 1][d] : "X";
+}
+// "[length]", "[height, width]", "[depth, height, width]": a list argument's form.
+inline const char* dims_form(int rank) {
+  return rank == 1 ? "[length]" : rank == 3 ? "[depth, height, width]" : "[height, width]";
+}
+
+// The kinds that come in 1-d, 2-d and 3-d (Conv1d/2d/3d, …): one struct per
+// family with its `rank`; `names` gives PyTorch's name for each rank.
+struct Conv {
+  static constexpr const char* names[3] = {"Conv1d", "Conv2d", "Conv3d"};
+  int rank = 2;
   std::optional<int64_t> in_channels;  // inferred from the input when absent
   int64_t out_channels = 0;
-  Pair kernel_size, stride{1, 1}, padding{0, 0}, dilation{1, 1};
+  Dims kernel_size, stride, padding, dilation;
   Padding padding_mode = Padding::explicit_;  // "same"/"valid" strings
   int64_t groups = 1;
   bool bias = true;
 };
 // The zeros a conv adds before and after, per dim: "valid" adds none, and
 // "same" adds dilation·(kernel − 1) in total, the odd one after, as PyTorch does.
-struct ConvPads { Pair before, after; };
-inline ConvPads conv_pads(const Conv2d& k) {
-  if (k.padding_mode == Padding::valid) return {{0, 0}, {0, 0}};
+struct ConvPads { Dims before, after; };
+inline ConvPads conv_pads(const Conv& k) {
+  std::size_t r = k.kernel_size.size();
+  if (k.padding_mode == Padding::valid) return {Dims(r, 0), Dims(r, 0)};
   if (k.padding_mode == Padding::explicit_) return {k.padding, k.padding};
-  Pair total{k.dilation.h * (k.kernel_size.h - 1), k.dilation.w * (k.kernel_size.w - 1)};
-  Pair before{total.h / 2, total.w / 2};
-  return {before, {total.h - before.h, total.w - before.w}};
+  ConvPads p{Dims(r), Dims(r)};
+  for (std::size_t d = 0; d < r; ++d) {
+    int64_t total = k.dilation[d] * (k.kernel_size[d] - 1);
+    p.before[d] = total / 2;
+    p.after[d] = total - total / 2;
+  }
+  return p;
 }
 
-// torch.nn.ConvTranspose2d: the conv's gradient, which enlarges a map
-// (DCGAN's generator, U-Net's up-convolutions). padding is int or pair only.
-struct ConvTranspose2d {
+// torch.nn.ConvTranspose1d/2d/3d: the conv's gradient, which enlarges a map
+// (DCGAN's generator, U-Net's up-convolutions). padding is int or list only.
+struct ConvTranspose {
+  static constexpr const char* names[3] = {"ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"};
+  int rank = 2;
   std::optional<int64_t> in_channels;
   int64_t out_channels = 0;
-  Pair kernel_size, stride{1, 1}, padding{0, 0}, output_padding{0, 0}, dilation{1, 1};
+  Dims kernel_size, stride, padding, output_padding, dilation;
   int64_t groups = 1;
   bool bias = true;
 };
 
-struct BatchNorm2d {
+// BatchNorm1d takes [N, C] or [N, C, L]; 2d [N, C, H, W]; 3d [N, C, D, H, W].
+struct BatchNorm {
+  static constexpr const char* names[3] = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d"};
+  int rank = 2;
   std::optional<int64_t> num_features;
   double eps = 1e-5, momentum = 0.1;
   bool affine = true, track_running_stats = true;
 };
 struct ReLU { bool inplace = false; };
-struct MaxPool2d {
-  Pair kernel_size, stride, padding{0, 0}, dilation{1, 1};  // stride defaults to kernel_size
+struct MaxPool {
+  static constexpr const char* names[3] = {"MaxPool1d", "MaxPool2d", "MaxPool3d"};
+  int rank = 2;
+  Dims kernel_size, stride, padding, dilation;  // stride defaults to kernel_size
   bool ceil_mode = false;
 };
-struct AvgPool2d {
-  Pair kernel_size, stride, padding{0, 0};
+struct AvgPool {
+  static constexpr const char* names[3] = {"AvgPool1d", "AvgPool2d", "AvgPool3d"};
+  int rank = 2;
+  Dims kernel_size, stride, padding;
   bool ceil_mode = false, count_include_pad = true;
 };
 // output_size entries of 0 stand for PyTorch's None: keep that input dim.
-struct AdaptiveAvgPool2d { Pair output_size; };
-struct AdaptiveMaxPool2d { Pair output_size; };
+struct AdaptiveAvgPool {
+  static constexpr const char* names[3] = {"AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"};
+  int rank = 2;
+  Dims output_size;
+};
+struct AdaptiveMaxPool {
+  static constexpr const char* names[3] = {"AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"};
+  int rank = 2;
+  Dims output_size;
+};
 struct Flatten { int64_t start_dim = 1, end_dim = -1; };
 struct Linear {
   std::optional<int64_t> in_features;
@@ -126,8 +168,8 @@ inline const char* merge_name(MergeOp op) {
 
 // What one node of the graph computes (network.h): every leaf kind and the
 // merges. Containers below only nest and name; the parser lowers them.
-using Op = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                        AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise, ConvTranspose2d>;
+using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
+                        Linear, Dropout, Merge, Pointwise, ConvTranspose>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -145,41 +187,56 @@ struct Branches {
   Layers after;
 };
 
-using Kind = std::variant<Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
-                          AdaptiveMaxPool2d, Flatten, Linear, Dropout, Merge, Pointwise,
-                          ConvTranspose2d, Sequential, Branches>;
+using Kind = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
+                          Linear, Dropout, Merge, Pointwise, ConvTranspose, Sequential, Branches>;
 
-// The spec's name of each kind, in the order of `Kind` (Merge and Branches
-// have more than one: spec_names()).
+// The spec's name of each kind, in the order of `Kind` (Merge, Branches,
+// Pointwise and the ranked kinds have more than one: spec_names()).
 inline constexpr const char* kKindNames[] = {
-    "Conv2d",  "BatchNorm2d", "ReLU",   "MaxPool2d", "AvgPool2d",  "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "Flatten", "Linear", "Dropout", "Merge", "Pointwise", "ConvTranspose2d",
-    "Sequential", "Branches"};
+    "Conv",   "BatchNorm", "ReLU",  "MaxPool", "AvgPool",   "AdaptiveAvgPool", "AdaptiveMaxPool",
+    "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Sequential",
+    "Branches"};
+template <class T, class = void> struct is_ranked : std::false_type {};
+template <class T> struct is_ranked<T, std::void_t<decltype(T::names)>> : std::true_type {};
 static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
               "every layer kind needs its spec name");
 
 // Every type name a spec may use (and the pointwise table's).
 inline const std::vector<std::string>& spec_names() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "AvgPool2d",
-                                  "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Flatten", "Linear",
-                                  "Dropout", "Add", "Cat", "Mul", "ConvTranspose2d", "Sequential",
-                                  "Residual", "Branches"};
+    std::vector<std::string> n = {"ReLU", "Flatten", "Linear", "Dropout", "Add", "Cat", "Mul",
+                                  "Sequential", "Residual", "Branches"};
+    for (const char* const* family : {Conv::names, ConvTranspose::names, BatchNorm::names, MaxPool::names,
+                                      AvgPool::names, AdaptiveAvgPool::names, AdaptiveMaxPool::names})
+      n.insert(n.end(), family, family + 3);
     for (const auto& k : pointwise_kinds()) n.push_back(k.name);
     return n;
   }();
   return names;
 }
 
-inline const char* kind_name(const Kind& k) {
-  if (auto* m = std::get_if<Merge>(&k)) return merge_name(m->op);
-  if (auto* p = std::get_if<Pointwise>(&k)) return pointwise_kind(p->fn).name;
-  return kKindNames[k.index()];
+// PyTorch's name of a kind as written: "Conv1d", "ReLU6", "cat", "Branches".
+template <class V> const char* kind_name(const V& k) {
+  return std::visit(
+      [&](const auto& x) -> const char* {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Merge>) return merge_name(x.op);
+        else if constexpr (std::is_same_v<T, Pointwise>) return pointwise_kind(x.fn).name;
+        else if constexpr (is_ranked<T>::value) return T::names[x.rank - 1];
+        else return kKindNames[k.index()];
+      },
+      k);
 }
-inline const char* op_name(const Op& k) {
-  if (auto* m = std::get_if<Merge>(&k)) return merge_name(m->op);
-  if (auto* p = std::get_if<Pointwise>(&k)) return pointwise_kind(p->fn).name;
-  return kKindNames[k.index()];
+inline const char* op_name(const Op& k) { return kind_name(k); }
+
+// The number of spatial dims a kind works on (0 for the rank-free kinds).
+inline int op_rank(const Op& k) {
+  return std::visit(
+      [](const auto& x) {
+        if constexpr (is_ranked<std::decay_t<decltype(x)>>::value) return x.rank;
+        else return 0;
+      },
+      k);
 }
 
 // The Op of a leaf kind; nullopt for a container.

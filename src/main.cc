@@ -200,7 +200,11 @@ int sizes_command(const CommonOptions& opt) {
     return kExitInvalid;
   }
   std::vector<DimAnalysis> dims;
-  for (int axis : {2, 3}) dims.push_back(analyse_dim(*in.spec, in.eval, axis));
+  // One analysis per spatial dim (L; H, W; D, H, W), or one that says why there is none.
+  std::size_t rank = in.spec->input.size();
+  if (rank < 3 || rank > 5) dims.push_back(analyse_dim(*in.spec, in.eval, 2));
+  else
+    for (std::size_t axis = 2; axis < rank; ++axis) dims.push_back(analyse_dim(*in.spec, in.eval, static_cast<int>(axis)));
   auto text_range = [](const std::pair<int64_t, int64_t>& r) {
     return r.second >= SizeSet::kInf ? fmt::format("{} and up", r.first)
            : r.first == r.second     ? std::to_string(r.first)
@@ -249,7 +253,7 @@ int sizes_command(const CommonOptions& opt) {
       const auto& ranges = described.ranges;
       if (ranges.empty()) {
         std::cout << fmt::format("{}: no size works\n", a.dim);
-        if (!a.constraints.empty()) std::cout << fmt::format("   {}\n", why(a, in.spec->input[a.dim == "H" ? 2 : 3]));
+        if (!a.constraints.empty()) std::cout << fmt::format("   {}\n", why(a, in.spec->input[static_cast<std::size_t>(a.axis)]));
         continue;
       }
       auto set_text = [&](const SizeSet::Description& d) {
@@ -271,15 +275,15 @@ int sizes_command(const CommonOptions& opt) {
           for (const auto& [name, f] : a.inputs)
             if (name == c.layer && hi < SizeSet::kInf)
               std::cout << fmt::format("   across {} to {}, `{}` gets {} to {} input {} ({})\n", lo, hi, name,
-                                       f.at(lo), f.at(hi), a.dim == "H" ? "rows" : "columns", qdim_text(f, a.dim));
+                                       f.at(lo), f.at(hi), a.unit, qdim_text(f, a.dim));
           break;
         }
       }
       if (a.clean.smallest())
-        std::cout << fmt::format("   no input {} left unread: {}\n", a.dim == "H" ? "row" : "column",
+        std::cout << fmt::format("   no input {} left unread: {}\n", a.unit.substr(0, a.unit.size() - 1),
                                  set_text(a.clean.describe()));
       else
-        std::cout << fmt::format("   at every valid size some layer leaves input {} unread\n", a.dim == "H" ? "rows" : "columns");
+        std::cout << fmt::format("   at every valid size some layer leaves input {} unread\n", a.unit);
       if (!a.forms.empty())
         std::cout << fmt::format("   after `{}`, the last 4-D layer: {}\n", a.forms.back().first,
                                  qdim_text(a.forms.back().second, a.dim));

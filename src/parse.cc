@@ -13,6 +13,19 @@
 namespace netshape {
 namespace {
 
+// 1, 2 or 3 when `type` is the family's 1-d, 2-d or 3-d name; 0 otherwise.
+int rank_of(const std::string& type, const char* const (&names)[3]) {
+  for (int r = 0; r < 3; ++r)
+    if (type == names[r]) return r + 1;
+  return 0;
+}
+
+// A list argument as --set takes it: "3" when every dim agrees, else "[3, 1]".
+std::string list_text(const Dims& v) {
+  bool same = std::all_of(v.begin(), v.end(), [&](int64_t x) { return x == v[0]; });
+  return same && !v.empty() ? std::to_string(v[0]) : fmt::format("[{}]", fmt::join(v, ", "));
+}
+
 // Block arguments, already resolved to the values they stand for.
 using Env = std::map<std::string, Cursor>;
 
@@ -172,45 +185,45 @@ class Fields {
     return v;
   }
 
-  // An int or a [h, w] list, as PyTorch's _pair accepts.
-  std::optional<Pair> pair_value(const Cursor& c, const std::string& key, int64_t lo) {
+  // An int or a list of `rank` ints, as PyTorch's _single/_pair/_triple accept.
+  std::optional<Dims> dims_value(const Cursor& c, const std::string& key, int rank, int64_t lo) {
+    auto n = static_cast<std::size_t>(rank);
     if (c.value->is_array()) {
-      if (c.value->size() != 2) {
+      if (c.value->size() != n) {
         auto& d = p_.diags_.error("wrong-type",
-                                  fmt::format("`{}` of {} must be an integer or a [height, "
-                                              "width] list, got a list of {}",
-                                              key, kind_, c.value->size()),
+                                  fmt::format("`{}` of {} must be an integer or a {} list, got a list of {}",
+                                              key, kind_, dims_form(rank), c.value->size()),
                                   c.pointer, layer_);
-        d.help = "give one number for both dims, or two: [height, width]";
+        d.help = rank == 1 ? "give one number" : fmt::format("give one number for every dim, or {}: {}", rank, dims_form(rank));
         return std::nullopt;
       }
-      auto h = p_.resolve(c.at(std::size_t{0}), env_, layer_);
-      auto w = p_.resolve(c.at(std::size_t{1}), env_, layer_);
-      if (!h || !w) return std::nullopt;
-      auto hv = integer_value(*h, key, lo);
-      auto wv = integer_value(*w, key, lo);
-      if (!hv || !wv) return std::nullopt;
-      return Pair{*hv, *wv};
+      Dims out;
+      for (std::size_t i = 0; i < n; ++i) {
+        auto e = p_.resolve(c.at(i), env_, layer_);
+        if (!e) return std::nullopt;
+        auto v = integer_value(*e, key, lo);
+        if (!v) return std::nullopt;
+        out.push_back(*v);
+      }
+      return out;
     }
     if (!exact_int(*c.value)) {
-      bad(c, key, lo >= 1 ? "a positive integer or a [height, width] list"
-                          : "a non-negative integer or a [height, width] list");
+      bad(c, key, fmt::format("{} integer or a {} list", lo >= 1 ? "a positive" : "a non-negative", dims_form(rank)));
       return std::nullopt;
     }
     auto v = integer_value(c, key, lo);
     if (!v) return std::nullopt;
-    return Pair{*v, *v};
+    return Dims(n, *v);
   }
 
-  std::optional<Pair> pair(const std::string& key, std::optional<Pair> dflt, int64_t lo,
-                           bool* ok) {
+  std::optional<Dims> dims(const std::string& key, int rank, std::optional<Dims> dflt, int64_t lo, bool* ok) {
     auto c = get(key);
     if (!c) {
-      if (!dflt) { missing(key, "an integer or [height, width]"); *ok = false; }
+      if (!dflt) { missing(key, fmt::format("an integer or {}", dims_form(rank))); *ok = false; }
       else if (failed_.count(key)) *ok = false;
       return dflt;
     }
-    auto v = pair_value(*c, key, lo);
+    auto v = dims_value(*c, key, rank, lo);
     if (!v) *ok = false;
     return v ? v : dflt;
   }
@@ -745,12 +758,14 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
   Fields f(*this, c, env, name, type);
   bool ok = true;
   std::optional<Kind> out;
-  if (type == "Conv2d") {
-    Conv2d k;
+  if (int rank = rank_of(type, Conv::names)) {
+    Conv k;
+    k.rank = rank;
     k.in_channels = f.optional_integer("in_channels", 1, &ok);
     k.out_channels = f.integer("out_channels", std::nullopt, 1, &ok).value_or(0);
-    k.kernel_size = f.pair("kernel_size", std::nullopt, 1, &ok).value_or(Pair{1, 1});
-    k.stride = *f.pair("stride", Pair{1, 1}, 1, &ok);
+    k.kernel_size = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
+    k.stride = *f.dims("stride", rank, Dims(rank, 1), 1, &ok);
+    k.padding = Dims(rank, 0);
     if (auto p = f.get("padding")) {
       if (p->value->is_string()) {
         const auto& s = p->value->get_ref<const std::string&>();
@@ -758,20 +773,19 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
         else if (s == "valid") k.padding_mode = Padding::valid;
         else {
           auto& d = diags_.error("wrong-type",
-                                 fmt::format("`padding` of Conv2d must be an integer, [height, "
-                                             "width], \"same\" or \"valid\", got {}",
-                                             describe(*p->value)),
+                                 fmt::format("`padding` of {} must be an integer, {}, \"same\" or \"valid\", got {}",
+                                             type, dims_form(rank), describe(*p->value)),
                                  p->pointer, name);
           if (auto m = did_you_mean(s, {"same", "valid"})) d.help = fmt::format("did you mean \"{}\"?", *m);
           ok = false;
         }
-      } else if (auto v = f.pair_value(*p, "padding", 0)) {
+      } else if (auto v = f.dims_value(*p, "padding", rank, 0)) {
         k.padding = *v;
       } else {
         ok = false;
       }
     }
-    k.dilation = *f.pair("dilation", Pair{1, 1}, 1, &ok);
+    k.dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
     k.groups = f.integer("groups", 1, 1, &ok).value_or(1);
     k.bias = f.boolean("bias", true, &ok);
     if (auto m = f.get("padding_mode")) {
@@ -784,21 +798,19 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
         ok = false;
       }
     }
-    if (ok && k.padding_mode == Padding::same && (k.stride.h > 1 || k.stride.w > 1)) {
+    if (ok && k.padding_mode == Padding::same && *std::max_element(k.stride.begin(), k.stride.end()) > 1) {
+      int64_t keep = k.dilation[0] * (k.kernel_size[0] - 1) / 2;
       auto& d = diags_.error("same-padding-stride",
-                             fmt::format("padding \"same\" is not supported with stride {}",
-                                         k.stride.h == k.stride.w
-                                             ? std::to_string(k.stride.h)
-                                             : fmt::format("[{}, {}]", k.stride.h, k.stride.w)),
+                             fmt::format("padding \"same\" is not supported with stride {}", list_text(k.stride)),
                              c.pointer + "/padding", name);
       d.notes.push_back("PyTorch: \"padding='same' is not supported for strided convolutions\"");
       d.help = fmt::format("use stride 1, or an explicit padding such as {} (keeps the size at "
                            "stride 1, halves it at stride 2 when the input is even)",
-                           k.dilation.h * (k.kernel_size.h - 1) / 2);
+                           keep);
       d.fixes.push_back({fmt::format("pad explicitly: {} keeps the size at stride 1 and halves it "
                                      "at stride 2",
-                                     k.dilation.h * (k.kernel_size.h - 1) / 2),
-                         {fmt::format("{}.padding={}", name, k.dilation.h * (k.kernel_size.h - 1) / 2)}});
+                                     keep),
+                         {fmt::format("{}.padding={}", name, keep)}});
       d.fixes.push_back({"use stride 1, which \"same\" needs", {name + ".stride=1"}});
       ok = false;
     }
@@ -825,35 +837,36 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     out = k;
-  } else if (type == "ConvTranspose2d") {
-    ConvTranspose2d k;
+  } else if (int rank = rank_of(type, ConvTranspose::names)) {
+    ConvTranspose k;
+    k.rank = rank;
     k.in_channels = f.optional_integer("in_channels", 1, &ok);
     k.out_channels = f.integer("out_channels", std::nullopt, 1, &ok).value_or(0);
-    k.kernel_size = f.pair("kernel_size", std::nullopt, 1, &ok).value_or(Pair{1, 1});
-    k.stride = *f.pair("stride", Pair{1, 1}, 1, &ok);
-    k.padding = *f.pair("padding", Pair{0, 0}, 0, &ok);
-    k.output_padding = *f.pair("output_padding", Pair{0, 0}, 0, &ok);
-    k.dilation = *f.pair("dilation", Pair{1, 1}, 1, &ok);
+    k.kernel_size = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
+    k.stride = *f.dims("stride", rank, Dims(rank, 1), 1, &ok);
+    k.padding = *f.dims("padding", rank, Dims(rank, 0), 0, &ok);
+    k.output_padding = *f.dims("output_padding", rank, Dims(rank, 0), 0, &ok);
+    k.dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
     k.groups = f.integer("groups", 1, 1, &ok).value_or(1);
     k.bias = f.boolean("bias", true, &ok);
     if (auto m = f.get("padding_mode"); m && !(m->value->is_string() && m->value->get<std::string>() == "zeros")) {
-      diags_.error("unsupported", "ConvTranspose2d supports only padding_mode \"zeros\", as PyTorch", m->pointer, name)
-          .notes.push_back("PyTorch: 'Only \"zeros\" padding mode is supported for ConvTranspose2d'");
+      diags_.error("unsupported", fmt::format("{} supports only padding_mode \"zeros\", as PyTorch", type),
+                   m->pointer, name)
+          .notes.push_back(fmt::format("PyTorch: 'Only \"zeros\" padding mode is supported for {}'", type));
       ok = false;
     }
     // ATen: "output padding must be smaller than either stride or dilation".
-    int64_t op[2] = {k.output_padding.h, k.output_padding.w}, st[2] = {k.stride.h, k.stride.w},
-            di[2] = {k.dilation.h, k.dilation.w};
-    for (int d = 0; d < 2 && ok; ++d) {
-      if (op[d] < st[d] || op[d] < di[d]) continue;
+    for (std::size_t d = 0; d < k.stride.size() && ok; ++d) {
+      int64_t op = k.output_padding[d], st = k.stride[d], di = k.dilation[d];
+      if (op < st || op < di) continue;
       auto& e = diags_.error("output-padding",
                              fmt::format("output_padding {} is not smaller than the stride {} or the dilation {}",
-                                         op[d], st[d], di[d]),
+                                         op, st, di),
                              c.pointer + "/output_padding", name);
       e.notes.push_back("PyTorch: \"output padding must be smaller than either stride or dilation\"");
       e.help = "output_padding picks one of the `stride` sizes a strided conv maps onto the same input; "
                "it must be below the stride";
-      int64_t fit = std::max(st[d], di[d]) - 1;
+      int64_t fit = std::max(st, di) - 1;
       e.fixes.push_back({fmt::format("use output_padding {}", fit),
                          {fmt::format("{}.output_padding={}", name, fit)}});
       ok = false;
@@ -865,8 +878,9 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     out = k;
-  } else if (type == "BatchNorm2d") {
-    BatchNorm2d k;
+  } else if (int rank = rank_of(type, BatchNorm::names)) {
+    BatchNorm k;
+    k.rank = rank;
     k.num_features = f.optional_integer("num_features", 1, &ok);
     k.eps = f.number("eps", 1e-5, 0, 1e300, &ok);
     k.momentum = f.number("momentum", 0.1, 0, 1, &ok);
@@ -875,64 +889,67 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     out = k;
   } else if (type == "ReLU") {
     out = ReLU{f.boolean("inplace", false, &ok)};
-  } else if (type == "MaxPool2d" || type == "AvgPool2d") {
-    Pair kernel = f.pair("kernel_size", std::nullopt, 1, &ok).value_or(Pair{1, 1});
-    Pair stride = *f.pair("stride", kernel, 1, &ok);
-    Pair padding = *f.pair("padding", Pair{0, 0}, 0, &ok);
-    Pair dilation{1, 1};
-    if (type == "MaxPool2d") dilation = *f.pair("dilation", Pair{1, 1}, 1, &ok);
+  } else if (rank_of(type, MaxPool::names) || rank_of(type, AvgPool::names)) {
+    bool max = rank_of(type, MaxPool::names) != 0;
+    int rank = max ? rank_of(type, MaxPool::names) : rank_of(type, AvgPool::names);
+    Dims kernel = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
+    Dims stride = *f.dims("stride", rank, kernel, 1, &ok);
+    Dims padding = *f.dims("padding", rank, Dims(rank, 0), 0, &ok);
+    Dims dilation(rank, 1);
+    if (max) dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
     bool ceil_mode = f.boolean("ceil_mode", false, &ok);
-    bool count_include_pad = type == "AvgPool2d" && f.boolean("count_include_pad", true, &ok);
-    if (type == "AvgPool2d") f.get("divisor_override");  // accepted; changes no shape
-    if (ok && (padding.h > kernel.h / 2 || padding.w > kernel.w / 2)) {
+    bool count_include_pad = !max && f.boolean("count_include_pad", true, &ok);
+    if (!max) f.get("divisor_override");  // accepted; changes no shape
+    std::size_t bad = 0;
+    while (bad < kernel.size() && padding[bad] <= kernel[bad] / 2) ++bad;
+    if (ok && bad < kernel.size()) {
       auto& d = diags_.error(
           "pool-padding",
-          fmt::format("{} padding {} is more than half the kernel size {}", type,
-                      padding.h > kernel.h / 2 ? padding.h : padding.w,
-                      padding.h > kernel.h / 2 ? kernel.h : kernel.w),
+          fmt::format("{} padding {} is more than half the kernel size {}", type, padding[bad], kernel[bad]),
           c.pointer + "/padding", name);
       d.notes.push_back(
           "PyTorch: \"pad should be at most half of kernel size\": a window would then see "
           "only padding");
-      d.help = fmt::format("use padding {} or less, or a kernel of {} or more",
-                           (padding.h > kernel.h / 2 ? kernel.h : kernel.w) / 2,
-                           2 * (padding.h > kernel.h / 2 ? padding.h : padding.w));
-      Pair fit{std::min(padding.h, kernel.h / 2), std::min(padding.w, kernel.w / 2)};
-      Pair grown{std::max(kernel.h, 2 * padding.h), std::max(kernel.w, 2 * padding.w)};
-      auto text = [](Pair p) { return p.h == p.w ? std::to_string(p.h) : fmt::format("[{}, {}]", p.h, p.w); };
-      d.fixes.push_back({fmt::format("use padding {}, half the kernel", text(fit)),
-                         {fmt::format("{}.padding={}", name, text(fit))}});
-      d.fixes.push_back({fmt::format("use a kernel of {}", text(grown)),
-                         {fmt::format("{}.kernel_size={}", name, text(grown))}});
+      d.help = fmt::format("use padding {} or less, or a kernel of {} or more", kernel[bad] / 2, 2 * padding[bad]);
+      Dims fit = padding, grown = kernel;
+      for (std::size_t i = 0; i < kernel.size(); ++i) {
+        fit[i] = std::min(padding[i], kernel[i] / 2);
+        grown[i] = std::max(kernel[i], 2 * padding[i]);
+      }
+      d.fixes.push_back({fmt::format("use padding {}, half the kernel", list_text(fit)),
+                         {fmt::format("{}.padding={}", name, list_text(fit))}});
+      d.fixes.push_back({fmt::format("use a kernel of {}", list_text(grown)),
+                         {fmt::format("{}.kernel_size={}", name, list_text(grown))}});
       ok = false;
     }
-    if (type == "MaxPool2d") out = MaxPool2d{kernel, stride, padding, dilation, ceil_mode};
-    else out = AvgPool2d{kernel, stride, padding, ceil_mode, count_include_pad};
-  } else if (type == "AdaptiveAvgPool2d" || type == "AdaptiveMaxPool2d") {
-    Pair size{1, 1};
+    if (max) out = MaxPool{rank, kernel, stride, padding, dilation, ceil_mode};
+    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad};
+  } else if (rank_of(type, AdaptiveAvgPool::names) || rank_of(type, AdaptiveMaxPool::names)) {
+    bool avg = rank_of(type, AdaptiveAvgPool::names) != 0;
+    int rank = avg ? rank_of(type, AdaptiveAvgPool::names) : rank_of(type, AdaptiveMaxPool::names);
+    Dims size(rank, 1);
     if (auto v = f.get("output_size")) {
-      // An int, or [h, w] where null keeps that input dim (PyTorch's None).
-      if (v->value->is_array() && v->value->size() == 2) {
-        int64_t hw[2] = {0, 0};
-        for (std::size_t i = 0; i < 2; ++i) {
+      // An int, or a list where null keeps that input dim (PyTorch's None).
+      if (v->value->is_array() && v->value->size() == static_cast<std::size_t>(rank)) {
+        for (std::size_t i = 0; i < size.size(); ++i) {
           Cursor e = v->at(i);
-          if (e.value->is_null()) continue;
+          size[i] = 0;
+          if (e.value->is_null() && rank > 1) continue;  // AdaptiveAvgPool1d takes no None
           auto n = f.integer_value(e, "output_size", 1);
           if (!n) ok = false;
-          else hw[i] = *n;
+          else size[i] = *n;
         }
-        size = {hw[0], hw[1]};
-      } else if (auto p = f.pair_value(*v, "output_size", 1)) {
+      } else if (auto p = f.dims_value(*v, "output_size", rank, 1)) {
         size = *p;
       } else {
         ok = false;
       }
     } else {
-      f.missing("output_size", "an integer or [height, width]");
+      f.missing("output_size", fmt::format("an integer or {}", dims_form(rank)));
       ok = false;
     }
-    if (type == "AdaptiveAvgPool2d") out = AdaptiveAvgPool2d{size};
-    else out = AdaptiveMaxPool2d{size};
+    if (avg) out = AdaptiveAvgPool{rank, size};
+    else out = AdaptiveMaxPool{rank, size};
   } else if (type == "Flatten") {
     Flatten k;
     auto dim = [&](const std::string& key, int64_t dflt) -> int64_t {
@@ -1366,14 +1383,12 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
 // make sense in a spec) that netshape does not know yet.
 const std::vector<std::string>& unsupported_torch_layers() {
   static const std::vector<std::string> names = {
-    "Conv1d", "Conv3d", "ConvTranspose1d", "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
-    "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool3d",
-    "AdaptiveMaxPool1d", "AdaptiveMaxPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d",
+    "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d",
     "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "ZeroPad1d", "ZeroPad2d",
     "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
     "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
-    "CircularPad2d", "CircularPad3d", "BatchNorm1d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
+    "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "InstanceNorm1d",
     "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm",
     "CrossMapLRN2d", "PReLU", "RReLU", "GLU", "Threshold", "Softmax", "LogSoftmax", "Softmax2d",
     "Softmin", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink", "LogSigmoid", "MultiheadAttention",

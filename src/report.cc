@@ -1,3 +1,4 @@
+#include <cctype>
 #include "report.h"
 
 #include <algorithm>
@@ -50,9 +51,12 @@ namespace {
 
 std::string rf_text(const Row& r) {
   if (!r.receptive_field) return "global";
-  const auto& [h, w] = *r.receptive_field;
-  if (h.size == w.size && h.jump == w.jump) return fmt::format("{} /{}", h.size, h.jump);
-  return fmt::format("{}×{} /{}×{}", h.size, w.size, h.jump, w.jump);
+  const auto& f = *r.receptive_field;
+  bool same = std::all_of(f.begin(), f.end(), [&](const Row::Field& x) { return x.size == f[0].size && x.jump == f[0].jump; });
+  if (same) return fmt::format("{} /{}", f[0].size, f[0].jump);
+  std::vector<int64_t> sizes, jumps;
+  for (const auto& x : f) sizes.push_back(x.size), jumps.push_back(x.jump);
+  return fmt::format("{} /{}", fmt::join(sizes, "×"), fmt::join(jumps, "×"));
 }
 
 struct Column {
@@ -254,7 +258,15 @@ static nlohmann::ordered_json rf_json(const Row& r) {
   auto dim = [](const Row::Field& f) {
     return nlohmann::ordered_json{{"size", f.size}, {"jump", f.jump}, {"start", f.start}};
   };
-  return {{"h", dim(r.receptive_field->first)}, {"w", dim(r.receptive_field->second)}};
+  // Keyed by the dims' letters: {"h", "w"} for 2-d, {"l"} for 1-d, {"d", "h", "w"} for 3-d.
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  const auto& f = *r.receptive_field;
+  for (std::size_t d = 0; d < f.size(); ++d) {
+    std::string key = spatial_letter(f.size(), d);
+    key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+    out[key] = dim(f[d]);
+  }
+  return out;
 }
 
 nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {

@@ -169,7 +169,8 @@ SizeSet refine(const SizeSet& s, int64_t newM) {
 // The analysis of one dim: constraints accumulate into `valid`.
 class Walker {
  public:
-  Walker(DimAnalysis& a, const Evaluation& numeric, int axis) : a_(a), numeric_(numeric), axis_(axis) {}
+  Walker(DimAnalysis& a, const Evaluation& numeric, int axis, std::size_t rank)
+      : a_(a), numeric_(numeric), axis_(axis), rank_(rank) {}
 
   // A shape along the walk: N and C as numbers, the analysed dim as a QDim,
   // the other spatial dim as a constant QDim. After Flatten, `product` holds
@@ -200,6 +201,14 @@ class Walker {
   DimAnalysis& a_;
   const Evaluation& numeric_;
   int axis_;
+  std::size_t rank_;  // the input's rank: 3, 4 or 5 (1, 2 or 3 spatial dims)
+
+  // A ranked kind's input: [N, C] and its spatial dims (BatchNorm1d also [N, C]).
+  static bool fits_rank(const Op& op, const Sym& in) {
+    auto want = static_cast<std::size_t>(op_rank(op)) + 2;
+    return !in.product && (in.dims.size() == want || (want == 3 && in.dims.size() == 2 && std::holds_alternative<BatchNorm>(op)));
+  }
+  std::string unit() const { return spatial_unit(rank_ - 2, static_cast<std::size_t>(axis_) - 2); }
 
   bool give_up(const std::string& why) {
     a_.error = why;
@@ -280,13 +289,13 @@ class Walker {
   }
 
   void record(const GraphNode& n, const Sym& in, const Sym& out) {
-    if (in.dims.size() == 4 && !in.product) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
-    if (out.dims.size() == 4 && !out.product) a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
+    if (in.dims.size() == rank_ && !in.product) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
+    if (out.dims.size() == rank_ && !out.product) a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
   }
 
   std::optional<QDim> spatial(const GraphNode& n, const QDim& v, const Window& w, bool conv) {
     int64_t span = w.dilation * (w.kernel - 1) + 1;
-    std::string unit = axis_ == 2 ? "rows" : "columns";
+    std::string unit = this->unit();
     if (conv) {
       if (!bound(v, span - w.pad_l - w.pad_r, SizeSet::kInf, n.name,
                  fmt::format("needs at least {} input {} for its kernel (span {}, padding {})",
@@ -316,54 +325,51 @@ class Walker {
   std::optional<Sym> node(const GraphNode& n, const Sym& in) {
     std::optional<Sym> out = std::visit(
         overloaded{
-            [&](const Conv2d& k) -> std::optional<Sym> {
-              if (in.dims.size() != 4 || in.product) return fail_const(n);
+            [&](const Conv& k) -> std::optional<Sym> {
+              if (!fits_rank(n.op, in)) return fail_const(n);
               auto [pl, pr] = conv_pads(k);
               int64_t c = in.dims[1].beta[0];
               if ((k.in_channels && *k.in_channels != c) || c % k.groups != 0) return fail_const(n);
               Sym s = in;
               s.dims[1] = QDim::constant(k.out_channels);
-              for (int d = 2; d <= 3; ++d) {
-                Window w = d == 2 ? Window{0, k.kernel_size.h, k.stride.h, pl.h, pr.h, k.dilation.h, false}
-                                  : Window{0, k.kernel_size.w, k.stride.w, pl.w, pr.w, k.dilation.w, false};
-                auto o = d == axis_ ? spatial(n, in.dims[static_cast<std::size_t>(d)], w, true)
-                                    : const_window(n, in.dims[static_cast<std::size_t>(d)], w, true);
-                if (!o) return std::nullopt;
-                s.dims[static_cast<std::size_t>(d)] = *o;
+              for (std::size_t i = 0; i < k.kernel_size.size(); ++i) {
+                Window w{0, k.kernel_size[i], k.stride[i], pl[i], pr[i], k.dilation[i], false};
+                if (!window_dim(n, s, 2 + i, w, true)) return std::nullopt;
               }
               return s;
             },
-            [&](const MaxPool2d& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode); },
-            [&](const AvgPool2d& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, Pair{1, 1}, k.ceil_mode); },
-            [&](const AdaptiveAvgPool2d& k) { return adaptive(n, in, k.output_size); },
-            [&](const AdaptiveMaxPool2d& k) { return adaptive(n, in, k.output_size); },
-            [&](const BatchNorm2d& k) -> std::optional<Sym> {
-              if (in.dims.size() != 4 || in.product) return fail_const(n);
+            [&](const MaxPool& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode); },
+            [&](const AvgPool& k) {
+              return pool(n, in, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode);
+            },
+            [&](const AdaptiveAvgPool& k) { return adaptive(n, in, k.output_size); },
+            [&](const AdaptiveMaxPool& k) { return adaptive(n, in, k.output_size); },
+            [&](const BatchNorm& k) -> std::optional<Sym> {
+              if (!fits_rank(n.op, in)) return fail_const(n);
               if (k.num_features && *k.num_features != in.dims[1].beta[0]) return fail_const(n);
               return in;
             },
             [&](const ReLU&) -> std::optional<Sym> { return in; },
             [&](const Dropout&) -> std::optional<Sym> { return in; },
             [&](const Pointwise&) -> std::optional<Sym> { return in; },
-            [&](const ConvTranspose2d& k) -> std::optional<Sym> {
-              if (in.dims.size() != 4 || in.product) return fail_const(n);
+            [&](const ConvTranspose& k) -> std::optional<Sym> {
+              if (!fits_rank(n.op, in)) return fail_const(n);
               int64_t c = in.dims[1].beta[0];
               if ((k.in_channels && *k.in_channels != c) || c % k.groups != 0) return fail_const(n);
               Sym s = in;
               s.dims[1] = QDim::constant(k.out_channels);
-              for (int d = 2; d <= 3; ++d) {
-                TransposedWindow w = d == 2 ? TransposedWindow{0, k.kernel_size.h, k.stride.h, k.padding.h, k.output_padding.h, k.dilation.h}
-                                            : TransposedWindow{0, k.kernel_size.w, k.stride.w, k.padding.w, k.output_padding.w, k.dilation.w};
+              for (std::size_t i = 0; i < k.kernel_size.size(); ++i) {
+                TransposedWindow w{0, k.kernel_size[i], k.stride[i], k.padding[i], k.output_padding[i], k.dilation[i]};
                 // Affine: s·f(x) + (out at in = 0); still a QDim.
-                QDim f = s.dims[static_cast<std::size_t>(d)];
+                QDim f = s.dims[2 + i];
                 int64_t offset = transposed_output(w);
                 f.alpha *= w.stride;
                 for (auto& b : f.beta) b = b * w.stride + offset;
-                std::string unit = d == 2 ? "rows" : "columns";
+                std::string unit = spatial_unit(k.kernel_size.size(), i);
                 if (!bound(f, 1, SizeSet::kInf, n.name, fmt::format("must give at least 1 output {}", unit.substr(0, unit.size() - 1)),
                            "output " + unit))
                   return std::nullopt;
-                s.dims[static_cast<std::size_t>(d)] = f;
+                s.dims[2 + i] = f;
               }
               return s;
             },
@@ -505,24 +511,28 @@ class Walker {
     return QDim::constant(r.out);
   }
 
-  std::optional<Sym> pool(const GraphNode& n, const Sym& in, Pair k, Pair st, Pair p, Pair d, bool ceil) {
-    if (in.dims.size() != 4 || in.product) return fail_const(n);
+  // Spatial dim `d` of s through a window: the analysed dim symbolically, the others as numbers.
+  bool window_dim(const GraphNode& n, Sym& s, std::size_t d, const Window& w, bool conv) {
+    auto o = static_cast<int>(d) == axis_ ? spatial(n, s.dims[d], w, conv) : const_window(n, s.dims[d], w, conv);
+    if (!o) return false;
+    s.dims[d] = *o;
+    return true;
+  }
+
+  std::optional<Sym> pool(const GraphNode& n, const Sym& in, const Dims& k, const Dims& st, const Dims& p,
+                          const Dims& d, bool ceil) {
+    if (!fits_rank(n.op, in)) return fail_const(n);
     Sym s = in;
-    for (int dd = 2; dd <= 3; ++dd) {
-      Window w = dd == 2 ? Window{0, k.h, st.h, p.h, p.h, d.h, ceil} : Window{0, k.w, st.w, p.w, p.w, d.w, ceil};
-      auto o = dd == axis_ ? spatial(n, in.dims[static_cast<std::size_t>(dd)], w, false)
-                           : const_window(n, in.dims[static_cast<std::size_t>(dd)], w, false);
-      if (!o) return std::nullopt;
-      s.dims[static_cast<std::size_t>(dd)] = *o;
-    }
+    for (std::size_t i = 0; i < k.size(); ++i)
+      if (!window_dim(n, s, 2 + i, Window{0, k[i], st[i], p[i], p[i], d[i], ceil}, false)) return std::nullopt;
     return s;
   }
 
-  std::optional<Sym> adaptive(const GraphNode& n, const Sym& in, Pair size) {
-    if (in.dims.size() != 4 || in.product) return fail_const(n);
+  std::optional<Sym> adaptive(const GraphNode& n, const Sym& in, const Dims& size) {
+    if (!fits_rank(n.op, in)) return fail_const(n);
     Sym s = in;
-    if (size.h) s.dims[2] = QDim::constant(size.h);
-    if (size.w) s.dims[3] = QDim::constant(size.w);
+    for (std::size_t i = 0; i < size.size(); ++i)
+      if (size[i]) s.dims[2 + i] = QDim::constant(size[i]);
     return s;
   }
 
@@ -560,17 +570,17 @@ bool resolve_named_input(Spec& spec) {
 void name_shapes(const Spec& spec, Evaluation& ev) {
   if (spec.input_names.empty()) return;
   std::vector<DimAnalysis> dims;
-  for (int axis : {2, 3})
-    if (spec.input_names.size() == 4 && !spec.input_names[static_cast<std::size_t>(axis)].empty()) {
-      dims.push_back(analyse_dim(spec, ev, axis));
-      dims.back().dim = spec.input_names[static_cast<std::size_t>(axis)];
+  for (std::size_t axis = 2; axis < spec.input_names.size() && spec.input_names.size() <= 5; ++axis)
+    if (!spec.input_names[axis].empty()) {
+      dims.push_back(analyse_dim(spec, ev, static_cast<int>(axis)));
+      dims.back().dim = spec.input_names[axis];
     }
   auto text = [&](const Shape& s, const std::string& row, bool output) {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < s.size(); ++i) {
       std::string v = std::to_string(s[i]);
       if (i == 0 && s.size() >= 2 && !spec.input_names[0].empty()) v = spec.input_names[0];
-      if (s.size() == 4 && i >= 2)
+      if (s.size() == spec.input.size() && i >= 2)
         for (const auto& a : dims)
           if (a.dim == spec.input_names[i])
             for (const auto& [name, f] : output ? a.forms : a.inputs)
@@ -597,7 +607,7 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
     Row& r = ev.rows[i];
     const GraphNode& n = g.nodes[i];
     const auto& from = value[static_cast<std::size_t>(n.inputs[0].value)];
-    r.symbolic_input = from.size() == r.input.size() && r.input.size() != 4 ? from : text(r.input, r.name, false);
+    r.symbolic_input = from.size() == r.input.size() && r.input.size() != spec.input.size() ? from : text(r.input, r.name, false);
     if (r.failed) continue;
     if (auto* f = std::get_if<Flatten>(&n.op); f && r.symbolic_input.size() == r.input.size()) {
       auto rank = static_cast<int64_t>(r.input.size());
@@ -614,7 +624,7 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
       out.push_back(parts.empty() ? std::to_string(constant) : fmt::format("{}", fmt::join(parts, "·")));
       out.insert(out.end(), r.symbolic_input.begin() + e + 1, r.symbolic_input.end());
       r.symbolic_output = out;
-    } else if (r.output.size() != 4 && r.output.size() == r.symbolic_input.size()) {
+    } else if (r.output.size() != spec.input.size() && r.output.size() == r.symbolic_input.size()) {
       // A Linear or an element-wise layer on a flattened map: the dims it
       // keeps keep their forms; the one it sets is a number.
       r.symbolic_output = r.symbolic_input;
@@ -629,15 +639,20 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
 
 DimAnalysis analyse_dim(const Spec& spec, const Evaluation& numeric, int axis) {
   DimAnalysis a;
-  a.dim = axis == 2 ? "H" : "W";
-  if (spec.input.size() != 4) {
-    a.error = "sizes needs a 4-D [N, C, H, W] input";
+  std::size_t rank = spec.input.size();
+  if (rank < 3 || rank > 5 || axis < 2 || static_cast<std::size_t>(axis) >= rank) {
+    a.dim = "X";
+    a.error = "sizes needs an input [N, C, L], [N, C, H, W] or [N, C, D, H, W]";
     a.valid.k[0] = {SizeSet::kInf, -SizeSet::kInf};
     return a;
   }
-  Walker w(a, numeric, axis);
+  a.dim = spatial_letter(rank - 2, static_cast<std::size_t>(axis) - 2);
+  a.axis = axis;
+  a.unit = spatial_unit(rank - 2, static_cast<std::size_t>(axis) - 2);
+  Walker w(a, numeric, axis, rank);
   Walker::Sym in;
-  for (int d = 0; d < 4; ++d) in.dims.push_back(d == axis ? QDim::identity() : QDim::constant(spec.input[static_cast<std::size_t>(d)]));
+  for (std::size_t d = 0; d < rank; ++d)
+    in.dims.push_back(static_cast<int>(d) == axis ? QDim::identity() : QDim::constant(spec.input[d]));
   w.run(spec.graph, in);
   return a;
 }

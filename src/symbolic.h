@@ -70,7 +70,9 @@ struct Constraint {
 };
 
 struct DimAnalysis {
-  std::string dim;            // "H" or "W" (or the input's own name)
+  std::string dim;            // "L", "D", "H" or "W" (or the input's own name)
+  int axis = 2;               // its index in the input shape
+  std::string unit = "rows";  // what one step along it is called: "rows", "columns", …
   SizeSet valid, clean;       // clean: valid and no layer leaves input rows unread
   std::vector<Constraint> constraints;
   std::string error;          // the analysis could not be done (and why)
@@ -80,8 +82,8 @@ struct DimAnalysis {
   std::vector<std::pair<std::string, QDim>> inputs;
 };
 
-// Analyses spatial dim `axis` (2: H, 3: W) of the spec's input; the other
-// spatial dim is held at its value in `spec.input`. `numeric` is the evaluation
+// Analyses spatial dim `axis` (2, 3 or 4: the index in [N, C, …]) of the
+// spec's input; the other spatial dims are held at their values in `spec.input`. `numeric` is the evaluation
 // at the spec's own input: Linear layers without in_features keep the value
 // they get there, as the built network would.
 DimAnalysis analyse_dim(const Spec& spec, const Evaluation& numeric, int axis);

@@ -13,14 +13,51 @@ namespace {
 
 namespace nn = torch::nn;
 
-torch::ExpandingArray<2> pair(Pair p) { return torch::ExpandingArray<2>({p.h, p.w}); }
+template <std::size_t D> torch::ExpandingArray<D> arr(const Dims& v) {
+  return torch::ExpandingArray<D>(c10::IntArrayRef(v));
+}
 
 // output_size 0 stands for None: keep that input dim.
-torch::ExpandingArrayWithOptionalElem<2> adaptive_size(Pair p) {
-  torch::ExpandingArrayWithOptionalElem<2> a({1, 1});
-  (*a)[0] = p.h ? c10::optional<int64_t>(p.h) : c10::nullopt;
-  (*a)[1] = p.w ? c10::optional<int64_t>(p.w) : c10::nullopt;
+template <std::size_t D> torch::ExpandingArrayWithOptionalElem<D> adaptive_size(const Dims& v) {
+  torch::ExpandingArrayWithOptionalElem<D> a(c10::optional<int64_t>(1));
+  for (std::size_t i = 0; i < D; ++i) (*a)[i] = v[i] ? c10::optional<int64_t>(v[i]) : c10::nullopt;
   return a;
+}
+
+// LibTorch's own module of each ranked kind: Conv1d/2d/3d and so on, the
+// options built the same way for every rank.
+template <std::size_t D, class Module>
+nn::AnyModule conv_module(const Conv& k, int64_t in_channels) {
+  nn::ConvOptions<D> o(in_channels, k.out_channels, arr<D>(k.kernel_size));
+  o.stride(arr<D>(k.stride)).dilation(arr<D>(k.dilation)).groups(k.groups).bias(k.bias);
+  if (k.padding_mode == Padding::same) o.padding(torch::kSame);
+  else if (k.padding_mode == Padding::valid) o.padding(torch::kValid);
+  else o.padding(arr<D>(k.padding));
+  return nn::AnyModule(Module(o));
+}
+template <std::size_t D, class Module>
+nn::AnyModule transposed_module(const ConvTranspose& k, int64_t in_channels) {
+  nn::ConvTransposeOptions<D> o(in_channels, k.out_channels, arr<D>(k.kernel_size));
+  o.stride(arr<D>(k.stride)).padding(arr<D>(k.padding)).output_padding(arr<D>(k.output_padding))
+      .dilation(arr<D>(k.dilation)).groups(k.groups).bias(k.bias);
+  return nn::AnyModule(Module(o));
+}
+template <std::size_t D, class Module> nn::AnyModule max_pool_module(const MaxPool& k) {
+  return nn::AnyModule(Module(nn::MaxPoolOptions<D>(arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
+                                  .padding(arr<D>(k.padding)).dilation(arr<D>(k.dilation)).ceil_mode(k.ceil_mode)));
+}
+template <std::size_t D, class Module> nn::AnyModule avg_pool_module(const AvgPool& k) {
+  return nn::AnyModule(Module(nn::AvgPoolOptions<D>(arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
+                                  .padding(arr<D>(k.padding)).ceil_mode(k.ceil_mode)
+                                  .count_include_pad(k.count_include_pad)));
+}
+template <std::size_t D, class Module> nn::AnyModule adaptive_module(const Dims& size) {
+  if constexpr (D == 1) return nn::AnyModule(Module(arr<1>(size)));  // no None in 1-d
+  else return nn::AnyModule(Module(adaptive_size<D>(size)));
+}
+// The module for a kind's rank: make(1d, 2d, 3d).
+template <class F1, class F2, class F3> nn::AnyModule by_rank(int rank, F1 one, F2 two, F3 three) {
+  return rank == 1 ? one() : rank == 3 ? three() : two();
 }
 
 // The module of one leaf layer for a given input shape. in_channels,
@@ -61,36 +98,39 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
   };
   return std::visit(
       overloaded{
-          [&](const Conv2d& k) {
-            nn::Conv2dOptions o(channels(k.in_channels, false), k.out_channels, pair(k.kernel_size));
-            o.stride(pair(k.stride)).dilation(pair(k.dilation)).groups(k.groups).bias(k.bias);
-            if (k.padding_mode == Padding::same) o.padding(torch::kSame);
-            else if (k.padding_mode == Padding::valid) o.padding(torch::kValid);
-            else o.padding(pair(k.padding));
-            return nn::AnyModule(nn::Conv2d(o));
+          [&](const Conv& k) {
+            int64_t c = channels(k.in_channels, false);
+            return by_rank(k.rank, [&] { return conv_module<1, nn::Conv1d>(k, c); },
+                           [&] { return conv_module<2, nn::Conv2d>(k, c); },
+                           [&] { return conv_module<3, nn::Conv3d>(k, c); });
           },
-          [&](const BatchNorm2d& k) {
-            return nn::AnyModule(nn::BatchNorm2d(nn::BatchNorm2dOptions(channels(k.num_features, false))
-                                                     .eps(k.eps).momentum(k.momentum).affine(k.affine)
-                                                     .track_running_stats(k.track_running_stats)));
+          [&](const BatchNorm& k) {
+            nn::BatchNormOptions o(channels(k.num_features, false));
+            o.eps(k.eps).momentum(k.momentum).affine(k.affine).track_running_stats(k.track_running_stats);
+            return by_rank(k.rank, [&] { return nn::AnyModule(nn::BatchNorm1d(o)); },
+                           [&] { return nn::AnyModule(nn::BatchNorm2d(o)); },
+                           [&] { return nn::AnyModule(nn::BatchNorm3d(o)); });
           },
           [&](const ReLU& k) { return nn::AnyModule(nn::ReLU(nn::ReLUOptions(k.inplace))); },
-          [&](const MaxPool2d& k) {
-            return nn::AnyModule(nn::MaxPool2d(nn::MaxPool2dOptions(pair(k.kernel_size))
-                                                   .stride(pair(k.stride)).padding(pair(k.padding))
-                                                   .dilation(pair(k.dilation)).ceil_mode(k.ceil_mode)));
+          [&](const MaxPool& k) {
+            return by_rank(k.rank, [&] { return max_pool_module<1, nn::MaxPool1d>(k); },
+                           [&] { return max_pool_module<2, nn::MaxPool2d>(k); },
+                           [&] { return max_pool_module<3, nn::MaxPool3d>(k); });
           },
-          [&](const AvgPool2d& k) {
-            return nn::AnyModule(nn::AvgPool2d(nn::AvgPool2dOptions(pair(k.kernel_size))
-                                                   .stride(pair(k.stride)).padding(pair(k.padding))
-                                                   .ceil_mode(k.ceil_mode)
-                                                   .count_include_pad(k.count_include_pad)));
+          [&](const AvgPool& k) {
+            return by_rank(k.rank, [&] { return avg_pool_module<1, nn::AvgPool1d>(k); },
+                           [&] { return avg_pool_module<2, nn::AvgPool2d>(k); },
+                           [&] { return avg_pool_module<3, nn::AvgPool3d>(k); });
           },
-          [&](const AdaptiveAvgPool2d& k) {
-            return nn::AnyModule(nn::AdaptiveAvgPool2d(adaptive_size(k.output_size)));
+          [&](const AdaptiveAvgPool& k) {
+            return by_rank(k.rank, [&] { return adaptive_module<1, nn::AdaptiveAvgPool1d>(k.output_size); },
+                           [&] { return adaptive_module<2, nn::AdaptiveAvgPool2d>(k.output_size); },
+                           [&] { return adaptive_module<3, nn::AdaptiveAvgPool3d>(k.output_size); });
           },
-          [&](const AdaptiveMaxPool2d& k) {
-            return nn::AnyModule(nn::AdaptiveMaxPool2d(adaptive_size(k.output_size)));
+          [&](const AdaptiveMaxPool& k) {
+            return by_rank(k.rank, [&] { return adaptive_module<1, nn::AdaptiveMaxPool1d>(k.output_size); },
+                           [&] { return adaptive_module<2, nn::AdaptiveMaxPool2d>(k.output_size); },
+                           [&] { return adaptive_module<3, nn::AdaptiveMaxPool3d>(k.output_size); });
           },
           [&](const Flatten& k) {
             return nn::AnyModule(nn::Flatten(nn::FlattenOptions().start_dim(k.start_dim).end_dim(k.end_dim)));
@@ -100,11 +140,11 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
           },
           [&](const Dropout& k) { return nn::AnyModule(nn::Dropout(nn::DropoutOptions(k.p).inplace(k.inplace))); },
           [&](const Pointwise& k) { return pointwise_module(k); },
-          [&](const ConvTranspose2d& k) {
-            nn::ConvTranspose2dOptions o(channels(k.in_channels, false), k.out_channels, pair(k.kernel_size));
-            o.stride(pair(k.stride)).padding(pair(k.padding)).output_padding(pair(k.output_padding))
-                .dilation(pair(k.dilation)).groups(k.groups).bias(k.bias);
-            return nn::AnyModule(nn::ConvTranspose2d(o));
+          [&](const ConvTranspose& k) {
+            int64_t c = channels(k.in_channels, false);
+            return by_rank(k.rank, [&] { return transposed_module<1, nn::ConvTranspose1d>(k, c); },
+                           [&] { return transposed_module<2, nn::ConvTranspose2d>(k, c); },
+                           [&] { return transposed_module<3, nn::ConvTranspose3d>(k, c); });
           },
           [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
       },

@@ -263,8 +263,8 @@ TEST_CASE("receptive fields through a residual: misaligned branches are flagged"
       "shortcut": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 1, "stride": 2}]})");
   CHECK_FALSE(ok.has("rf-misaligned"));
   REQUIRE(ok.row("b")->receptive_field);
-  CHECK(ok.row("b")->receptive_field->first.size == 3);
-  CHECK(ok.row("b")->receptive_field->first.jump == 2);
+  CHECK(ok.row("b")->receptive_field->at(0).size == 3);
+  CHECK(ok.row("b")->receptive_field->at(0).jump == 2);
 }
 
 TEST_CASE("blocks: expressions, if items that drop out, $index, recursion that stops") {

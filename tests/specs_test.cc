@@ -92,16 +92,16 @@ TEST_CASE("multiply-accumulates, buffers and receptive fields reproduce publishe
   auto vgg = spec("vgg16.json");
   const Row* pool5 = vgg.row("features.30");
   REQUIRE(pool5->receptive_field);
-  CHECK(pool5->receptive_field->first.size == 212);
-  CHECK(pool5->receptive_field->first.jump == 32);
-  CHECK(pool5->receptive_field->second.size == 212);
+  CHECK(pool5->receptive_field->at(0).size == 212);
+  CHECK(pool5->receptive_field->at(0).jump == 32);
+  CHECK(pool5->receptive_field->at(1).size == 212);
   // After Flatten every feature sees the whole input.
   CHECK_FALSE(vgg.row("classifier.0")->receptive_field);
   // LeNet-5 by hand: conv5 → 5; pool2 → 5 + 1 = 6, jump 2; conv5 → 6 + 4·2 = 14;
   // pool2 → 14 + 1·2 = 16, jump 4.
   auto lenet = spec("lenet5.json");
-  CHECK(lenet.row("pool2")->receptive_field->first.size == 16);
-  CHECK(lenet.row("pool2")->receptive_field->first.jump == 4);
+  CHECK(lenet.row("pool2")->receptive_field->at(0).size == 16);
+  CHECK(lenet.row("pool2")->receptive_field->at(0).jump == 4);
   // Activation bytes: float32 numel·4; conv1's output 6·28·28·4 = 18,816.
   CHECK(lenet.row("conv1")->activation_bytes == 18816);
 }

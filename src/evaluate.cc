@@ -242,6 +242,9 @@ class Evaluator {
                                     w.pad_l, w.pad_r, w.dilation, w.kernel,
                                     w.ceil_mode ? fmt::format(" + {} − 1", w.stride) : "",
                                     w.stride, res.out));
+      if (res.out == 0 && op_rank(n.op) == 1 && std::holds_alternative<MaxPool>(n.op))
+        d.notes.push_back("PyTorch's max_pool1d returns an empty tensor here on the CPU without autograd, and "
+                          "raises when training or on CUDA: netshape reports it as the error it is");
       fail(r);
       return std::nullopt;
     }
@@ -497,6 +500,8 @@ class Evaluator {
                             const Dims& padding, const Dims& dilation, bool ceil_mode) {
     Row& r = row(n, op_name(n.op), in);
     if (!need_rank(n, in, r)) return std::nullopt;
+    if (auto* avg = std::get_if<AvgPool>(&n.op); avg && avg->rank == 3 && !avg_pool3d_fits(n, in, kernel, r))
+      return std::nullopt;
     Shape out{in[0], in[1]};
     for (std::size_t d = 0; d < kernel.size(); ++d) {
       auto o = spatial(n, spatial_unit(kernel.size(), d),
@@ -509,6 +514,24 @@ class Evaluator {
       r.arguments += " d=" + dims_text(dilation);
     if (ceil_mode) r.arguments += " ceil";
     return out;
+  }
+
+  // ATen's avg_pool3d (unlike every other pool, and unlike AvgPool1d/2d)
+  // checks the input before padding: pool3d_shape_check(…, check_input_size=true).
+  bool avg_pool3d_fits(const GraphNode& n, const Shape& in, const Dims& kernel, Row& r) {
+    for (std::size_t d = 0; d < kernel.size(); ++d) {
+      if (in[2 + d] >= kernel[d]) continue;
+      auto& e = error(n, "kernel-too-large",
+                      fmt::format("AvgPool3d's kernel covers {} {} but the input has only {} (padding does not count)",
+                                  kernel[d], spatial_unit(3, d), in[2 + d]),
+                      "kernel_size");
+      e.notes.push_back(fmt::format("PyTorch: \"input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} kH: {} "
+                                    "kW: {})\": avg_pool3d checks the input before padding, as no other pool does",
+                                    in[2], in[3], in[4], kernel[0], kernel[1], kernel[2]));
+      fail(r);
+      return false;
+    }
+    return true;
   }
 
   std::optional<Shape> adaptive(const GraphNode& n, const Shape& in, const Dims& size) {

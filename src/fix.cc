@@ -149,12 +149,18 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
   } else {
     Dims k, p;
     if (auto* m = std::get_if<MaxPool>(&node.kind)) { k = m->kernel_size; p = m->padding; }
-    if (auto* a = std::get_if<AvgPool>(&node.kind)) { k = a->kernel_size; p = a->padding; }
+    if (auto* a = std::get_if<AvgPool>(&node.kind)) {
+      k = a->kernel_size;
+      p = a->rank == 3 ? Dims(k.size(), 0) : a->padding;  // avg_pool3d: the kernel must fit unpadded
+    }
     if (!k.empty() && in.size() == k.size() + 2) {
       Dims fit(k.size());
       for (std::size_t d = 0; d < k.size(); ++d) fit[d] = std::min(k[d], in[2 + d] + 2 * p[d]);
-      out.push_back({fmt::format("use a {} window in `{}` (it sees the whole {} map)", shape(fit), node.name,
-                                 fmt::join(in.begin() + 2, in.end(), "×")),
+      std::string what = k.size() == 1 ? fmt::format("use a window of {} in `{}` (it sees all {} positions)", fit[0],
+                                                     node.name, in[2])
+                                       : fmt::format("use a {} window in `{}` (it sees the whole {} map)", shape(fit),
+                                                     node.name, fmt::join(in.begin() + 2, in.end(), "×"));
+      out.push_back({what,
                      {fmt::format("{}.kernel_size={}", node.name, list_json(fit))}});
     }
   }

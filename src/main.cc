@@ -240,9 +240,15 @@ int sizes_command(const CommonOptions& opt) {
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << fmt::format("{}: the input sizes it accepts, one spatial dim at a time (the other "
-                             "held at its value in {})\n",
-                             in.context.name, format_shape(in.spec->input));
+    std::size_t spatial = in.spec->input.size() > 2 ? in.spec->input.size() - 2 : 0;
+    if (spatial == 1)
+      std::cout << fmt::format("{}: the input sizes it accepts along its one spatial dim (input {})\n",
+                               in.context.name, format_shape(in.spec->input));
+    else
+      std::cout << fmt::format("{}: the input sizes it accepts, one spatial dim at a time (the {} held at {} "
+                               "in {})\n",
+                               in.context.name, spatial == 2 ? "other" : "others",
+                               spatial == 2 ? "its value" : "their values", format_shape(in.spec->input));
     for (const auto& a : dims) {
       std::cout << "\n";
       if (!a.error.empty()) {
@@ -285,7 +291,7 @@ int sizes_command(const CommonOptions& opt) {
       else
         std::cout << fmt::format("   at every valid size some layer leaves input {} unread\n", a.unit);
       if (!a.forms.empty())
-        std::cout << fmt::format("   after `{}`, the last 4-D layer: {}\n", a.forms.back().first,
+        std::cout << fmt::format("   after `{}`, the last {}-D layer: {}\n", a.forms.back().first, in.spec->input.size(),
                                  qdim_text(a.forms.back().second, a.dim));
     }
   }

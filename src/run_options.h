@@ -45,7 +45,7 @@ inline void add_run_options(CLI::App& app, RunCli& o) {
   app.add_option("--dtype", o.run.dtype, "float32, float16 or bfloat16")
       ->check(CLI::IsMember({"float32", "float16", "bfloat16"}))
       ->capture_default_str();
-  app.add_flag("--channels-last", o.run.channels_last, "Input and 4-D weights in channels-last (NHWC) memory order");
+  app.add_flag("--channels-last", o.run.channels_last, "Input and 4-D/5-D weights in channels-last (NHWC, NDHWC) memory order");
   app.add_option("--max-memory", o.max_memory, "Refuse to run above this estimate (e.g. 512M, 4GiB)")
       ->capture_default_str();
 }

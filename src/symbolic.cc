@@ -340,7 +340,8 @@ class Walker {
             },
             [&](const MaxPool& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode); },
             [&](const AvgPool& k) {
-              return pool(n, in, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode);
+              return pool(n, in, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode,
+                          k.rank == 3);
             },
             [&](const AdaptiveAvgPool& k) { return adaptive(n, in, k.output_size); },
             [&](const AdaptiveMaxPool& k) { return adaptive(n, in, k.output_size); },
@@ -519,10 +520,21 @@ class Walker {
     return true;
   }
 
+  // `unpadded_kernel`: AvgPool3d, whose input must hold the kernel before padding (evaluate.cc).
   std::optional<Sym> pool(const GraphNode& n, const Sym& in, const Dims& k, const Dims& st, const Dims& p,
-                          const Dims& d, bool ceil) {
+                          const Dims& d, bool ceil, bool unpadded_kernel = false) {
     if (!fits_rank(n.op, in)) return fail_const(n);
     Sym s = in;
+    for (std::size_t i = 0; i < k.size() && unpadded_kernel; ++i) {
+      if (static_cast<int>(2 + i) != axis_) {
+        if (in.dims[2 + i].beta[0] < k[i]) return fail_const(n);
+      } else if (!bound(in.dims[2 + i], k[i], SizeSet::kInf, n.name,
+                        fmt::format("needs at least {} input {} for its kernel (avg_pool3d checks the input "
+                                    "before padding)", k[i], unit()),
+                        "input " + unit())) {
+        return std::nullopt;
+      }
+    }
     for (std::size_t i = 0; i < k.size(); ++i)
       if (!window_dim(n, s, 2 + i, Window{0, k[i], st[i], p[i], p[i], d[i], ceil}, false)) return std::nullopt;
     return s;

@@ -24,6 +24,11 @@ template <std::size_t D> torch::ExpandingArrayWithOptionalElem<D> adaptive_size(
   return a;
 }
 
+// NHWC for 4-D tensors, NDHWC (ChannelsLast3d) for 5-D; other ranks have no such order.
+torch::Tensor channels_last_of(const torch::Tensor& t) {
+  return t.contiguous(t.dim() == 5 ? torch::MemoryFormat::ChannelsLast3d : torch::MemoryFormat::ChannelsLast);
+}
+
 // LibTorch's own module of each ranked kind: Conv1d/2d/3d and so on, the
 // options built the same way for every rank.
 template <std::size_t D, class Module>
@@ -202,7 +207,7 @@ class NetImpl : public nn::Module {
     device_ = d, dtype_ = t, channels_last_ = channels_last;
     if (channels_last)
       for (auto& p : parameters())
-        if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+        if (p.dim() == 4 || p.dim() == 5) p.set_data(channels_last_of(p));
   }
   bool record = true;
   std::vector<std::optional<Shape>> shapes;  // each node's real output, by node
@@ -317,7 +322,7 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     net->to(device, dtype);
     net->place_on(device, dtype, opt.channels_last);
     torch::Tensor x = torch::randn(spec.input).to(device, dtype);
-    if (opt.channels_last && x.dim() == 4) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    if (opt.channels_last && (x.dim() == 4 || x.dim() == 5)) x = channels_last_of(x);
     result.device = device.str();
     result.dtype = opt.dtype;
     auto y = net->forward(x);

@@ -26,7 +26,7 @@ struct RunOptions {
   bool compare_plain = false;  // also time the same module tree without shape probes
   std::string device = "cpu";  // "cpu", "cuda", "cuda:N" (torch::Device's syntax)
   std::string dtype = "float32";  // "float32", "float16", "bfloat16"
-  bool channels_last = false;  // input and 4-D weights in NHWC memory order
+  bool channels_last = false;  // input and 4-D/5-D weights in NHWC/NDHWC memory order
 };
 
 struct RunResult {

@@ -217,3 +217,38 @@ TEST_CASE("the DCGAN generator: transposed convs enlarge 1x1 to 64x64") {
   CHECK(o.row("main.0")->output == Shape{1, 512, 4, 4});  // (1 − 1)·1 − 0 + 3 + 0 + 1 = 4
   CHECK(o.row("main.3")->output == Shape{1, 256, 8, 8});  // (4 − 1)·2 − 2 + 3 + 0 + 1 = 8
 }
+
+// 1-d and 3-d networks (#10).
+// M5 (Dai et al. 2017, table 1: "0.5M" parameters) on 1x1x8000, by hand:
+// conv1 k80 s4: ⌊(8000 − 80)/4⌋ + 1 = 1981; pool 4: 495; k3: 493; pool: 123;
+// k3: 121; pool: 30; k3: 28; pool: 7. Parameters 1·128·80 + 128 = 10,368;
+// 128·128·3 + 128 = 49,280; 128·256·3 + 256 = 98,560; 256·512·3 + 512 =
+// 393,728; BatchNorms 2·(128 + 128 + 256 + 512) = 2,048; fc 512·10 + 10 =
+// 5,130: 559,114 (PyTorch 1.13 counts the same, and 2,052 buffers).
+// r3d_18: torchvision's 33,371,472 parameters; buffers 9,620 as PyTorch 1.13
+// counts them; 1x3x16x112x112 → stem 64x16x56x56, layer4 512x2x7x7.
+TEST_CASE("1-d and 3-d networks: M5 and R3D-18") {
+  auto m5 = spec("m5.json");
+  REQUIRE(m5.valid());
+  CHECK(m5.eval.params == 559114);
+  CHECK(m5.eval.buffers == 2052);
+  CHECK(m5.row("conv1")->output == Shape{1, 128, 1981});
+  CHECK(m5.row("pool1")->output == Shape{1, 128, 495});
+  CHECK(m5.row("pool4")->output == Shape{1, 512, 7});
+  CHECK(*m5.eval.output == Shape{1, 10});
+  // The receptive field of pool4 in samples: conv1 80 (jump 4); pool 4 → 80 + 3·4 = 92, jump 16;
+  // conv 3 → 92 + 2·16 = 124; pool → 124 + 3·16 = 172, jump 64; conv → 300; pool → 492, jump 256;
+  // conv → 1004; pool → 1004 + 3·256 = 1772, jump 1024.
+  REQUIRE(m5.row("pool4")->receptive_field);
+  CHECK(m5.row("pool4")->receptive_field->size() == 1);
+  CHECK(m5.row("pool4")->receptive_field->at(0).size == 1772);
+  CHECK(m5.row("pool4")->receptive_field->at(0).jump == 1024);
+
+  auto r3d = spec("r3d_18.json");
+  REQUIRE(r3d.valid());
+  CHECK(r3d.eval.params == 33371472);
+  CHECK(r3d.eval.buffers == 9620);
+  CHECK(r3d.row("stem.0")->output == Shape{1, 64, 16, 56, 56});
+  CHECK(r3d.row("layer4.1")->output == Shape{1, 512, 2, 7, 7});
+  CHECK(*r3d.eval.output == Shape{1, 400});
+}

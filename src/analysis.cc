@@ -121,6 +121,18 @@ class Analyser {
                    },
                    [&](const AdaptiveAvgPool&) { adaptive(row, rf); },
                    [&](const AdaptiveMaxPool&) { adaptive(row, rf); },
+                   // A fractional jump (an upsampled grid) is not tracked: the field is dropped.
+                   [&](const Upsample&) { rf.reset(); },
+                   [&](const PixelShuffle&) { rf.reset(); },
+                   [&](const ChannelShuffle&) {},
+                   [&](const Pad& k) {
+                     // The first output now sits `before` input steps earlier; sizes and jumps stay.
+                     if (!rf) return;
+                     for (std::size_t i = 0; i < static_cast<std::size_t>(k.rank) && i < rf->size(); ++i) {
+                       Field& f = (*rf)[rf->size() - 1 - i];
+                       f.start -= static_cast<double>(k.pads[2 * i]) * static_cast<double>(f.jump);
+                     }
+                   },
                    [&](const Flatten&) { rf.reset(); },  // every feature now sees everything
                    [&](const Linear& k) {
                      row.macs = macs(n, numel(row.input), k.out_features);

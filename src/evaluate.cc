@@ -1,6 +1,7 @@
 #include "evaluate.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -387,6 +388,27 @@ class Evaluator {
               return in;
             },
             [&](const ConvTranspose& k) -> std::optional<Shape> { return transposed(n, k, in); },
+            [&](const Upsample& k) -> std::optional<Shape> { return upsample(n, k, in); },
+            [&](const Pad& k) -> std::optional<Shape> { return pad(n, k, in); },
+            [&](const PixelShuffle& k) -> std::optional<Shape> { return pixel_shuffle(n, k, in); },
+            [&](const ChannelShuffle& k) -> std::optional<Shape> {
+              Row& r = row(n, "ChannelShuffle", in);
+              r.arguments = fmt::format("groups={}", k.groups);
+              if (in.size() < 3) {
+                error(n, "rank", fmt::format("ChannelShuffle expects [N, C, …] with at least 3 dims, got {}",
+                                             format_shape(in)))
+                    .notes.push_back("PyTorch: \"channel_shuffle expects input to have at least 3 dimensions\"");
+                return fail(r);
+              }
+              if (in[1] % k.groups != 0) {
+                auto& d = error(n, "groups", fmt::format("the input's {} channels are not divisible by groups {}",
+                                                         in[1], k.groups), "groups");
+                d.notes.push_back(fmt::format("PyTorch: \"Number of channels must be divisible by groups. Got {} "
+                                              "channels and {} groups.\"", in[1], k.groups));
+                return fail(r);
+              }
+              return in;
+            },
             [&](const Merge&) -> std::optional<Shape> { return std::nullopt; },  // merge()
         },
         n.op);
@@ -513,6 +535,172 @@ class Evaluator {
     if (std::any_of(dilation.begin(), dilation.end(), [](int64_t x) { return x != 1; }))
       r.arguments += " d=" + dims_text(dilation);
     if (ceil_mode) r.arguments += " ceil";
+    return out;
+  }
+
+  // F.interpolate's output size: `size`, or ⌊in·scale⌋ in double precision.
+  std::optional<Shape> upsample(const GraphNode& n, const Upsample& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    const std::size_t spatial = in.size() >= 3 ? in.size() - 2 : 0;
+    std::vector<std::string> args;
+    if (!k.size.empty()) args.push_back(fmt::format("size={}", fmt::join(k.size, "×")));
+    else args.push_back(fmt::format("scale={}", fmt::join(k.scale, "×")));
+    if (k.kind == 0) args.push_back(interp_name(k.mode));
+    if (k.align_corners && k.kind == 0) args.push_back(*k.align_corners ? "align_corners" : "align_corners=False");
+    r.arguments = fmt::format("{}", fmt::join(args, " "));
+    // The rank each mode needs (F.interpolate: "Got 4D input, but linear mode needs 3D input").
+    int needs = k.mode == Interp::linear ? 3 : k.mode == Interp::bilinear || k.mode == Interp::bicubic ? 4
+              : k.mode == Interp::trilinear ? 5 : 0;
+    if (in.size() < 3 || in.size() > 5 || (needs && static_cast<int>(in.size()) != needs)) {
+      auto& d = error(n, "rank", needs ? fmt::format("{} mode \"{}\" needs a {}-D input {}, got {}", k.name(),
+                                                     interp_name(k.mode), needs, shape_form(needs - 2), format_shape(in))
+                                       : fmt::format("{} needs a 3-D, 4-D or 5-D input [N, C, …], got {}", k.name(),
+                                                     format_shape(in)));
+      if (needs && in.size() >= 3 && in.size() <= 5)
+        d.help = fmt::format("for a {}-D input use mode \"{}\" (or \"nearest\")", in.size(),
+                             in.size() == 3 ? "linear" : in.size() == 4 ? "bilinear" : "trilinear");
+      return fail(r);
+    }
+    const std::vector<double>& sc = k.scale;
+    std::size_t given = k.size.empty() ? sc.size() : k.size.size();
+    if (given != 1 && given != spatial) {
+      auto& d = error(n, "upsample-dims", fmt::format("{} gives {} {} for an input with {} spatial dims {}", k.name(),
+                                                      given, k.size.empty() ? "scale factors" : "sizes", spatial,
+                                                      format_shape(in)),
+                      k.size.empty() ? "scale_factor" : "size");
+      d.notes.push_back("PyTorch: \"Input and output must have the same number of spatial dimensions\"");
+      d.help = "give one number for every spatial dim, or one per spatial dim";
+      return fail(r);
+    }
+    Shape out{in[0], in[1]};
+    for (std::size_t d = 0; d < spatial; ++d) {
+      int64_t o = 0;
+      if (!k.size.empty()) {
+        o = k.size[given == 1 ? 0 : d];
+      } else {
+        double v = std::floor(static_cast<double>(in[2 + d]) * sc[given == 1 ? 0 : d]);
+        if (!(v < 9.2e18)) {
+          error(n, "overflow", fmt::format("{} makes {} {} out of {}: more than 64 bits", k.name(), v,
+                                           spatial_unit(spatial, d), in[2 + d]));
+          return fail(r);
+        }
+        o = static_cast<int64_t>(v);
+      }
+      if (o < 1) {
+        auto& e = error(n, "output-too-small", fmt::format("{} gives {} output {} from an input of {}", k.name(), o,
+                                                           spatial_unit(spatial, d), in[2 + d]),
+                        "scale_factor");
+        e.notes.push_back(fmt::format("⌊{}·{}⌋ = {}", in[2 + d], sc[given == 1 ? 0 : d], o));
+        e.notes.push_back(k.mode == Interp::area
+                              ? "PyTorch's \"area\" mode (adaptive average pooling) returns an empty tensor here "
+                                "instead of raising: netshape reports it as the error it is"
+                              : "PyTorch: \"Input and output sizes should be greater than 0\"");
+        return fail(r);
+      }
+      out.push_back(o);
+    }
+    return out;
+  }
+
+  // F.pad: every padded dim grows by its two sizes (a negative constant pad crops).
+  std::optional<Shape> pad(const GraphNode& n, const Pad& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    bool same = std::all_of(k.pads.begin(), k.pads.end(), [&](int64_t x) { return x == k.pads[0]; });
+    r.arguments = same ? fmt::format("p={}", k.pads[0]) : fmt::format("p=({})", fmt::join(k.pads, ", "));
+    const auto rank = static_cast<std::size_t>(k.rank);
+    // Reflection and replication need [N, C] and exactly `rank` spatial dims;
+    // a constant pad pads the last `rank` dims of any input that has them.
+    bool fits = k.mode == PadMode::constant ? in.size() >= rank : in.size() == rank + 2;
+    if (!fits) {
+      error(n, "rank", k.mode == PadMode::constant
+                           ? fmt::format("{} pads the last {} dims, but the input {} has only {}", k.name(), rank,
+                                         format_shape(in), in.size())
+                           : fmt::format("{} expects a {}-D input {}, got {}", k.name(), rank + 2,
+                                         shape_form(k.rank), format_shape(in)));
+      return fail(r);
+    }
+    Shape out = in;
+    for (std::size_t i = 0; i < rank; ++i) {
+      std::size_t d = in.size() - 1 - i;  // pads[2i], pads[2i + 1] pad the i-th dim from the end
+      int64_t before = k.pads[2 * i], after = k.pads[2 * i + 1];
+      const char* unit = spatial_unit(rank, rank - 1 - i);
+      if (k.mode == PadMode::reflect && (before >= in[d] || after >= in[d])) {
+        auto& e = error(n, "reflect-padding",
+                        fmt::format("{} pads {} by ({}, {}), but reflection needs padding smaller than the input's {} {}",
+                                    k.name(), unit, before, after, in[d], unit),
+                        "padding");
+        e.notes.push_back(fmt::format("PyTorch: \"Padding size should be less than the corresponding input dimension, "
+                                      "but got: padding ({}, {}) at dimension {} of input {}\"",
+                                      before, after, d, format_shape(in)));
+        e.help = "reflection mirrors the input without repeating the edge: it cannot pad more than the input "
+                 "holds minus one; use ReplicationPad or a constant pad for more";
+        return fail(r);
+      }
+      out[d] = in[d] + before + after;
+      // ATen's constant_pad_nd narrows for each negative size in turn: together
+      // they cannot take more than the dim holds, even where the other side adds back.
+      if (in[d] + std::min<int64_t>(before, 0) + std::min<int64_t>(after, 0) < 0) {
+        auto& e = error(n, "output-too-small", fmt::format("{} crops {} {} from {} {}", k.name(),
+                                                           -std::min<int64_t>(before, 0) - std::min<int64_t>(after, 0),
+                                                           unit, in[d], unit),
+                        "padding");
+        e.help = "a negative padding crops, before the other side is padded: it cannot take away more than the dim holds";
+        return fail(r);
+      }
+      if (out[d] < 1) {
+        auto& e = error(n, "output-too-small", fmt::format("{} crops {} to {} ({} {} {} {})", k.name(), unit, out[d],
+                                                           in[d], before < 0 ? "−" : "+", std::abs(before),
+                                                           after < 0 ? "− " + std::to_string(-after)
+                                                                     : "+ " + std::to_string(after)),
+                        "padding");
+        e.help = "a negative padding crops: it cannot take away the whole dim";
+        return fail(r);
+      }
+    }
+    return out;
+  }
+
+  // [*, C·r², H, W] ↔ [*, C, H·r, W·r] (ATen's pixel_shuffle / pixel_unshuffle checks).
+  std::optional<Shape> pixel_shuffle(const GraphNode& n, const PixelShuffle& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    r.arguments = fmt::format("r={}", k.factor);
+    if (in.size() < 4) {
+      auto& d = error(n, "rank", fmt::format("{} expects a 4-D input [N, C, H, W], got {}", k.name(), format_shape(in)));
+      if (in.size() == 3) d.help = fmt::format("add the batch dimension, e.g. [1, {}]", fmt::join(in, ", "));
+      return fail(r);
+    }
+    std::size_t c = in.size() - 3, h = in.size() - 2, w = in.size() - 1;
+    int64_t rr = k.factor * k.factor;
+    Shape out = in;
+    if (!k.unshuffle) {
+      if (in[c] % rr != 0) {
+        auto& d = error(n, "pixel-shuffle", fmt::format("PixelShuffle({}) needs channels divisible by {}² = {}, got {}",
+                                                        k.factor, k.factor, rr, in[c]),
+                        "upscale_factor");
+        d.notes.push_back(fmt::format("PyTorch: \"pixel_shuffle expects its input's 'channel' dimension to be divisible "
+                                      "by the square of upscale_factor, but input.size(-3)={} is not divisible by {}\"",
+                                      in[c], rr));
+
+        return fail(r);
+      }
+      auto oh = checked_mul(in[h], k.factor), ow = checked_mul(in[w], k.factor);
+      if (!oh || !ow) { error(n, "overflow", "the output size overflows 64 bits"); return fail(r); }
+      out[c] = in[c] / rr, out[h] = *oh, out[w] = *ow;
+      return out;
+    }
+    for (std::size_t d : {h, w})
+      if (in[d] % k.factor != 0) {
+        auto& e = error(n, "pixel-shuffle", fmt::format("PixelUnshuffle({}) needs the {} divisible by {}, got {}",
+                                                        k.factor, d == h ? "height" : "width", k.factor, in[d]),
+                        "downscale_factor");
+        e.notes.push_back(fmt::format("PyTorch: \"pixel_unshuffle expects {} to be divisible by downscale_factor, but "
+                                      "input.size({})={} is not divisible by {}\"",
+                                      d == h ? "height" : "width", d == h ? -2 : -1, in[d], k.factor));
+        return fail(r);
+      }
+    auto oc = checked_mul(in[c], rr);
+    if (!oc) { error(n, "overflow", "the channel count overflows 64 bits"); return fail(r); }
+    out[c] = *oc, out[h] = in[h] / k.factor, out[w] = in[w] / k.factor;
     return out;
   }
 

@@ -286,6 +286,70 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                           fmt::join(ks, "·"), k.bias ? fmt::format(" + {} (bias)", k.out_channels) : "",
                                           thousands(row.params), weight[rank - 1]));
           },
+          [&](const Upsample& k) {
+            std::string what = k.size.empty() ? fmt::format("scale_factor={}", k.scale.size() == 1
+                                                                                   ? fmt::format("{}", k.scale[0])
+                                                                                   : fmt::format("({})", fmt::join(k.scale, ", ")))
+                                              : fmt::format("size={}", dims_text(k.size));
+            e.headline = k.kind == 0 ? fmt::format("Upsample({}, mode='{}'{})", what, interp_name(k.mode),
+                                                   k.align_corners ? fmt::format(", align_corners={}", *k.align_corners ? "True" : "False") : "")
+                                     : fmt::format("{}({})", k.name(), what);
+            if (row.failed || row.output.size() != in.size()) return;
+            const std::size_t spatial = in.size() - 2;
+            for (std::size_t d = 0; d < spatial; ++d) {
+              const char* letter = spatial_letter(spatial, d);
+              if (!k.size.empty())
+                e.lines.push_back(fmt::format("{}: {} → {} (size given: no formula)", letter, in[2 + d], row.output[2 + d]));
+              else
+                e.lines.push_back(fmt::format("{}: ⌊{}·{}⌋ = {}", letter, in[2 + d],
+                                              k.scale[k.scale.size() == 1 ? 0 : d], row.output[2 + d]));
+            }
+            e.lines.push_back(fmt::format("{}: every output pixel {}; channels unchanged, no parameters",
+                                          interp_name(k.mode),
+                                          k.mode == Interp::nearest || k.mode == Interp::nearest_exact
+                                              ? "copies its nearest input pixel"
+                                          : k.mode == Interp::area ? "averages the input pixels it covers"
+                                                                   : "interpolates its neighbouring input pixels"));
+          },
+          [&](const Pad& k) {
+            e.headline = fmt::format("{}(padding=({}){})", k.name(), fmt::join(k.pads, ", "),
+                                     k.mode == PadMode::constant && !k.zero && k.value != 0 ? fmt::format(", value={}", k.value) : "");
+            if (row.failed) return;
+            const auto rank = static_cast<std::size_t>(k.rank);
+            for (std::size_t i = rank; i-- > 0;) {  // in the input's order: depth, height, width
+              std::size_t d = in.size() - 1 - i;
+              auto term = [](int64_t v) { return v < 0 ? fmt::format("− {}", -v) : fmt::format("+ {}", v); };
+              e.lines.push_back(fmt::format("dim {}: {} {} {} = {}{}", d, in[d], term(k.pads[2 * i]), term(k.pads[2 * i + 1]),
+                                            row.output[d], i == 0 ? " (PyTorch's padding starts with the last dim)" : ""));
+            }
+            e.lines.push_back(k.mode == PadMode::reflect ? "reflection mirrors the input without repeating the edge, so each side needs padding < the input size"
+                              : k.mode == PadMode::replicate ? "replication repeats the edge value"
+                                                             : "constant: the new border holds the value; a negative size crops");
+          },
+          [&](const PixelShuffle& k) {
+            e.headline = fmt::format("{}({})", k.name(), k.factor);
+            if (row.failed) return;
+            std::size_t c = in.size() - 3;
+            int64_t r2 = k.factor * k.factor;
+            if (!k.unshuffle)
+              e.lines.push_back(fmt::format("channels {} = {}·{}² → {}; H {}·{} = {}; W {}·{} = {}: each group of {} channels "
+                                            "becomes a {}×{} block of pixels",
+                                            in[c], in[c] / r2, k.factor, row.output[c], in[c + 1], k.factor,
+                                            row.output[c + 1], in[c + 2], k.factor, row.output[c + 2], r2, k.factor, k.factor));
+            else
+              e.lines.push_back(fmt::format("H {}/{} = {}; W {}/{} = {}; channels {}·{}² = {}: each {}×{} block of pixels "
+                                            "becomes {} channels",
+                                            in[c + 1], k.factor, row.output[c + 1], in[c + 2], k.factor, row.output[c + 2],
+                                            in[c], k.factor, row.output[c], k.factor, k.factor, r2));
+            e.lines.push_back("the number of elements is unchanged; no parameters");
+          },
+          [&](const ChannelShuffle& k) {
+            e.headline = fmt::format("ChannelShuffle({})", k.groups);
+            if (row.failed) return;
+            e.lines.push_back(fmt::format("the {} channels, as {} groups of {}, are interleaved so that the next grouped "
+                                          "conv mixes information across groups; the shape is unchanged",
+                                          in[1], k.groups, in[1] / k.groups));
+          },
           [&](const Merge&) {},
       },
       node.op);

@@ -183,6 +183,33 @@ const GraphNode* channel_source(const Graph& g, int v) {
 // Candidates for a merge whose inputs do not fit: a crop for a cat whose maps
 // differ in size (U-Net's copy and crop), or the channel count a conv feeding
 // it would need.
+// PixelShuffle(r) on channels that r² does not divide: the conv before it
+// gives the next multiple of r², or a smaller factor that divides.
+std::vector<Candidate> pixel_shuffle_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
+  std::vector<Candidate> out;
+  const GraphNode* node = nullptr;
+  for (const auto& n : g.nodes)
+    if (n.name == d.layer) node = &n;
+  const Row* row = find_row(ev, d.layer);
+  if (!node || !row || row->input.size() < 4) return out;
+  auto* k = std::get_if<PixelShuffle>(&node->op);
+  if (!k || k->unshuffle) return out;
+  int64_t c = row->input[row->input.size() - 3], r2 = k->factor * k->factor;
+  if (const GraphNode* conv = channel_source(g, node->inputs[0].value)) {
+    int64_t want = (c / r2 + 1) * r2;
+    out.push_back({fmt::format("let `{}` give {} channels ({}·{}²), which PixelShuffle({}) turns into {}", conv->name,
+                               want, want / r2, k->factor, k->factor, want / r2),
+                   {fmt::format("{}.out_channels={}", conv->name, want)}});
+  }
+  for (int64_t f = k->factor - 1; f >= 2; --f)
+    if (c % (f * f) == 0) {
+      out.push_back({fmt::format("use upscale_factor {} ({} = {}·{}²)", f, c, c / (f * f), f),
+                     {fmt::format("{}.upscale_factor={}", d.layer, f)}});
+      break;
+    }
+  return out;
+}
+
 std::vector<Candidate> merge_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
   std::vector<Candidate> out;
   const Row* row = find_row(ev, d.layer);
@@ -364,6 +391,8 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
     if (d.severity != Severity::error || d.layer.empty()) continue;
     if (d.code == "cat-mismatch" || d.code == "add-mismatch" || d.code == "mul-broadcast")
       for (auto& c : merge_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
+    if (d.code == "pixel-shuffle")
+      for (auto& c : pixel_shuffle_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
     for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});

@@ -155,6 +155,51 @@ inline const std::vector<PointwiseKind>& pointwise_kinds() {
 }
 inline const PointwiseKind& pointwise_kind(Fn fn) { return pointwise_kinds()[static_cast<std::size_t>(fn)]; }
 
+// Resizing (#10). torch.nn.Upsample and its fixed-mode forms run
+// F.interpolate: per spatial dim, `size`, or ⌊in·scale_factor⌋ computed in
+// double precision (ATen's _interp_output_size / compute_output_size).
+enum class Interp { nearest, nearest_exact, linear, bilinear, bicubic, trilinear, area };
+inline const char* interp_name(Interp m) {
+  static const char* const names[] = {"nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"};
+  return names[static_cast<int>(m)];
+}
+struct Upsample {
+  static constexpr const char* kinds[3] = {"Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"};
+  int kind = 0;               // index into kinds: the last two fix the mode
+  Dims size;                  // one per spatial dim or one for all; empty when scale is given
+  std::vector<double> scale;  // likewise
+  Interp mode = Interp::nearest;
+  std::optional<bool> align_corners;
+  const char* name() const { return kinds[kind]; }
+};
+
+// The padding layers: F.pad with PyTorch's per-side sizes, the last dim first
+// (left, right, top, bottom, front, back).
+enum class PadMode { constant, reflect, replicate };
+struct Pad {
+  PadMode mode = PadMode::constant;
+  int rank = 2;       // how many trailing dims it pads
+  bool zero = false;  // ZeroPad1d/2d/3d: constant 0
+  Dims pads;          // 2·rank sizes
+  double value = 0;
+  const char* name() const {
+    static const char* const names[4][3] = {{"ConstantPad1d", "ConstantPad2d", "ConstantPad3d"},
+                                            {"ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d"},
+                                            {"ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d"},
+                                            {"ZeroPad1d", "ZeroPad2d", "ZeroPad3d"}};
+    return names[zero ? 3 : static_cast<int>(mode)][rank - 1];
+  }
+};
+
+// PixelShuffle(r): [*, C·r², H, W] → [*, C, H·r, W·r]; PixelUnshuffle(r) the reverse.
+struct PixelShuffle {
+  int64_t factor = 1;
+  bool unshuffle = false;
+  const char* name() const { return unshuffle ? "PixelUnshuffle" : "PixelShuffle"; }
+};
+// ChannelShuffle(groups) (ShuffleNet): the channels regrouped, the shape unchanged.
+struct ChannelShuffle { int64_t groups = 1; };
+
 // A merge: several inputs become one (torch.add, torch.cat, torch.mul).
 enum class MergeOp { add, cat, mul };
 struct Merge {
@@ -169,7 +214,7 @@ inline const char* merge_name(MergeOp op) {
 // What one node of the graph computes (network.h): every leaf kind and the
 // merges. Containers below only nest and name; the parser lowers them.
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
-                        Linear, Dropout, Merge, Pointwise, ConvTranspose>;
+                        Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -188,24 +233,33 @@ struct Branches {
 };
 
 using Kind = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
-                          Linear, Dropout, Merge, Pointwise, ConvTranspose, Sequential, Branches>;
+                          Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle,
+                          ChannelShuffle, Sequential, Branches>;
 
 // The spec's name of each kind, in the order of `Kind` (Merge, Branches,
 // Pointwise and the ranked kinds have more than one: spec_names()).
 inline constexpr const char* kKindNames[] = {
     "Conv",   "BatchNorm", "ReLU",  "MaxPool", "AvgPool",   "AdaptiveAvgPool", "AdaptiveMaxPool",
-    "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Sequential",
-    "Branches"};
+    "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Upsample",
+    "Pad",     "PixelShuffle", "ChannelShuffle", "Sequential", "Branches"};
 template <class T, class = void> struct is_ranked : std::false_type {};
 template <class T> struct is_ranked<T, std::void_t<decltype(T::names)>> : std::true_type {};
+// Kinds whose name depends on their fields (Upsample, Pad, PixelShuffle) have name().
+template <class T, class = void> struct has_name : std::false_type {};
+template <class T> struct has_name<T, std::void_t<decltype(std::declval<const T&>().name())>> : std::true_type {};
 static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
               "every layer kind needs its spec name");
+
+inline std::string fmt_rank(const char* base, int rank) { return base + std::to_string(rank) + "d"; }
 
 // Every type name a spec may use (and the pointwise table's).
 inline const std::vector<std::string>& spec_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n = {"ReLU", "Flatten", "Linear", "Dropout", "Add", "Cat", "Mul",
-                                  "Sequential", "Residual", "Branches"};
+                                  "Sequential", "Residual", "Branches", "Upsample", "UpsamplingNearest2d",
+                                  "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"};
+    for (const char* pad : {"ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad"})
+      for (int r = 1; r <= 3; ++r) n.push_back(fmt_rank(pad, r));
     for (const char* const* family : {Conv::names, ConvTranspose::names, BatchNorm::names, MaxPool::names,
                                       AvgPool::names, AdaptiveAvgPool::names, AdaptiveMaxPool::names})
       n.insert(n.end(), family, family + 3);
@@ -223,6 +277,7 @@ template <class V> const char* kind_name(const V& k) {
         if constexpr (std::is_same_v<T, Merge>) return merge_name(x.op);
         else if constexpr (std::is_same_v<T, Pointwise>) return pointwise_kind(x.fn).name;
         else if constexpr (is_ranked<T>::value) return T::names[x.rank - 1];
+        else if constexpr (has_name<T>::value) return x.name();
         else return kKindNames[k.index()];
       },
       k);

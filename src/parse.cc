@@ -69,6 +69,8 @@ class Parser {
   std::optional<Node> layer(const Cursor& c, const Env& env, const std::string& name);
   std::optional<Node> instantiate(const Cursor& c, const Env& env, const std::string& name,
                                   const std::string& block);
+  std::optional<Kind> resizing_kind(const std::string& type, Fields& f, const Cursor& c, const std::string& name,
+                                    bool* ok);
   std::optional<Kind> kind(const std::string& type, const Cursor& c, const Env& env,
                            const std::string& name);
   Merge merge_fields(Fields& f, const Cursor& c, const std::string& name, const std::string& type,
@@ -1029,6 +1031,8 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     out = std::move(b);
   } else if (type == "Add" || type == "Cat" || type == "Mul") {
     out = merge_fields(f, c, name, type, &ok);
+  } else if (auto k = resizing_kind(type, f, c, name, &ok)) {
+    out = std::move(*k);
   } else if (auto pk = std::find_if(pointwise_kinds().begin(), pointwise_kinds().end(),
                                     [&](const PointwiseKind& k) { return type == k.name; });
              pk != pointwise_kinds().end()) {
@@ -1064,6 +1068,143 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
   if (!f.finish()) ok = false;
   if (!ok) return std::nullopt;
   return out;
+}
+
+// Upsample, the padding layers, PixelShuffle/Unshuffle and ChannelShuffle;
+// nullopt when `type` is none of them.
+std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, const Cursor& c,
+                                          const std::string& name, bool* ok) {
+  if (type == "Upsample" || type == "UpsamplingNearest2d" || type == "UpsamplingBilinear2d") {
+    Upsample k;
+    k.kind = type == "Upsample" ? 0 : type == "UpsamplingNearest2d" ? 1 : 2;
+    k.mode = k.kind == 2 ? Interp::bilinear : Interp::nearest;
+    if (k.kind == 2) k.align_corners = true;  // UpsamplingBilinear2d is F.interpolate(..., align_corners=True)
+    auto size = f.get("size");
+    auto scale = f.get("scale_factor");
+    if (size && size->value->is_null()) size.reset();
+    if (scale && scale->value->is_null()) scale.reset();
+    if (!size == !scale) {
+      auto& d = diags_.error(size ? "wrong-type" : "missing-field",
+                             size ? fmt::format("{} takes `size` or `scale_factor`, not both", type)
+                                  : fmt::format("{} needs `size` or `scale_factor`", type),
+                             c.pointer, name);
+      d.notes.push_back(size ? "PyTorch: \"only one of size or scale_factor should be defined\""
+                             : "PyTorch: \"either size or scale_factor should be defined\"");
+      d.help = "give \"scale_factor\": 2 to double every spatial dim, or \"size\": [64, 64] for a fixed size";
+      *ok = false;
+      return k;
+    }
+    // An int (or number) for every spatial dim, or a list with one per dim.
+    if (size) {
+      if (size->value->is_array()) {
+        for (std::size_t i = 0; i < size->value->size(); ++i)
+          if (auto v = f.integer_value(size->at(i), "size", 1)) k.size.push_back(*v);
+          else *ok = false;
+        if (size->value->empty()) { f.bad(*size, "size", "a positive integer or a list of them"); *ok = false; }
+      } else if (auto v = f.integer_value(*size, "size", 1)) {
+        k.size.push_back(*v);
+      } else {
+        *ok = false;
+      }
+    } else {
+      auto one = [&](const Cursor& e) {
+        if (!e.value->is_number() || !(e.value->get<double>() > 0) || !std::isfinite(e.value->get<double>()) ||
+            e.value->get<double>() > 1e9) {
+          f.bad(e, "scale_factor", "a positive number (at most 1e9)");
+          *ok = false;
+          return;
+        }
+        k.scale.push_back(e.value->get<double>());
+      };
+      if (scale->value->is_array() && !scale->value->empty())
+        for (std::size_t i = 0; i < scale->value->size(); ++i) one(scale->at(i));
+      else
+        one(*scale);
+    }
+    if (k.kind == 0) {
+      if (auto m = f.get("mode")) {
+        static const std::vector<std::string> modes = {"nearest", "nearest-exact", "linear", "bilinear",
+                                                       "bicubic", "trilinear", "area"};
+        auto it = m->value->is_string() ? std::find(modes.begin(), modes.end(), m->value->get<std::string>())
+                                        : modes.end();
+        if (it == modes.end()) {
+          f.bad(*m, "mode", "\"nearest\", \"nearest-exact\", \"linear\", \"bilinear\", \"bicubic\", \"trilinear\" or \"area\"");
+          *ok = false;
+        } else {
+          k.mode = static_cast<Interp>(it - modes.begin());
+        }
+      }
+      if (auto a = f.get("align_corners"); a && !a->value->is_null()) {
+        if (!a->value->is_boolean()) { f.bad(*a, "align_corners", "true, false or null"); *ok = false; }
+        else k.align_corners = a->value->get<bool>();
+      }
+      f.get("recompute_scale_factor");  // accepted: the output size is the same either way
+      bool interpolating = k.mode == Interp::linear || k.mode == Interp::bilinear || k.mode == Interp::bicubic ||
+                           k.mode == Interp::trilinear;
+      if (*ok && k.align_corners && !interpolating) {
+        auto& d = diags_.error("align-corners",
+                               fmt::format("align_corners is only for the interpolating modes, not \"{}\"",
+                                           interp_name(k.mode)),
+                               c.pointer + "/align_corners", name);
+        d.notes.push_back("PyTorch: \"align_corners option can only be set with the interpolating modes: "
+                          "linear | bilinear | bicubic | trilinear\"");
+        d.fixes.push_back({"remove align_corners", {name + ".align_corners=null"}});
+        *ok = false;
+      }
+    }
+    return k;
+  }
+  auto pad_rank = [&](const char* base) {
+    for (int r = 1; r <= 3; ++r)
+      if (type == fmt_rank(base, r)) return r;
+    return 0;
+  };
+  int rank = 0;
+  Pad p;
+  if ((rank = pad_rank("ConstantPad"))) p.mode = PadMode::constant;
+  else if ((rank = pad_rank("ZeroPad"))) p.zero = true;
+  else if ((rank = pad_rank("ReflectionPad"))) p.mode = PadMode::reflect;
+  else if ((rank = pad_rank("ReplicationPad"))) p.mode = PadMode::replicate;
+  if (rank) {
+    p.rank = rank;
+    // An int pads every side; a list gives 2·rank sizes, the last dim first.
+    // Constant pads may be negative (they crop), as F.pad allows.
+    int64_t lo = p.mode == PadMode::constant ? -kMaxInt : 0;
+    auto v = f.get("padding");
+    if (!v) {
+      f.missing("padding", fmt::format("an integer or a list of {} sizes (left, right{})", 2 * rank,
+                                       rank >= 2 ? ", top, bottom" : ""));
+      *ok = false;
+    } else if (v->value->is_array()) {
+      if (v->value->size() != static_cast<std::size_t>(2 * rank)) {
+        auto& d = diags_.error("wrong-type",
+                               fmt::format("`padding` of {} must be an integer or a list of {} sizes, got a list of {}",
+                                           type, 2 * rank, v->value->size()),
+                               v->pointer, name);
+        d.help = rank == 1 ? "give [left, right]" : rank == 2 ? "give [left, right, top, bottom]"
+                                                              : "give [left, right, top, bottom, front, back]";
+        *ok = false;
+      } else {
+        for (std::size_t i = 0; i < v->value->size(); ++i)
+          if (auto n = f.integer_value(v->at(i), "padding", lo)) p.pads.push_back(*n);
+          else *ok = false;
+      }
+    } else if (auto n = f.integer_value(*v, "padding", lo)) {
+      p.pads.assign(static_cast<std::size_t>(2 * rank), *n);
+    } else {
+      *ok = false;
+    }
+    if (p.mode == PadMode::constant && !p.zero) p.value = f.number("value", 0, -1e300, 1e300, ok);
+    return p;
+  }
+  if (type == "PixelShuffle" || type == "PixelUnshuffle") {
+    PixelShuffle k;
+    k.unshuffle = type == "PixelUnshuffle";
+    k.factor = f.integer(k.unshuffle ? "downscale_factor" : "upscale_factor", std::nullopt, 1, ok).value_or(1);
+    return k;
+  }
+  if (type == "ChannelShuffle") return ChannelShuffle{f.integer("groups", std::nullopt, 1, ok).value_or(1)};
+  return std::nullopt;
 }
 
 std::optional<Spec> Parser::spec(const Cursor& root) {
@@ -1384,10 +1525,7 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
 const std::vector<std::string>& unsupported_torch_layers() {
   static const std::vector<std::string> names = {
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d",
-    "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Upsample", "UpsamplingNearest2d",
-    "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "ZeroPad1d", "ZeroPad2d",
-    "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
-    "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+    "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "InstanceNorm1d",
     "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm",
     "CrossMapLRN2d", "PReLU", "RReLU", "GLU", "Threshold", "Softmax", "LogSoftmax", "Softmax2d",

@@ -1,5 +1,7 @@
 #include "symbolic.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <functional>
 #include <numeric>
@@ -374,6 +376,14 @@ class Walker {
               }
               return s;
             },
+            [&](const Upsample& k) { return upsample(n, k, in); },
+            [&](const Pad& k) { return pad(n, k, in); },
+            [&](const PixelShuffle& k) { return pixel_shuffle(n, k, in); },
+            [&](const ChannelShuffle& k) -> std::optional<Sym> {
+              if (in.dims.size() < 3 || !in.dims[1].is_constant() || in.dims[1].beta[0] % k.groups != 0)
+                return fail_const(n);
+              return in;
+            },
             [&](const Flatten& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t s = k.start_dim < 0 ? k.start_dim + rank : k.start_dim;
@@ -545,6 +555,132 @@ class Walker {
     Sym s = in;
     for (std::size_t i = 0; i < size.size(); ++i)
       if (size[i]) s.dims[2 + i] = QDim::constant(size[i]);
+    return s;
+  }
+
+  // f scaled by an integer: still a QDim (nullopt when it would overflow).
+  static std::optional<QDim> scaled(QDim f, int64_t k) {
+    auto a = checked_mul(f.alpha, k);
+    if (!a) return std::nullopt;
+    f.alpha = *a;
+    for (auto& b : f.beta) {
+      auto v = checked_mul(b, k);
+      if (!v) return std::nullopt;
+      b = *v;
+    }
+    return f;
+  }
+
+  std::optional<Sym> upsample(const GraphNode& n, const Upsample& k, const Sym& in) {
+    int needs = k.mode == Interp::linear ? 3 : k.mode == Interp::bilinear || k.mode == Interp::bicubic ? 4
+              : k.mode == Interp::trilinear ? 5 : 0;
+    const std::size_t rank = in.dims.size();
+    std::size_t given = k.size.empty() ? k.scale.size() : k.size.size();
+    if (in.product || rank < 3 || rank > 5 || (needs && static_cast<int>(rank) != needs) ||
+        (given != 1 && given != rank - 2))
+      return fail_const(n);
+    Sym s = in;
+    for (std::size_t d = 0; d + 2 < rank; ++d) {
+      QDim& f = s.dims[2 + d];
+      if (!k.size.empty()) { f = QDim::constant(k.size[given == 1 ? 0 : d]); continue; }
+      double sc = k.scale[given == 1 ? 0 : d];
+      if (f.is_constant()) {  // a dim this analysis holds fixed: the formula on a number
+        double v = std::floor(static_cast<double>(f.beta[0]) * sc);
+        if (!(v >= 1 && v < 9.2e18)) return fail_const(n);
+        f = QDim::constant(static_cast<int64_t>(v));
+      } else if (sc == std::floor(sc) && sc <= 1e9) {  // ⌊x·k⌋ = k·x
+        auto g = scaled(f, static_cast<int64_t>(sc));
+        if (!g) { give_up("the sizes grow past 64 bits"); return std::nullopt; }
+        f = *g;
+      } else {
+        give_up(fmt::format("`{}` scales by {}, not a whole number: ⌊{}·{}⌋ is not analysed symbolically "
+                            "(`netshape check` at a given size is exact)", n.name, sc, a_.dim, sc));
+        return std::nullopt;
+      }
+    }
+    return s;
+  }
+
+  // Each padded dim grows by its two sizes; reflection needs more input than padding.
+  std::optional<Sym> pad(const GraphNode& n, const Pad& k, const Sym& in) {
+    const auto rank = static_cast<std::size_t>(k.rank);
+    bool fits = k.mode == PadMode::constant ? in.dims.size() >= rank : in.dims.size() == rank + 2 && !in.product;
+    if (!fits) return fail_const(n);
+    Sym s = in;
+    for (std::size_t i = 0; i < rank; ++i) {
+      QDim& f = s.dims[in.dims.size() - 1 - i];
+      int64_t before = k.pads[2 * i], after = k.pads[2 * i + 1];
+      std::string unit = in.dims.size() - 1 - i == static_cast<std::size_t>(axis_) ? this->unit() : "positions";
+      if (k.mode == PadMode::reflect) {
+        int64_t need = std::max(before, after) + 1;
+        if (f.is_constant() ? f.beta[0] < need
+                            : !bound(f, need, SizeSet::kInf, n.name,
+                                     fmt::format("needs at least {} input {} to reflect a padding of {}", need, unit,
+                                                 need - 1),
+                                     "input " + unit))
+          return f.is_constant() ? fail_const(n) : std::nullopt;
+      }
+      int64_t crop = -std::min<int64_t>(before, 0) - std::min<int64_t>(after, 0);  // taken before padding (evaluate.cc)
+      if (crop > 0 && (f.is_constant() ? f.beta[0] < crop
+                                       : !bound(f, crop, SizeSet::kInf, n.name,
+                                                fmt::format("crops {} {}: it needs at least that many", crop, unit),
+                                                "input " + unit)))
+        return f.is_constant() ? fail_const(n) : std::nullopt;
+      for (auto& b : f.beta) b += before + after;
+      if (before + after < 0 && (f.is_constant() ? f.beta[0] < 1
+                                                 : !bound(f, 1, SizeSet::kInf, n.name,
+                                                          fmt::format("must keep at least 1 {} after cropping",
+                                                                      unit.substr(0, unit.size() - 1)),
+                                                          "output " + unit)))
+        return f.is_constant() ? fail_const(n) : std::nullopt;
+    }
+    return s;
+  }
+
+  // f(x) / r where f(x) must be a multiple of r: refined by r, f(x) mod r is
+  // fixed on every residue class, and the classes where it is not 0 go.
+  std::optional<QDim> divided(const GraphNode& n, const QDim& f, int64_t r, const std::string& what) {
+    if (f.is_constant()) {
+      if (f.beta[0] % r != 0) return fail_const(n);
+      return QDim::constant(f.beta[0] / r);
+    }
+    auto fm = checked_mul(f.M, r);
+    if (!fm || *fm > kMaxModulus) { give_up("the sizes repeat with a period too long to analyse"); return std::nullopt; }
+    int64_t M = std::lcm(std::lcm(*fm, a_.valid.M), a_.clean.M);
+    if (M > kMaxModulus) { give_up("the sizes repeat with a period too long to analyse"); return std::nullopt; }
+    QDim g = f.refined(M / f.M);
+    narrow(n.name, what, [&](SizeSet& s) {
+      s = refine(s, M);
+      for (int64_t q = 0; q < M; ++q)
+        if (g.beta[static_cast<std::size_t>(q)] % r != 0) s.k[static_cast<std::size_t>(q)] = {SizeSet::kInf, -SizeSet::kInf};
+    });
+    g.alpha /= r;  // a multiple of r: M / f.M is
+    for (auto& b : g.beta) b = floor_div(b, r);
+    return g;
+  }
+
+  std::optional<Sym> pixel_shuffle(const GraphNode& n, const PixelShuffle& k, const Sym& in) {
+    const std::size_t rank = in.dims.size();
+    if (in.product || rank < 4 || !in.dims[rank - 3].is_constant()) return fail_const(n);
+    int64_t r2 = k.factor * k.factor, c = in.dims[rank - 3].beta[0];
+    Sym s = in;
+    if (!k.unshuffle) {
+      if (c % r2 != 0) return fail_const(n);
+      s.dims[rank - 3] = QDim::constant(c / r2);
+      for (std::size_t d : {rank - 2, rank - 1}) {
+        auto g = scaled(in.dims[d], k.factor);
+        if (!g) { give_up("the sizes grow past 64 bits"); return std::nullopt; }
+        s.dims[d] = *g;
+      }
+      return s;
+    }
+    s.dims[rank - 3] = QDim::constant(c * r2);
+    for (std::size_t d : {rank - 2, rank - 1}) {
+      auto g = divided(n, in.dims[d], k.factor,
+                       fmt::format("needs the {} divisible by {}", d == rank - 2 ? "height" : "width", k.factor));
+      if (!g) return std::nullopt;
+      s.dims[d] = *g;
+    }
     return s;
   }
 

@@ -95,6 +95,48 @@ nn::AnyModule pointwise_module(const Pointwise& k) {
   throw std::logic_error("unknown element-wise kind");
 }
 
+// F.interpolate, as nn.Upsample runs it (LibTorch's Upsample module lacks
+// "area" and "nearest-exact"); LibTorch wants one size or scale per spatial dim.
+nn::AnyModule upsample_module(const Upsample& k, const Shape& in) {
+  namespace F = torch::nn::functional;
+  std::size_t spatial = in.size() >= 3 ? in.size() - 2 : 1;
+  F::InterpolateFuncOptions o;
+  if (!k.size.empty()) o.size(k.size.size() == 1 ? std::vector<int64_t>(spatial, k.size[0]) : k.size);
+  else o.scale_factor(k.scale.size() == 1 ? std::vector<double>(spatial, k.scale[0]) : k.scale);
+  switch (k.mode) {
+    case Interp::nearest: o.mode(torch::kNearest); break;
+    case Interp::nearest_exact: o.mode(torch::kNearestExact); break;
+    case Interp::linear: o.mode(torch::kLinear); break;
+    case Interp::bilinear: o.mode(torch::kBilinear); break;
+    case Interp::bicubic: o.mode(torch::kBicubic); break;
+    case Interp::trilinear: o.mode(torch::kTrilinear); break;
+    case Interp::area: o.mode(torch::kArea); break;
+  }
+  if (k.align_corners) o.align_corners(*k.align_corners);
+  return nn::AnyModule(nn::Functional([o](const torch::Tensor& x) { return F::interpolate(x, o); }));
+}
+
+template <std::size_t D> nn::AnyModule pad_module_of(const Pad& k) {
+  auto p = arr<D * 2>(k.pads);
+  if (k.mode == PadMode::reflect) {
+    using M = std::conditional_t<D == 1, nn::ReflectionPad1d, std::conditional_t<D == 2, nn::ReflectionPad2d, nn::ReflectionPad3d>>;
+    return nn::AnyModule(M(nn::ReflectionPadOptions<D>(p)));
+  }
+  if (k.mode == PadMode::replicate) {
+    using M = std::conditional_t<D == 1, nn::ReplicationPad1d, std::conditional_t<D == 2, nn::ReplicationPad2d, nn::ReplicationPad3d>>;
+    return nn::AnyModule(M(nn::ReplicationPadOptions<D>(p)));
+  }
+  if constexpr (D == 2)
+    if (k.zero) return nn::AnyModule(nn::ZeroPad2d(nn::ZeroPad2dOptions(p)));
+  // ZeroPad1d/3d (PyTorch 2.x) are constant pads of 0.
+  using M = std::conditional_t<D == 1, nn::ConstantPad1d, std::conditional_t<D == 2, nn::ConstantPad2d, nn::ConstantPad3d>>;
+  return nn::AnyModule(M(nn::ConstantPadOptions<D>(p, k.zero ? 0.0 : k.value)));
+}
+nn::AnyModule pad_module(const Pad& k) {
+  return by_rank(k.rank, [&] { return pad_module_of<1>(k); }, [&] { return pad_module_of<2>(k); },
+                 [&] { return pad_module_of<3>(k); });
+}
+
 nn::AnyModule make_leaf(const Op& op, const Shape& in) {
   auto channels = [&](std::optional<int64_t> given, bool last_dim) -> int64_t {
     if (given) return *given;
@@ -150,6 +192,16 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
             return by_rank(k.rank, [&] { return transposed_module<1, nn::ConvTranspose1d>(k, c); },
                            [&] { return transposed_module<2, nn::ConvTranspose2d>(k, c); },
                            [&] { return transposed_module<3, nn::ConvTranspose3d>(k, c); });
+          },
+          [&](const Upsample& k) { return upsample_module(k, in); },
+          [&](const Pad& k) { return pad_module(k); },
+          [&](const PixelShuffle& k) {
+            return k.unshuffle ? nn::AnyModule(nn::PixelUnshuffle(nn::PixelUnshuffleOptions(k.factor)))
+                               : nn::AnyModule(nn::PixelShuffle(nn::PixelShuffleOptions(k.factor)));
+          },
+          [&](const ChannelShuffle& k) {
+            int64_t g = k.groups;  // LibTorch 1.13 has the op, not the module
+            return nn::AnyModule(nn::Functional([g](const torch::Tensor& x) { return torch::channel_shuffle(x, g); }));
           },
           [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
       },

@@ -32,6 +32,8 @@ void brute_force(const std::string& name, const std::string& text) {
   auto parsed = parse_spec(text);
   REQUIRE_MESSAGE(parsed.spec, name);
   Evaluation at_input = evaluate(*parsed.spec);
+  const std::string why = name + ": the other dims are held at the spec's input, which must be valid";
+  REQUIRE_MESSAGE(at_input.valid(), why);
   Spec pinned = *parsed.spec;
   pin_linears(pinned.graph, at_input);
   // One analysis per spatial dim (L; H, W; D, H, W).
@@ -130,6 +132,16 @@ TEST_CASE("congruences and ceil_mode, against brute force") {
       {"type": "AvgPool2d", "kernel_size": 2, "stride": 3, "ceil_mode": true},
       {"type": "MaxPool2d", "kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": true},
       {"type": "Flatten"}, {"type": "Linear", "out_features": 5}]})");
+  // Resizing kinds: padding (reflection needs more input than padding), an
+  // integer upsample (2·x), a pixel unshuffle (x must divide), a crop.
+  brute_force("resizing", R"({"input": [1, 4, 30, 22], "layers": [
+      {"type": "ReflectionPad2d", "padding": [1, 2, 3, 0]},
+      {"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2},
+      {"type": "Upsample", "scale_factor": 3, "mode": "nearest"},
+      {"type": "PixelUnshuffle", "downscale_factor": 2},
+      {"type": "ConstantPad2d", "padding": [-1, 0, 0, -2]},
+      {"type": "PixelShuffle", "upscale_factor": 2},
+      {"type": "MaxPool2d", "kernel_size": 2, "ceil_mode": true}]})");
   brute_force("same-padding", R"({"input": [1, 3, 20, 20], "layers": [
       {"type": "Conv2d", "out_channels": 4, "kernel_size": 4, "padding": "same"},
       {"type": "Conv2d", "out_channels": 4, "kernel_size": 5, "stride": 3, "padding": 2},

@@ -252,3 +252,16 @@ TEST_CASE("1-d and 3-d networks: M5 and R3D-18") {
   CHECK(r3d.row("layer4.1")->output == Shape{1, 512, 2, 7, 7});
   CHECK(*r3d.eval.output == Shape{1, 400});
 }
+
+// ESPCN (Shi et al. 2016) with r = 3 on one 224x224 channel. By hand:
+// 1·64·5·5 + 64 = 1,664; 64·32·3·3 + 32 = 18,464; 32·9·3·3 + 9 = 2,601:
+// 22,729 (PyTorch 1.13 counts the same); PixelShuffle(3): [1, 9, 224, 224]
+// → [1, 1, 672, 672].
+TEST_CASE("PixelShuffle: ESPCN") {
+  auto e = spec("espcn.json");
+  REQUIRE(e.valid());
+  CHECK(e.eval.params == 22729);
+  CHECK(e.row("conv3")->output == Shape{1, 9, 224, 224});
+  CHECK(*e.eval.output == Shape{1, 1, 672, 672});
+  CHECK_FALSE(e.row("pixel_shuffle")->receptive_field);  // a fractional jump is not tracked
+}

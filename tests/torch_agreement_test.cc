@@ -616,3 +616,126 @@ TEST_CASE("2,400 random 1-d and 3-d layers: netshape's verdict is LibTorch's") {
   DOCTEST_CHECK(valid > 500);
   DOCTEST_CHECK(invalid > 300);
 }
+
+// Resizing kinds (#10): Upsample in every mode (size or scale factor, whole
+// and fractional), the padding layers (constant with negative sizes,
+// reflection at its limit, replication), PixelShuffle/Unshuffle and
+// ChannelShuffle, each computed here with ATen's own ops and LibTorch's
+// Upsample module, not netshape's builder.
+TEST_CASE("2,400 random resizing layers: netshape's verdict is LibTorch's") {
+  torch::NoGradGuard no_grad;
+  namespace F = torch::nn::functional;
+  const uint64_t seed = 1412;
+  Rng r(seed);
+  int valid = 0, invalid = 0, empty_area = 0;
+  static const char* const modes[] = {"nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"};
+  for (int i = 0; i < 2400; ++i) {
+    int kind = static_cast<int>(r.in(0, 3));  // upsample, pad, pixel (un)shuffle, channel shuffle
+    std::size_t rank = static_cast<std::size_t>(r.in(3, 5));
+    if (r.chance(0.05)) rank = r.chance(0.5) ? 2 : 6;
+    Shape input{r.in(1, 2), r.in(1, 12)};
+    while (input.size() < rank) input.push_back(r.in(1, rank == 5 ? 6 : 10));
+    std::string layer;
+    std::function<torch::Tensor(const torch::Tensor&)> forward;
+    if (kind == 0) {
+      int mode = static_cast<int>(r.in(0, 6));
+      bool by_size = r.chance(0.3);
+      std::size_t n = r.chance(0.8) && rank >= 3 ? rank - 2 : 1 + (r.chance(0.5) ? 1 : 0);
+      std::vector<int64_t> size;
+      std::vector<double> scale;
+      for (std::size_t d = 0; d < n; ++d) {
+        size.push_back(r.in(1, 12));
+        static const double choices[] = {2, 3, 0.5, 1.5, 0.3, 2.5, 1, 0.1, 1.75};
+        scale.push_back(choices[r.in(0, 8)]);
+      }
+      std::optional<bool> align;
+      if (r.chance(0.3)) align = r.chance(0.5);
+      std::string what = by_size ? fmt::format(R"("size": [{}])", fmt::join(size, ", "))
+                                 : fmt::format(R"("scale_factor": [{}])", fmt::join(scale, ", "));
+      layer = fmt::format(R"({{"type": "Upsample", {}, "mode": "{}"{}}})", what, modes[mode],
+                          align ? fmt::format(R"(, "align_corners": {})", *align) : "");
+      forward = [=](const torch::Tensor& x) {
+        // Python's F.interpolate takes one value for every dim; LibTorch's wants one per dim.
+        std::size_t sp = x.dim() >= 3 ? static_cast<std::size_t>(x.dim()) - 2 : 1;
+        F::InterpolateFuncOptions o;
+        if (by_size) o.size(n == 1 ? std::vector<int64_t>(sp, size[0]) : size);
+        else o.scale_factor(n == 1 ? std::vector<double>(sp, scale[0]) : scale);
+        switch (mode) {
+          case 0: o.mode(torch::kNearest); break;
+          case 1: o.mode(torch::kNearestExact); break;
+          case 2: o.mode(torch::kLinear); break;
+          case 3: o.mode(torch::kBilinear); break;
+          case 4: o.mode(torch::kBicubic); break;
+          case 5: o.mode(torch::kTrilinear); break;
+          default: o.mode(torch::kArea);
+        }
+        // Python's F.interpolate raises for align_corners with "nearest", "area" or
+        // "nearest-exact" (torch/nn/functional.py); LibTorch 1.13's C++ forgets
+        // "nearest-exact". netshape follows Python, whose users write the specs.
+        TORCH_CHECK(!(align && (mode == 0 || mode == 1 || mode == 6)),
+                    "align_corners option can only be set with the interpolating modes");
+        if (align) o.align_corners(*align);
+        return F::interpolate(x, o);
+      };
+    } else if (kind == 1) {
+      int mode = static_cast<int>(r.in(0, 3));  // constant, reflect, replicate, zero
+      int64_t prank = r.in(1, 3);
+      std::vector<int64_t> pads;
+      for (int64_t j = 0; j < 2 * prank; ++j) pads.push_back(mode == 0 && r.chance(0.2) ? -r.in(1, 4) : r.in(0, 5));
+      static const char* const base[] = {"ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad"};
+      layer = fmt::format(R"({{"type": "{}{}d", "padding": [{}]}})", base[mode], prank, fmt::join(pads, ", "));
+      forward = [=](const torch::Tensor& x) {
+        // PyTorch 1.13's F.pad: constant for any rank, else a 3-, 4- or 5-D input matching the padding.
+        if (mode == 0 || mode == 3) return torch::constant_pad_nd(x, pads, 0);
+        TORCH_CHECK(x.dim() == prank + 2, "non-constant padding needs a ", prank + 2, "-D input here");
+        if (mode == 1)
+          return prank == 1 ? torch::reflection_pad1d(x, pads) : prank == 2 ? torch::reflection_pad2d(x, pads)
+                                                                            : torch::reflection_pad3d(x, pads);
+        return prank == 1 ? torch::replication_pad1d(x, pads) : prank == 2 ? torch::replication_pad2d(x, pads)
+                                                                           : torch::replication_pad3d(x, pads);
+      };
+    } else if (kind == 2) {
+      // Never 3-D: PyTorch reads [C, H, W] as unbatched, which netshape refuses on purpose.
+      if (input.size() == 3) input.insert(input.begin(), r.in(1, 2));
+      bool un = r.chance(0.5);
+      int64_t f = r.in(1, 3);
+      if (!un && r.chance(0.7) && input.size() >= 3) input[input.size() - 3] = f * f * r.in(1, 3);
+      if (un && r.chance(0.6)) for (std::size_t d = input.size() - 2; d < input.size(); ++d) input[d] = f * r.in(1, 4);
+      layer = fmt::format(R"({{"type": "{}", "{}": {}}})", un ? "PixelUnshuffle" : "PixelShuffle",
+                          un ? "downscale_factor" : "upscale_factor", f);
+      forward = [=](const torch::Tensor& x) { return un ? torch::pixel_unshuffle(x, f) : torch::pixel_shuffle(x, f); };
+    } else {
+      int64_t g = r.in(1, 4);
+      if (r.chance(0.6)) input[1] = g * r.in(1, 3);
+      layer = fmt::format(R"({{"type": "ChannelShuffle", "groups": {}}})", g);
+      forward = [=](const torch::Tensor& x) { return torch::channel_shuffle(x, g); };
+    }
+    std::string spec = fmt::format(R"({{"input": {}, "layers": [{}]}})", format_shape(input), layer);
+    Verdict ours = netshape_verdict(spec);
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      theirs = forward(torch::zeros(input)).sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    } catch (const std::out_of_range& e) {  // LibTorch's interpolate indexes a short size list with .at()
+      torch_error = e.what();
+    }
+    (ours ? valid : invalid)++;
+    // The known, deliberate difference: "area" mode is adaptive_avg_pool,
+    // which returns an empty tensor for an output size of 0; netshape refuses it.
+    if (!ours && theirs && spec.find("\"area\"") != std::string::npos &&
+        std::find(theirs->begin() + 2, theirs->end(), 0) != theirs->end()) {
+      ++empty_area;
+      continue;
+    }
+    if (ours != theirs)
+      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
+                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
+                             seed, spec));
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid resizing layers agreed or were reported ({} empty \"area\" outputs "
+                      "refused on purpose)", valid, invalid, empty_area));
+  DOCTEST_CHECK(valid > 700);
+  DOCTEST_CHECK(invalid > 300);
+}

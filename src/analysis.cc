@@ -125,6 +125,15 @@ class Analyser {
                    [&](const Upsample&) { rf.reset(); },
                    [&](const PixelShuffle&) { rf.reset(); },
                    [&](const ChannelShuffle&) {},
+                   [&](const InstanceNorm& k) {
+                     if (k.track_running_stats) row.buffers = 2 * row.input[1] + 1;  // as BatchNorm's
+                   },
+                   [&](const GroupNorm&) {},
+                   [&](const LayerNorm&) {},
+                   [&](const LocalResponseNorm&) {},
+                   [&](const PReLU&) {},
+                   [&](const Softmax&) {},
+                   [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    [&](const Pad& k) {
                      // The first output now sits `before` input steps earlier; sizes and jumps stay.
                      if (!rf) return;

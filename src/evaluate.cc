@@ -372,10 +372,51 @@ class Evaluator {
               return out;
             },
             [&](const Dropout& k) -> std::optional<Shape> {
-              Row& r = row(n, "Dropout", in);
+              Row& r = row(n, k.name(), in);
               r.arguments = fmt::format("p={}", k.p);
+              // Dropout1d refuses other ranks (PyTorch: "Dropout1d: Expected 2D or 3D input"); Dropout2d/3d only warn.
+              if (k.rank == 1 && !k.alpha && in.size() != 2 && in.size() != 3) {
+                error(n, "rank", fmt::format("Dropout1d expects [N, C] or [N, C, L], got {}", format_shape(in)))
+                    .notes.push_back("PyTorch: \"Dropout1d: Expected 2D or 3D input\"");
+                return fail(r);
+              }
               return in;
             },
+            [&](const InstanceNorm& k) -> std::optional<Shape> { return instance_norm(n, k, in); },
+            [&](const GroupNorm& k) -> std::optional<Shape> { return group_norm(n, k, in); },
+            [&](const LayerNorm& k) -> std::optional<Shape> { return layer_norm(n, k, in); },
+            [&](const LocalResponseNorm& k) -> std::optional<Shape> {
+              Row& r = row(n, "LocalResponseNorm", in);
+              r.arguments = fmt::format("size={}", k.size);
+              if (in.size() < 3) {
+                error(n, "rank", fmt::format("LocalResponseNorm expects [N, C, …] with at least 3 dims, got {}",
+                                             format_shape(in)))
+                    .notes.push_back(fmt::format("PyTorch: \"Expected 3D or higher dimensionality input (got {} "
+                                                 "dimensions)\"", in.size()));
+                return fail(r);
+              }
+              return in;
+            },
+            [&](const PReLU& k) -> std::optional<Shape> {
+              Row& r = row(n, "PReLU", in);
+              if (k.num_parameters != 1) r.arguments = fmt::format("num_parameters={}", k.num_parameters);
+              // One slope per channel: dim 1, as ATen's prelu reads it (a 1-D input counts as 1 channel).
+              int64_t channels = in.size() >= 2 ? in[1] : 1;
+              if (k.num_parameters != 1 && k.num_parameters != channels) {
+                auto& d = error(n, "channels", fmt::format("PReLU has {} slopes but the input has {} channels",
+                                                           k.num_parameters, channels), "num_parameters");
+                d.notes.push_back(fmt::format("PyTorch: \"Mismatch of parameter numbers and input channel size. Found "
+                                              "parameter numbers = {} and channel size = {}.\"", k.num_parameters, channels));
+                d.fixes.push_back({fmt::format("one slope per channel: num_parameters {}", channels),
+                                   {fmt::format("{}.num_parameters={}", n.name, channels)}});
+                d.fixes.push_back({"one slope for all channels", {n.name + ".num_parameters=1"}});
+                return fail(r);
+              }
+              r.params = k.num_parameters;
+              return in;
+            },
+            [&](const Softmax& k) -> std::optional<Shape> { return softmax(n, k, in); },
+            [&](const Unflatten& k) -> std::optional<Shape> { return unflatten(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -701,6 +742,142 @@ class Evaluator {
     auto oc = checked_mul(in[c], rr);
     if (!oc) { error(n, "overflow", "the channel count overflows 64 bits"); return fail(r); }
     out[c] = *oc, out[h] = in[h] / k.factor, out[w] = in[w] / k.factor;
+    return out;
+  }
+
+  std::optional<Shape> instance_norm(const GraphNode& n, const InstanceNorm& k, const Shape& in) {
+    Row& r = row(n, op_name(n.op), in);
+    if (!need_rank(n, in, r)) return std::nullopt;
+    // Only the affine weights and the running statistics tie it to a channel
+    // count; without them PyTorch 1.13 normalises any channels (with a warning).
+    if (k.num_features && *k.num_features != in[1]) {
+      if (k.affine || k.track_running_stats) {
+        error(n, "channels", fmt::format("num_features is {} but the input has {} channels", *k.num_features, in[1]),
+              "num_features");
+        return fail(r);
+      }
+      ev_.diagnostics.warning("instance-norm-channels", fmt::format("`{}` says num_features {} but gets {} channels: without affine "
+                                                      "weights or running stats it normalises them anyway",
+                                                      n.name, *k.num_features, in[1]),
+                              n.pointer + "/num_features", n.name);
+    }
+    r.params = k.affine ? 2 * in[1] : 0;
+    return in;
+  }
+
+  std::optional<Shape> group_norm(const GraphNode& n, const GroupNorm& k, const Shape& in) {
+    Row& r = row(n, "GroupNorm", in);
+    r.arguments = fmt::format("groups={}", k.num_groups);
+    if (in.size() < 2) {
+      error(n, "rank", fmt::format("GroupNorm expects [N, C, …], got {}", format_shape(in)));
+      return fail(r);
+    }
+    int64_t c = in[1];
+    if (k.num_channels && *k.num_channels != c && k.affine) {
+      error(n, "channels", fmt::format("num_channels is {} but the input has {} channels", *k.num_channels, c),
+            "num_channels")
+          .notes.push_back(fmt::format("PyTorch: \"Expected weight to be a vector of size equal to the number of "
+                                       "channels in input, but got weight of shape [{}] and input of shape {}\"",
+                                       *k.num_channels, format_shape(in)));
+      return fail(r);
+    }
+    if (c % k.num_groups != 0) {
+      auto& d = error(n, "groups", fmt::format("the input's {} channels are not divisible by num_groups {}", c,
+                                               k.num_groups), "num_groups");
+      d.notes.push_back(fmt::format("PyTorch: \"Expected number of channels in input to be divisible by num_groups, "
+                                    "but got input of shape {} and num_groups={}\"", format_shape(in), k.num_groups));
+      return fail(r);
+    }
+    r.params = k.affine ? 2 * k.num_channels.value_or(c) : 0;
+    return in;
+  }
+
+  std::optional<Shape> layer_norm(const GraphNode& n, const LayerNorm& k, const Shape& in) {
+    Row& r = row(n, "LayerNorm", in);
+    const Shape& ns = k.normalized_shape;
+    r.arguments = fmt::format("over {}", format_shape(ns));
+    bool fits = in.size() >= ns.size() && std::equal(ns.begin(), ns.end(), in.end() - static_cast<std::ptrdiff_t>(ns.size()));
+    if (!fits) {
+      auto& d = error(n, "layer-norm-shape", fmt::format("LayerNorm normalises over {} but the input {} does not end "
+                                                         "with those dims", format_shape(ns), format_shape(in)),
+                      "normalized_shape");
+      d.notes.push_back(fmt::format("PyTorch: \"Given normalized_shape={}, expected input with shape [*, {}], but got "
+                                    "input of size{}\"", format_shape(ns), fmt::join(ns, ", "), format_shape(in)));
+      if (in.size() > 2)
+        d.fixes.push_back({fmt::format("normalise over every dim but the batch, {}", format_shape(Shape(in.begin() + 1, in.end()))),
+                           {fmt::format("{}.normalized_shape=[{}]", n.name, fmt::join(in.begin() + 1, in.end(), ","))}});
+      if (!in.empty())
+        d.fixes.push_back({fmt::format("normalise over the last dim, {}", in.back()),
+                           {fmt::format("{}.normalized_shape={}", n.name, in.back())}});
+      return fail(r);
+    }
+    int64_t count = 1;
+    for (int64_t x : ns) count = checked_mul(count, x).value_or(INT64_MAX / 4);
+    r.params = k.elementwise_affine ? (k.bias ? 2 : 1) * count : 0;
+    return in;
+  }
+
+  std::optional<Shape> softmax(const GraphNode& n, const Softmax& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    auto rank = static_cast<int64_t>(in.size());
+    if (k.which == Softmax::softmax2d) {
+      if (rank != 3 && rank != 4) {
+        error(n, "rank", fmt::format("Softmax2d expects [N, C, H, W] (or [C, H, W]), got {}", format_shape(in)))
+            .notes.push_back("PyTorch: \"Softmax2d: expected input to be 3D or 4D\"");
+        return fail(r);
+      }
+      return in;
+    }
+    int64_t dim = 0;
+    if (!k.dim) {
+      // PyTorch's _get_softmax_dim: 0 for 0-, 1- and 3-D inputs, else 1, with a warning.
+      dim = rank == 0 || rank == 1 || rank == 3 ? 0 : 1;
+      auto& d = ev_.diagnostics.warning("implicit-dim", fmt::format("`{}` has no `dim`: PyTorch picks dim {} for a "
+                                                                    "{}-D input, and warns that this choice is deprecated",
+                                                                    n.name, dim, rank),
+                                        n.pointer, n.name);
+      d.help = fmt::format("say which: \"dim\": {} (or --set {}.dim={})", dim, n.name, dim);
+    } else {
+      dim = *k.dim;
+      if (dim < -std::max<int64_t>(rank, 1) || dim >= std::max<int64_t>(rank, 1)) {
+        auto& d = error(n, "dim", fmt::format("{} over dim {} does not fit a {}-D input {}", k.name(), dim, rank,
+                                              format_shape(in)), "dim");
+        d.notes.push_back(fmt::format("PyTorch: \"Dimension out of range (expected to be in range of [{}, {}], but got "
+                                      "{})\"", -std::max<int64_t>(rank, 1), std::max<int64_t>(rank, 1) - 1, dim));
+        d.fixes.push_back({"the last dim", {n.name + ".dim=-1"}});
+        return fail(r);
+      }
+    }
+    r.arguments = fmt::format("dim={}", dim);
+    return in;
+  }
+
+  std::optional<Shape> unflatten(const GraphNode& n, const Unflatten& k, const Shape& in) {
+    Row& r = row(n, "Unflatten", in);
+    r.arguments = fmt::format("dim {} → {}", k.dim, format_shape(k.sizes));
+    auto rank = static_cast<int64_t>(in.size());
+    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+    if (dim < 0 || dim >= rank) {
+      error(n, "dim", fmt::format("Unflatten dim {} does not fit a {}-D input {}", k.dim, rank, format_shape(in)), "dim");
+      return fail(r);
+    }
+    int64_t known = 1;
+    for (int64_t x : k.sizes)
+      if (x != -1) known = checked_mul(known, x).value_or(INT64_MAX);
+    Shape sizes = k.sizes;
+    bool infer = std::find(sizes.begin(), sizes.end(), -1) != sizes.end();
+    int64_t size = in[static_cast<std::size_t>(dim)];
+    if (infer ? size % known != 0 : known != size) {
+      auto& d = error(n, "unflatten", fmt::format("Unflatten splits dim {} of size {} into {}, whose product is {}",
+                                                  dim, size, format_shape(k.sizes), known), "unflattened_size");
+      d.notes.push_back(fmt::format("PyTorch: \"unflatten: Provided sizes {} don't multiply up to the size of dim {} "
+                                    "({}) in the input tensor\"", format_shape(k.sizes), dim, size));
+      return fail(r);
+    }
+    if (infer) *std::find(sizes.begin(), sizes.end(), -1) = size / known;
+    Shape out(in.begin(), in.begin() + dim);
+    out.insert(out.end(), sizes.begin(), sizes.end());
+    out.insert(out.end(), in.begin() + dim + 1, in.end());
     return out;
   }
 

@@ -240,7 +240,7 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                             thousands(row.params)));
           },
           [&](const Dropout& k) {
-            e.headline = fmt::format("Dropout(p={})", k.p);
+            e.headline = fmt::format("{}(p={})", k.name(), k.p);
             e.lines.push_back("zeroes elements at random while training, nothing in eval: the shape is unchanged");
           },
           [&](const Pointwise& k) {
@@ -349,6 +349,53 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.lines.push_back(fmt::format("the {} channels, as {} groups of {}, are interleaved so that the next grouped "
                                           "conv mixes information across groups; the shape is unchanged",
                                           in[1], k.groups, in[1] / k.groups));
+          },
+          [&](const InstanceNorm& k) {
+            int64_t c = in.size() > 1 ? in[1] : 0;
+            e.headline = fmt::format("{}({}{}{})", row.type, c, k.affine ? ", affine=True" : "",
+                                     k.track_running_stats ? ", track_running_stats=True" : "");
+            e.lines.push_back("normalizes each channel of each example over its spatial dims: the shape is unchanged");
+            e.lines.push_back(k.affine ? fmt::format("parameters: 2·{} = {} (affine=True)", c, 2 * c)
+                                       : "parameters: none (affine=False is PyTorch's default here, unlike BatchNorm)");
+          },
+          [&](const GroupNorm& k) {
+            int64_t c = in.size() > 1 ? in[1] : 0;
+            e.headline = fmt::format("GroupNorm({}, {})", k.num_groups, c);
+            if (row.failed) return;
+            e.lines.push_back(fmt::format("normalizes each example over {} groups of {} channels (and the spatial dims): "
+                                          "the shape is unchanged", k.num_groups, c / k.num_groups));
+            e.lines.push_back(k.affine ? fmt::format("parameters: 2·{} = {}", c, 2 * c) : "parameters: none");
+          },
+          [&](const LayerNorm& k) {
+            e.headline = fmt::format("LayerNorm({})", format_shape(k.normalized_shape));
+            e.lines.push_back(fmt::format("normalizes over the last {} dim{} {}: the input must end with them; the shape "
+                                          "is unchanged", k.normalized_shape.size(), k.normalized_shape.size() == 1 ? "" : "s",
+                                          format_shape(k.normalized_shape)));
+            if (!row.failed) e.lines.push_back(fmt::format("parameters: {}", thousands(row.params)));
+          },
+          [&](const LocalResponseNorm& k) {
+            e.headline = fmt::format("LocalResponseNorm({})", k.size);
+            e.lines.push_back(fmt::format("divides each value by a sum over {} neighbouring channels: the shape is unchanged, "
+                                          "no parameters", k.size));
+          },
+          [&](const PReLU& k) {
+            e.headline = fmt::format("PReLU(num_parameters={})", k.num_parameters);
+            e.lines.push_back(fmt::format("x if x ≥ 0 else a·x with {} learned slope{}: the shape is unchanged",
+                                          k.num_parameters, k.num_parameters == 1 ? "" : "s, one per channel"));
+          },
+          [&](const Softmax& k) {
+            e.headline = k.dim ? fmt::format("{}(dim={})", k.name(), *k.dim) : fmt::format("{}()", k.name());
+            e.lines.push_back(fmt::format("{} along {}: every slice along it {}; the shape is unchanged",
+                                          k.which == Softmax::log_softmax ? "log of the softmax" : k.which == Softmax::softmin ? "softmax of −x" : "softmax",
+                                          k.which == Softmax::softmax2d ? "the channels (dim −3)" : row.arguments,
+                                          k.which == Softmax::log_softmax ? "gives log-probabilities" : "sums to 1"));
+          },
+          [&](const Unflatten& k) {
+            e.headline = fmt::format("Unflatten(dim={}, unflattened_size={})", k.dim, format_shape(k.sizes));
+            if (!row.failed)
+              e.lines.push_back(fmt::format("dim {} of size {} becomes {}: the inverse of a Flatten", k.dim,
+                                            in[static_cast<std::size_t>(k.dim < 0 ? k.dim + static_cast<int64_t>(in.size()) : k.dim)],
+                                            fmt::join(k.sizes, "×")));
           },
           [&](const Merge&) {},
       },

@@ -89,11 +89,18 @@ struct MaxPool {
   Dims kernel_size, stride, padding, dilation;  // stride defaults to kernel_size
   bool ceil_mode = false;
 };
+// LPPool1d/2d (norm_type > 0) is F.avg_pool of x^p with padding 0, then the
+// p-th root: the same windows, so the same family.
 struct AvgPool {
   static constexpr const char* names[3] = {"AvgPool1d", "AvgPool2d", "AvgPool3d"};
   int rank = 2;
   Dims kernel_size, stride, padding;
   bool ceil_mode = false, count_include_pad = true;
+  double norm_type = 0;  // LPPool's p; 0 for AvgPool
+  const char* name() const {
+    static const char* const lp[3] = {"LPPool1d", "LPPool2d", "LPPool3d"};
+    return norm_type > 0 ? lp[rank - 1] : names[rank - 1];
+  }
 };
 // output_size entries of 0 stand for PyTorch's None: keep that input dim.
 struct AdaptiveAvgPool {
@@ -112,7 +119,19 @@ struct Linear {
   int64_t out_features = 0;
   bool bias = true;
 };
-struct Dropout { double p = 0.5; bool inplace = false; };
+// Dropout and its variants: the shape is unchanged (identity in eval mode).
+// rank 1/2/3: Dropout1d/2d/3d (whole channels); alpha: AlphaDropout, with
+// rank > 0 FeatureAlphaDropout.
+struct Dropout {
+  double p = 0.5;
+  bool inplace = false;
+  int rank = 0;
+  bool alpha = false;
+  const char* name() const {
+    static const char* const plain[4] = {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d"};
+    return alpha ? (rank ? "FeatureAlphaDropout" : "AlphaDropout") : plain[rank];
+  }
+};
 
 // Element-wise functions of torch.nn: the shape is unchanged and there are no
 // parameters. One struct for the family; kPointwise is its table.
@@ -200,6 +219,42 @@ struct PixelShuffle {
 // ChannelShuffle(groups) (ShuffleNet): the channels regrouped, the shape unchanged.
 struct ChannelShuffle { int64_t groups = 1; };
 
+// Normalisation beyond BatchNorm (#10): the shape is unchanged; the checks
+// are on channels and trailing dims.
+struct InstanceNorm {
+  static constexpr const char* names[3] = {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"};
+  int rank = 2;
+  std::optional<int64_t> num_features;
+  double eps = 1e-5, momentum = 0.1;
+  bool affine = false, track_running_stats = false;  // PyTorch's defaults, unlike BatchNorm's
+};
+struct GroupNorm {
+  int64_t num_groups = 1;
+  std::optional<int64_t> num_channels;  // inferred from the input when absent
+  double eps = 1e-5;
+  bool affine = true;
+};
+struct LayerNorm {
+  Shape normalized_shape;  // the trailing dims it normalises over
+  double eps = 1e-5;
+  bool elementwise_affine = true, bias = true;  // bias=False: PyTorch 2.1+
+};
+struct LocalResponseNorm { int64_t size = 1; double alpha = 1e-4, beta = 0.75, k = 1.0; };
+
+// PReLU: a learned slope, one for all channels or one per channel (dim 1).
+struct PReLU { int64_t num_parameters = 1; double init = 0.25; };
+// Softmax, LogSoftmax, Softmin along `dim`; Softmax2d over the channels of [N, C, H, W].
+struct Softmax {
+  enum Which { softmax, log_softmax, softmin, softmax2d } which = softmax;
+  std::optional<int64_t> dim;  // absent: PyTorch's legacy implicit choice (with a warning)
+  const char* name() const {
+    static const char* const n[] = {"Softmax", "LogSoftmax", "Softmin", "Softmax2d"};
+    return n[which];
+  }
+};
+// Unflatten(dim, unflattened_size): one dim becomes several (one may be -1).
+struct Unflatten { int64_t dim = 1; Shape sizes; };
+
 // A merge: several inputs become one (torch.add, torch.cat, torch.mul).
 enum class MergeOp { add, cat, mul };
 struct Merge {
@@ -214,7 +269,8 @@ inline const char* merge_name(MergeOp op) {
 // What one node of the graph computes (network.h): every leaf kind and the
 // merges. Containers below only nest and name; the parser lowers them.
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
-                        Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle>;
+                        Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
+                        InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -234,14 +290,16 @@ struct Branches {
 
 using Kind = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                           Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle,
-                          ChannelShuffle, Sequential, Branches>;
+                          ChannelShuffle, InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax,
+                          Unflatten, Sequential, Branches>;
 
 // The spec's name of each kind, in the order of `Kind` (Merge, Branches,
 // Pointwise and the ranked kinds have more than one: spec_names()).
 inline constexpr const char* kKindNames[] = {
     "Conv",   "BatchNorm", "ReLU",  "MaxPool", "AvgPool",   "AdaptiveAvgPool", "AdaptiveMaxPool",
     "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Upsample",
-    "Pad",     "PixelShuffle", "ChannelShuffle", "Sequential", "Branches"};
+    "Pad",     "PixelShuffle", "ChannelShuffle", "InstanceNorm", "GroupNorm", "LayerNorm",
+    "LocalResponseNorm", "PReLU", "Softmax", "Unflatten", "Sequential", "Branches"};
 template <class T, class = void> struct is_ranked : std::false_type {};
 template <class T> struct is_ranked<T, std::void_t<decltype(T::names)>> : std::true_type {};
 // Kinds whose name depends on their fields (Upsample, Pad, PixelShuffle) have name().
@@ -257,11 +315,15 @@ inline const std::vector<std::string>& spec_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n = {"ReLU", "Flatten", "Linear", "Dropout", "Add", "Cat", "Mul",
                                   "Sequential", "Residual", "Branches", "Upsample", "UpsamplingNearest2d",
-                                  "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle"};
+                                  "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
+                                  "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+                                  "GroupNorm", "LayerNorm", "LocalResponseNorm", "PReLU", "Softmax", "LogSoftmax",
+                                  "Softmin", "Softmax2d", "Unflatten", "LPPool1d", "LPPool2d"};
     for (const char* pad : {"ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad"})
       for (int r = 1; r <= 3; ++r) n.push_back(fmt_rank(pad, r));
     for (const char* const* family : {Conv::names, ConvTranspose::names, BatchNorm::names, MaxPool::names,
-                                      AvgPool::names, AdaptiveAvgPool::names, AdaptiveMaxPool::names})
+                                      AvgPool::names, AdaptiveAvgPool::names, AdaptiveMaxPool::names,
+                                      InstanceNorm::names})
       n.insert(n.end(), family, family + 3);
     for (const auto& k : pointwise_kinds()) n.push_back(k.name);
     return n;
@@ -276,8 +338,8 @@ template <class V> const char* kind_name(const V& k) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, Merge>) return merge_name(x.op);
         else if constexpr (std::is_same_v<T, Pointwise>) return pointwise_kind(x.fn).name;
-        else if constexpr (is_ranked<T>::value) return T::names[x.rank - 1];
         else if constexpr (has_name<T>::value) return x.name();
+        else if constexpr (is_ranked<T>::value) return T::names[x.rank - 1];
         else return kKindNames[k.index()];
       },
       k);

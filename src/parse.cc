@@ -71,6 +71,8 @@ class Parser {
                                   const std::string& block);
   std::optional<Kind> resizing_kind(const std::string& type, Fields& f, const Cursor& c, const std::string& name,
                                     bool* ok);
+  std::optional<Kind> norm_kind(const std::string& type, Fields& f, const Cursor& c, const std::string& name,
+                                bool* ok);
   std::optional<Kind> kind(const std::string& type, const Cursor& c, const Env& env,
                            const std::string& name);
   Merge merge_fields(Fields& f, const Cursor& c, const std::string& name, const std::string& type,
@@ -891,17 +893,21 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     out = k;
   } else if (type == "ReLU") {
     out = ReLU{f.boolean("inplace", false, &ok)};
-  } else if (rank_of(type, MaxPool::names) || rank_of(type, AvgPool::names)) {
+  } else if (rank_of(type, MaxPool::names) || rank_of(type, AvgPool::names) || type == "LPPool1d" ||
+             type == "LPPool2d") {
     bool max = rank_of(type, MaxPool::names) != 0;
-    int rank = max ? rank_of(type, MaxPool::names) : rank_of(type, AvgPool::names);
+    bool lp = type == "LPPool1d" || type == "LPPool2d";
+    int rank = max ? rank_of(type, MaxPool::names) : lp ? type[6] - '0' : rank_of(type, AvgPool::names);
+    double norm_type = lp ? f.number("norm_type", 0, 1e-300, 1e300, &ok) : 0;
+    if (lp && !f.get("norm_type")) { f.missing("norm_type", "a positive number (2 for an L2 pool)"); ok = false; }
     Dims kernel = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
     Dims stride = *f.dims("stride", rank, kernel, 1, &ok);
-    Dims padding = *f.dims("padding", rank, Dims(rank, 0), 0, &ok);
+    Dims padding = lp ? Dims(rank, 0) : *f.dims("padding", rank, Dims(rank, 0), 0, &ok);
     Dims dilation(rank, 1);
     if (max) dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
     bool ceil_mode = f.boolean("ceil_mode", false, &ok);
-    bool count_include_pad = !max && f.boolean("count_include_pad", true, &ok);
-    if (!max) f.get("divisor_override");  // accepted; changes no shape
+    bool count_include_pad = !max && !lp && f.boolean("count_include_pad", true, &ok);
+    if (!max && !lp) f.get("divisor_override");  // accepted; changes no shape
     std::size_t bad = 0;
     while (bad < kernel.size() && padding[bad] <= kernel[bad] / 2) ++bad;
     if (ok && bad < kernel.size()) {
@@ -925,7 +931,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     if (max) out = MaxPool{rank, kernel, stride, padding, dilation, ceil_mode};
-    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad};
+    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad || lp, norm_type};
   } else if (rank_of(type, AdaptiveAvgPool::names) || rank_of(type, AdaptiveMaxPool::names)) {
     bool avg = rank_of(type, AdaptiveAvgPool::names) != 0;
     int rank = avg ? rank_of(type, AdaptiveAvgPool::names) : rank_of(type, AdaptiveMaxPool::names);
@@ -974,8 +980,12 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     k.out_features = f.integer("out_features", std::nullopt, 1, &ok).value_or(0);
     k.bias = f.boolean("bias", true, &ok);
     out = k;
-  } else if (type == "Dropout") {
+  } else if (type == "Dropout" || type == "Dropout1d" || type == "Dropout2d" || type == "Dropout3d" ||
+             type == "AlphaDropout" || type == "FeatureAlphaDropout") {
     Dropout k;
+    k.alpha = type.find("Alpha") != std::string::npos;
+    k.rank = type == "Dropout1d" ? 1 : type == "Dropout2d" || type == "FeatureAlphaDropout" ? 2
+           : type == "Dropout3d" ? 3 : 0;
     k.p = f.number("p", 0.5, 0, 1, &ok);
     k.inplace = f.boolean("inplace", false, &ok);
     out = k;
@@ -1032,6 +1042,8 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
   } else if (type == "Add" || type == "Cat" || type == "Mul") {
     out = merge_fields(f, c, name, type, &ok);
   } else if (auto k = resizing_kind(type, f, c, name, &ok)) {
+    out = std::move(*k);
+  } else if (auto k = norm_kind(type, f, c, name, &ok)) {
     out = std::move(*k);
   } else if (auto pk = std::find_if(pointwise_kinds().begin(), pointwise_kinds().end(),
                                     [&](const PointwiseKind& k) { return type == k.name; });
@@ -1204,6 +1216,115 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     return k;
   }
   if (type == "ChannelShuffle") return ChannelShuffle{f.integer("groups", std::nullopt, 1, ok).value_or(1)};
+  return std::nullopt;
+}
+
+// The normalisation layers beyond BatchNorm, PReLU, the softmaxes and
+// Unflatten; nullopt when `type` is none of them.
+std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const Cursor& c, const std::string& name,
+                                      bool* ok) {
+  if (int rank = rank_of(type, InstanceNorm::names)) {
+    InstanceNorm k;
+    k.rank = rank;
+    k.num_features = f.optional_integer("num_features", 1, ok);
+    k.eps = f.number("eps", 1e-5, 0, 1e300, ok);
+    k.momentum = f.number("momentum", 0.1, 0, 1, ok);
+    k.affine = f.boolean("affine", false, ok);
+    k.track_running_stats = f.boolean("track_running_stats", false, ok);
+    return k;
+  }
+  if (type == "GroupNorm") {
+    GroupNorm k;
+    k.num_groups = f.integer("num_groups", std::nullopt, 1, ok).value_or(1);
+    k.num_channels = f.optional_integer("num_channels", 1, ok);
+    k.eps = f.number("eps", 1e-5, 0, 1e300, ok);
+    k.affine = f.boolean("affine", true, ok);
+    if (*ok && k.num_channels && *k.num_channels % k.num_groups != 0) {
+      auto& d = diags_.error("groups", fmt::format("num_channels {} is not divisible by num_groups {}",
+                                                   *k.num_channels, k.num_groups),
+                             c.pointer + "/num_groups", name);
+      d.notes.push_back("PyTorch: \"num_channels must be divisible by num_groups\"");
+      for (int64_t g = k.num_groups - 1; g >= 1; --g)
+        if (*k.num_channels % g == 0) {
+          d.fixes.push_back({fmt::format("use num_groups {}, which divides {}", g, *k.num_channels),
+                             {fmt::format("{}.num_groups={}", name, g)}});
+          break;
+        }
+      *ok = false;
+    }
+    return k;
+  }
+  if (type == "LayerNorm") {
+    LayerNorm k;
+    if (auto v = f.get("normalized_shape")) {
+      if (v->value->is_array() && !v->value->empty() && v->value->size() <= 8) {
+        for (std::size_t i = 0; i < v->value->size(); ++i)
+          if (auto n = f.integer_value(v->at(i), "normalized_shape", 1)) k.normalized_shape.push_back(*n);
+          else *ok = false;
+      } else if (auto n = f.integer_value(*v, "normalized_shape", 1)) {
+        k.normalized_shape = {*n};
+      } else {
+        *ok = false;
+      }
+    } else {
+      f.missing("normalized_shape", "the trailing dims to normalise, e.g. 768 or [64, 56, 56]");
+      *ok = false;
+    }
+    k.eps = f.number("eps", 1e-5, 0, 1e300, ok);
+    k.elementwise_affine = f.boolean("elementwise_affine", true, ok);
+    k.bias = f.boolean("bias", true, ok);
+    return k;
+  }
+  if (type == "LocalResponseNorm") {
+    LocalResponseNorm k;
+    k.size = f.integer("size", std::nullopt, 1, ok).value_or(1);
+    k.alpha = f.number("alpha", 1e-4, -1e300, 1e300, ok);
+    k.beta = f.number("beta", 0.75, -1e300, 1e300, ok);
+    k.k = f.number("k", 1.0, -1e300, 1e300, ok);
+    return k;
+  }
+  if (type == "PReLU") {
+    PReLU k;
+    k.num_parameters = f.integer("num_parameters", 1, 1, ok).value_or(1);
+    k.init = f.number("init", 0.25, -1e300, 1e300, ok);
+    return k;
+  }
+  if (type == "Softmax" || type == "LogSoftmax" || type == "Softmin" || type == "Softmax2d") {
+    Softmax k;
+    k.which = type == "Softmax" ? Softmax::softmax : type == "LogSoftmax" ? Softmax::log_softmax
+            : type == "Softmin" ? Softmax::softmin : Softmax::softmax2d;
+    if (k.which != Softmax::softmax2d)
+      if (auto v = f.get("dim"); v && !v->value->is_null()) {
+        auto n = exact_int(*v->value);
+        if (!n || *n < -64 || *n > 64) { f.bad(*v, "dim", "a dimension index (negative counts from the end)"); *ok = false; }
+        else k.dim = *n;
+      }
+    return k;
+  }
+  if (type == "Unflatten") {
+    Unflatten k;
+    auto d = f.get("dim");
+    auto n = d ? exact_int(*d->value) : std::nullopt;
+    if (!d) { f.missing("dim", "the dimension to unflatten, e.g. 1"); *ok = false; }
+    else if (!n || *n < -64 || *n > 64) { f.bad(*d, "dim", "a dimension index (negative counts from the end)"); *ok = false; }
+    else k.dim = *n;
+    auto v = f.get("unflattened_size");
+    if (!v) { f.missing("unflattened_size", "the new sizes, e.g. [16, 5, 5]"); *ok = false; }
+    else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
+      f.bad(*v, "unflattened_size", "a list of 1 to 8 sizes (one may be -1)");
+      *ok = false;
+    } else {
+      int inferred = 0;
+      for (std::size_t i = 0; i < v->value->size(); ++i) {
+        Cursor e = v->at(i);
+        auto x = exact_int(*e.value);
+        if (x && *x == -1 && ++inferred == 1) { k.sizes.push_back(-1); continue; }
+        if (auto m = f.integer_value(e, "unflattened_size", 1)) k.sizes.push_back(*m);
+        else *ok = false;
+      }
+    }
+    return k;
+  }
   return std::nullopt;
 }
 
@@ -1524,13 +1645,11 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
 // make sense in a spec) that netshape does not know yet.
 const std::vector<std::string>& unsupported_torch_layers() {
   static const std::vector<std::string> names = {
-    "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d",
-    "LPPool2d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "CircularPad1d",
-    "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "InstanceNorm1d",
-    "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm",
-    "CrossMapLRN2d", "PReLU", "RReLU", "GLU", "Threshold", "Softmax", "LogSoftmax", "Softmax2d",
-    "Softmin", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink", "LogSigmoid", "MultiheadAttention",
-    "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Unflatten", "Embedding",
+    "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "CircularPad1d",
+    "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "RMSNorm",
+    "CrossMapLRN2d", "RReLU", "GLU", "Threshold", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink",
+    "LogSigmoid", "MultiheadAttention", "Embedding",
     "EmbeddingBag", "Bilinear", "LazyLinear", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "Fold", "Unfold", "ModuleList", "ModuleDict", "ParameterList",

@@ -353,7 +353,55 @@ class Walker {
               return in;
             },
             [&](const ReLU&) -> std::optional<Sym> { return in; },
-            [&](const Dropout&) -> std::optional<Sym> { return in; },
+            [&](const Dropout& k) -> std::optional<Sym> {
+              if (k.rank == 1 && !k.alpha && in.dims.size() != 2 && in.dims.size() != 3) return fail_const(n);
+              return in;
+            },
+            [&](const InstanceNorm& k) -> std::optional<Sym> {
+              if (!fits_rank(n.op, in)) return fail_const(n);
+              if (k.num_features && *k.num_features != in.dims[1].beta[0] && (k.affine || k.track_running_stats))
+                return fail_const(n);
+              return in;
+            },
+            [&](const GroupNorm& k) -> std::optional<Sym> {
+              if (in.dims.size() < 2 || !in.dims[1].is_constant()) return fail_const(n);
+              int64_t c = in.dims[1].beta[0];
+              if ((k.num_channels && *k.num_channels != c && k.affine) || c % k.num_groups != 0) return fail_const(n);
+              return in;
+            },
+            [&](const LayerNorm& k) -> std::optional<Sym> {
+              // The trailing dims must equal normalized_shape: on the analysed dim, an exact size.
+              if (in.dims.size() < k.normalized_shape.size()) return fail_const(n);
+              for (std::size_t i = 0; i < k.normalized_shape.size(); ++i) {
+                const QDim& f = in.dims[in.dims.size() - k.normalized_shape.size() + i];
+                int64_t want = k.normalized_shape[i];
+                if (f.is_constant() ? f.beta[0] != want
+                                    : !bound(f, want, want, n.name, fmt::format("normalises over exactly {}", want), "size"))
+                  return f.is_constant() ? fail_const(n) : std::nullopt;
+              }
+              return in;
+            },
+            [&](const LocalResponseNorm&) -> std::optional<Sym> {
+              if (in.dims.size() < 3) return fail_const(n);
+              return in;
+            },
+            [&](const PReLU& k) -> std::optional<Sym> {
+              if (k.num_parameters == 1) return in;
+              QDim c = in.dims.size() >= 2 ? in.dims[1] : QDim::constant(1);
+              if (c.is_constant() ? c.beta[0] != k.num_parameters
+                                  : !bound(c, k.num_parameters, k.num_parameters, n.name,
+                                           fmt::format("has {} slopes, one per channel", k.num_parameters), "channels"))
+                return c.is_constant() ? fail_const(n) : std::nullopt;
+              return in;
+            },
+            [&](const Softmax& k) -> std::optional<Sym> {
+              auto rank = static_cast<int64_t>(in.dims.size());
+              if (k.which == Softmax::softmax2d ? rank != 3 && rank != 4
+                                                : k.dim && (*k.dim < -std::max<int64_t>(rank, 1) || *k.dim >= std::max<int64_t>(rank, 1)))
+                return fail_const(n);
+              return in;
+            },
+            [&](const Unflatten& k) { return unflatten(n, k, in); },
             [&](const Pointwise&) -> std::optional<Sym> { return in; },
             [&](const ConvTranspose& k) -> std::optional<Sym> {
               if (!fits_rank(n.op, in)) return fail_const(n);
@@ -681,6 +729,34 @@ class Walker {
       if (!g) return std::nullopt;
       s.dims[d] = *g;
     }
+    return s;
+  }
+
+  std::optional<Sym> unflatten(const GraphNode& n, const Unflatten& k, const Sym& in) {
+    auto rank = static_cast<int64_t>(in.dims.size());
+    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+    if (dim < 0 || dim >= rank) return fail_const(n);
+    int64_t known = 1;
+    for (int64_t x : k.sizes)
+      if (x != -1) known = checked_mul(known, x).value_or(SizeSet::kInf);
+    bool infer = std::find(k.sizes.begin(), k.sizes.end(), -1) != k.sizes.end();
+    const QDim& f = in.dims[static_cast<std::size_t>(dim)];
+    Sym s;
+    s.dims.assign(in.dims.begin(), in.dims.begin() + dim);
+    std::optional<QDim> rest;
+    if (!infer) {
+      if (f.is_constant() ? f.beta[0] != known
+                          : !bound(f, known, known, n.name, fmt::format("splits exactly {}", known), "size"))
+        return f.is_constant() ? fail_const(n) : std::nullopt;
+    } else {
+      rest = divided(n, f, known, fmt::format("needs a size divisible by {}", known));
+      if (!rest) return std::nullopt;
+    }
+    for (int64_t x : k.sizes) s.dims.push_back(x == -1 ? *rest : QDim::constant(x));
+    s.dims.insert(s.dims.end(), in.dims.begin() + dim + 1, in.dims.end());
+    // A product (after Flatten) that is unflattened again is no longer one dim: not followed further.
+    s.product = false;
+    if (in.product && dim == rank - 1 && infer) s.product = true;
     return s;
   }
 

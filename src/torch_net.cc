@@ -52,6 +52,12 @@ template <std::size_t D, class Module> nn::AnyModule max_pool_module(const MaxPo
                                   .padding(arr<D>(k.padding)).dilation(arr<D>(k.dilation)).ceil_mode(k.ceil_mode)));
 }
 template <std::size_t D, class Module> nn::AnyModule avg_pool_module(const AvgPool& k) {
+  if constexpr (D < 3)
+    if (k.norm_type > 0) {  // LPPool1d/2d
+      using LP = std::conditional_t<D == 1, nn::LPPool1d, nn::LPPool2d>;
+      return nn::AnyModule(LP(nn::LPPoolOptions<D>(k.norm_type, arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
+                                  .ceil_mode(k.ceil_mode)));
+    }
   return nn::AnyModule(Module(nn::AvgPoolOptions<D>(arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
                                   .padding(arr<D>(k.padding)).ceil_mode(k.ceil_mode)
                                   .count_include_pad(k.count_include_pad)));
@@ -137,6 +143,36 @@ nn::AnyModule pad_module(const Pad& k) {
                  [&] { return pad_module_of<3>(k); });
 }
 
+// Dropout is the identity in eval mode; LibTorch 1.13 has no Dropout1d module,
+// so it is PyTorch's rank check around the identity.
+nn::AnyModule dropout_module(const Dropout& k) {
+  if (k.alpha) {
+    if (k.rank) return nn::AnyModule(nn::FeatureAlphaDropout(nn::FeatureAlphaDropoutOptions(k.p).inplace(k.inplace)));
+    return nn::AnyModule(nn::AlphaDropout(nn::AlphaDropoutOptions(k.p).inplace(k.inplace)));
+  }
+  switch (k.rank) {
+    case 1: return nn::AnyModule(nn::Functional([](const torch::Tensor& x) {
+        TORCH_CHECK(x.dim() == 2 || x.dim() == 3, "Dropout1d: Expected 2D or 3D input, but received a ", x.dim(), "D input");
+        return x;
+      }));
+    case 2: return nn::AnyModule(nn::Dropout2d(nn::Dropout2dOptions(k.p).inplace(k.inplace)));
+    case 3: return nn::AnyModule(nn::Dropout3d(nn::Dropout3dOptions(k.p).inplace(k.inplace)));
+    default: return nn::AnyModule(nn::Dropout(nn::DropoutOptions(k.p).inplace(k.inplace)));
+  }
+}
+
+// The implicit dim when none is given: PyTorch's _get_softmax_dim.
+nn::AnyModule softmax_module(const Softmax& k, const Shape& in) {
+  auto rank = static_cast<int64_t>(in.size());
+  int64_t dim = k.dim.value_or(rank == 0 || rank == 1 || rank == 3 ? 0 : 1);
+  switch (k.which) {
+    case Softmax::softmax: return nn::AnyModule(nn::Softmax(nn::SoftmaxOptions(dim)));
+    case Softmax::log_softmax: return nn::AnyModule(nn::LogSoftmax(nn::LogSoftmaxOptions(dim)));
+    case Softmax::softmin: return nn::AnyModule(nn::Softmin(nn::SoftminOptions(dim)));
+    default: return nn::AnyModule(nn::Softmax2d());
+  }
+}
+
 nn::AnyModule make_leaf(const Op& op, const Shape& in) {
   auto channels = [&](std::optional<int64_t> given, bool last_dim) -> int64_t {
     if (given) return *given;
@@ -185,7 +221,42 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
           [&](const Linear& k) {
             return nn::AnyModule(nn::Linear(nn::LinearOptions(channels(k.in_features, true), k.out_features).bias(k.bias)));
           },
-          [&](const Dropout& k) { return nn::AnyModule(nn::Dropout(nn::DropoutOptions(k.p).inplace(k.inplace))); },
+          [&](const Dropout& k) { return dropout_module(k); },
+          [&](const InstanceNorm& k) {
+            nn::InstanceNormOptions o(channels(k.num_features, false));
+            o.eps(k.eps).momentum(k.momentum).affine(k.affine).track_running_stats(k.track_running_stats);
+            return by_rank(k.rank, [&] { return nn::AnyModule(nn::InstanceNorm1d(o)); },
+                           [&] { return nn::AnyModule(nn::InstanceNorm2d(o)); },
+                           [&] { return nn::AnyModule(nn::InstanceNorm3d(o)); });
+          },
+          [&](const GroupNorm& k) {
+            return nn::AnyModule(nn::GroupNorm(
+                nn::GroupNormOptions(k.num_groups, channels(k.num_channels, false)).eps(k.eps).affine(k.affine)));
+          },
+          [&](const LayerNorm& k) {
+            // LibTorch 1.13's LayerNorm has no `bias` option (PyTorch 2.1+): without a bias, the functional form.
+            if (k.elementwise_affine && !k.bias) {
+              auto w = torch::ones(k.normalized_shape);
+              Shape ns = k.normalized_shape;
+              double eps = k.eps;
+              return nn::AnyModule(nn::Functional([w, ns, eps](const torch::Tensor& x) {
+                return torch::layer_norm(x, ns, w.to(x.options()), {}, eps);
+              }));
+            }
+            return nn::AnyModule(nn::LayerNorm(
+                nn::LayerNormOptions(k.normalized_shape).eps(k.eps).elementwise_affine(k.elementwise_affine)));
+          },
+          [&](const LocalResponseNorm& k) {
+            return nn::AnyModule(nn::LocalResponseNorm(
+                nn::LocalResponseNormOptions(k.size).alpha(k.alpha).beta(k.beta).k(k.k)));
+          },
+          [&](const PReLU& k) {
+            return nn::AnyModule(nn::PReLU(nn::PReLUOptions().num_parameters(k.num_parameters).init(k.init)));
+          },
+          [&](const Softmax& k) { return softmax_module(k, in); },
+          [&](const Unflatten& k) {
+            return nn::AnyModule(nn::Unflatten(nn::UnflattenOptions(k.dim, k.sizes)));
+          },
           [&](const Pointwise& k) { return pointwise_module(k); },
           [&](const ConvTranspose& k) {
             int64_t c = channels(k.in_channels, false);

@@ -739,3 +739,152 @@ TEST_CASE("2,400 random resizing layers: netshape's verdict is LibTorch's") {
   DOCTEST_CHECK(valid > 700);
   DOCTEST_CHECK(invalid > 300);
 }
+
+// Normalisation, softmax, dropout variants, PReLU, Unflatten and LPPool
+// (#10), each built here with LibTorch's own modules (Python's construction
+// checks, which LibTorch's C++ lacks, applied as Python applies them).
+TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool layers: netshape's verdict is LibTorch's") {
+  torch::NoGradGuard no_grad;
+  namespace nn = torch::nn;
+  const uint64_t seed = 2016;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 2400; ++i) {
+    int kind = static_cast<int>(r.in(0, 9));
+    std::size_t rank = static_cast<std::size_t>(r.in(2, 5));
+    Shape input{r.in(1, 2), r.in(1, 8)};
+    while (input.size() < rank) input.push_back(r.in(1, 6));
+    int64_t C = input[1];
+    std::string layer;
+    std::function<torch::Tensor(const torch::Tensor&)> forward;
+    switch (kind) {
+      case 0: {  // InstanceNorm1d/2d/3d
+        int64_t nr = r.in(1, 3);
+        if (r.chance(0.7) && nr + 2 >= 3) { input.resize(2); while (input.size() < static_cast<std::size_t>(nr + 2)) input.push_back(r.in(2, 6)); }
+        if (input.size() == static_cast<std::size_t>(nr + 1)) input.push_back(r.in(2, 6));  // never unbatched
+        int64_t nf = r.chance(0.85) ? C : C + 1;
+        bool affine = r.chance(0.5), track = r.chance(0.4);
+        layer = fmt::format(R"({{"type": "InstanceNorm{}d", "num_features": {}, "affine": {}, "track_running_stats": {}}})",
+                            nr, nf, affine, track);
+        forward = [=](const torch::Tensor& x) {
+          auto o = nn::InstanceNormOptions(nf).affine(affine).track_running_stats(track);
+          // Python's _check_input_dim: InstanceNormNd takes rank + 1 or rank + 2 dims.
+          TORCH_CHECK(x.dim() == nr + 1 || x.dim() == nr + 2, "expected ", nr + 1, "D or ", nr + 2, "D input");
+          // Python raises for a channel mismatch when affine (a ValueError), LibTorch's C++ lets ATen decide.
+          TORCH_CHECK(!(affine && x.size(x.dim() - nr - 1) != nf), "expected input's size at dim to match num_features");
+          nn::AnyModule m = nr == 1 ? nn::AnyModule(nn::InstanceNorm1d(o)) : nr == 2 ? nn::AnyModule(nn::InstanceNorm2d(o))
+                                                                                    : nn::AnyModule(nn::InstanceNorm3d(o));
+          m.ptr()->eval();
+          return m.forward(x);
+        };
+        break;
+      }
+      case 1: {  // GroupNorm
+        int64_t g = r.in(1, 4), nc = r.chance(0.8) ? C : r.in(1, 8);
+        if (r.chance(0.6)) input[1] = C = g * r.in(1, 3), nc = r.chance(0.85) ? C : nc;
+        bool affine = r.chance(0.7);
+        layer = fmt::format(R"({{"type": "GroupNorm", "num_groups": {}, "num_channels": {}, "affine": {}}})", g, nc, affine);
+        forward = [=](const torch::Tensor& x) {
+          TORCH_CHECK(nc % g == 0, "num_channels must be divisible by num_groups");  // Python's constructor
+          return nn::GroupNorm(nn::GroupNormOptions(g, nc).affine(affine))->forward(x);
+        };
+        break;
+      }
+      case 2: {  // LayerNorm over the last 1-2 dims (sometimes wrong)
+        std::size_t k = r.chance(0.6) ? 1 : 2;
+        std::vector<int64_t> ns;
+        for (std::size_t j = 0; j < k && j < input.size(); ++j) ns.insert(ns.begin(), input[input.size() - 1 - j]);
+        if (r.chance(0.2)) ns.back() += 1;
+        bool affine = r.chance(0.7);
+        layer = fmt::format(R"({{"type": "LayerNorm", "normalized_shape": [{}], "elementwise_affine": {}}})",
+                            fmt::join(ns, ", "), affine);
+        forward = [=](const torch::Tensor& x) {
+          return nn::LayerNorm(nn::LayerNormOptions(ns).elementwise_affine(affine))->forward(x);
+        };
+        break;
+      }
+      case 3: {  // LocalResponseNorm
+        int64_t size = r.in(1, 5);
+        layer = fmt::format(R"({{"type": "LocalResponseNorm", "size": {}}})", size);
+        forward = [=](const torch::Tensor& x) { return nn::LocalResponseNorm(nn::LocalResponseNormOptions(size))->forward(x); };
+        break;
+      }
+      case 4: {  // PReLU
+        int64_t np = r.chance(0.4) ? 1 : r.chance(0.8) ? C : C + 1;
+        if (r.chance(0.1)) input.resize(1);
+        layer = fmt::format(R"({{"type": "PReLU", "num_parameters": {}}})", np);
+        forward = [=](const torch::Tensor& x) { return nn::PReLU(nn::PReLUOptions().num_parameters(np))->forward(x); };
+        break;
+      }
+      case 5: {  // Softmax, LogSoftmax, Softmin, Softmax2d
+        int which = static_cast<int>(r.in(0, 3));
+        int64_t dim = r.in(-5, 4);
+        static const char* const names[] = {"Softmax", "LogSoftmax", "Softmin", "Softmax2d"};
+        layer = which == 3 ? R"({"type": "Softmax2d"})"
+                           : fmt::format(R"({{"type": "{}", "dim": {}}})", names[which], dim);
+        forward = [=](const torch::Tensor& x) {
+          if (which == 0) return nn::Softmax(dim)->forward(x);
+          if (which == 1) return nn::LogSoftmax(dim)->forward(x);
+          if (which == 2) return nn::Softmin(dim)->forward(x);
+          return nn::Softmax2d()->forward(x);
+        };
+        break;
+      }
+      case 6: {  // the dropouts, in eval mode
+        int which = static_cast<int>(r.in(0, 5));
+        static const char* const names[] = {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"};
+        layer = fmt::format(R"({{"type": "{}", "p": 0.3}})", names[which]);
+        forward = [=](const torch::Tensor& x) {
+          // Python's Dropout1d raises for other ranks (LibTorch 1.13 has no Dropout1d module); the others only warn.
+          TORCH_CHECK(which != 1 || x.dim() == 2 || x.dim() == 3, "Dropout1d: Expected 2D or 3D input");
+          nn::AnyModule m = which == 2 ? nn::AnyModule(nn::Dropout2d(0.3)) : which == 3 ? nn::AnyModule(nn::Dropout3d(0.3))
+                          : which == 4 ? nn::AnyModule(nn::AlphaDropout(0.3)) : which == 5 ? nn::AnyModule(nn::FeatureAlphaDropout(0.3))
+                                                                                  : nn::AnyModule(nn::Dropout(0.3));
+          m.ptr()->eval();
+          return m.forward(x);
+        };
+        break;
+      }
+      case 7: case 8: {  // Unflatten
+        int64_t dim = r.in(-static_cast<int64_t>(input.size()), static_cast<int64_t>(input.size()) - 1);
+        int64_t at = input[static_cast<std::size_t>(dim < 0 ? dim + static_cast<int64_t>(input.size()) : dim)];
+        std::vector<int64_t> sizes;
+        int64_t a = r.in(1, 3);
+        if (r.chance(0.7) && at % a == 0) sizes = {a, r.chance(0.5) ? -1 : at / a};
+        else sizes = {a, r.in(1, 4)};
+        layer = fmt::format(R"({{"type": "Unflatten", "dim": {}, "unflattened_size": [{}]}})", dim, fmt::join(sizes, ", "));
+        forward = [=](const torch::Tensor& x) { return nn::Unflatten(nn::UnflattenOptions(dim, sizes))->forward(x); };
+        break;
+      }
+      default: {  // LPPool1d/2d
+        int64_t pr = r.in(1, 2), k = r.in(1, 4), s = r.in(1, 3);
+        if (input.size() == static_cast<std::size_t>(pr + 1)) input.push_back(r.in(1, 6));  // never unbatched
+        bool ceil = r.chance(0.5);
+        layer = fmt::format(R"({{"type": "LPPool{}d", "norm_type": 2, "kernel_size": {}, "stride": {}, "ceil_mode": {}}})",
+                            pr, k, s, ceil);
+        forward = [=](const torch::Tensor& x) {
+          if (pr == 1) return nn::LPPool1d(nn::LPPool1dOptions(2, k).stride(s).ceil_mode(ceil))->forward(x);
+          return nn::LPPool2d(nn::LPPool2dOptions(2, k).stride(s).ceil_mode(ceil))->forward(x);
+        };
+      }
+    }
+    std::string spec = fmt::format(R"({{"input": {}, "layers": [{}]}})", format_shape(input), layer);
+    Verdict ours = netshape_verdict(spec);
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      theirs = forward(torch::rand(input)).sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    (ours ? valid : invalid)++;
+    if (ours != theirs)
+      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
+                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
+                             seed, spec));
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid norm/softmax/dropout/PReLU/Unflatten/LPPool layers agreed or were reported",
+                      valid, invalid));
+  DOCTEST_CHECK(valid > 900);
+  DOCTEST_CHECK(invalid > 300);
+}

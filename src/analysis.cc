@@ -134,6 +134,12 @@ class Analyser {
                    [&](const PReLU&) {},
                    [&](const Softmax&) {},
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
+                   // A slice of a spatial dim moves the start; the channels leave the field as it is.
+                   [&](const Narrow& k) { slice_rf(rf, row, k.dim, k.start < 0 ? k.start + row.input[dim_index(row, k.dim)] : k.start); },
+                   [&](const Chunk& k) {
+                     int64_t size = row.input[dim_index(row, k.dim)], each = (size + k.chunks - 1) / k.chunks;
+                     slice_rf(rf, row, k.dim, k.index * each);
+                   },
                    [&](const Pad& k) {
                      // The first output now sits `before` input steps earlier; sizes and jumps stay.
                      if (!rf) return;
@@ -164,6 +170,15 @@ class Analyser {
     ev_.diagnostics.error("overflow", fmt::format("`{}` needs more than 2^63 multiply-accumulates", n.name),
                           n.pointer, n.name);
     return 0;
+  }
+
+  static std::size_t dim_index(const Row& row, int64_t dim) {
+    return static_cast<std::size_t>(dim < 0 ? dim + static_cast<int64_t>(row.input.size()) : dim);
+  }
+  static void slice_rf(RF& rf, const Row& row, int64_t dim, int64_t first) {
+    std::size_t d = dim_index(row, dim);
+    if (!rf || d < 2 || d - 2 >= rf->size()) return;
+    (*rf)[d - 2].start += static_cast<double>(first) * static_cast<double>((*rf)[d - 2].jump);
   }
 
   static void windows(RF& rf, const Dims& k, const Dims& s, const Dims& pad, const Dims& dil) {

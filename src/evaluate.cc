@@ -417,6 +417,8 @@ class Evaluator {
             },
             [&](const Softmax& k) -> std::optional<Shape> { return softmax(n, k, in); },
             [&](const Unflatten& k) -> std::optional<Shape> { return unflatten(n, k, in); },
+            [&](const Narrow& k) -> std::optional<Shape> { return narrow(n, k, in); },
+            [&](const Chunk& k) -> std::optional<Shape> { return chunk(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -878,6 +880,68 @@ class Evaluator {
     Shape out(in.begin(), in.begin() + dim);
     out.insert(out.end(), sizes.begin(), sizes.end());
     out.insert(out.end(), in.begin() + dim + 1, in.end());
+    return out;
+  }
+
+  // torch.narrow: [start, start + length) of one dim (a negative start counts from the end).
+  std::optional<Shape> narrow(const GraphNode& n, const Narrow& k, const Shape& in) {
+    Row& r = row(n, "Narrow", in);
+    r.arguments = fmt::format("dim={} [{}, +{})", k.dim, k.start, k.length);
+    auto rank = static_cast<int64_t>(in.size());
+    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+    if (dim < 0 || dim >= rank) {
+      error(n, "dim", fmt::format("Narrow dim {} does not fit a {}-D input {}", k.dim, rank, format_shape(in)), "dim");
+      return fail(r);
+    }
+    int64_t size = in[static_cast<std::size_t>(dim)];
+    if (k.start < -size || k.start > size) {
+      error(n, "narrow", fmt::format("Narrow starts at {}, outside dim {} of size {}", k.start, dim, size), "start")
+          .notes.push_back(fmt::format("PyTorch: \"start out of range (expected to be in range of [{}, {}], but got {})\"",
+                                       -size, size, k.start));
+      return fail(r);
+    }
+    int64_t start = k.start < 0 ? k.start + size : k.start;
+    if (start + k.length > size) {
+      error(n, "narrow", fmt::format("Narrow takes {} from {} but dim {} has only {}", k.length, start, dim, size),
+            "length")
+          .notes.push_back(fmt::format("PyTorch: \"start ({}) + length ({}) exceeds dimension size ({}).\"", start,
+                                       k.length, size));
+      return fail(r);
+    }
+    if (k.length < 1) {
+      error(n, "output-too-small", "Narrow of length 0 gives an empty tensor", "length");
+      return fail(r);
+    }
+    Shape out = in;
+    out[static_cast<std::size_t>(dim)] = k.length;
+    return out;
+  }
+
+  // torch.chunk(x, chunks, dim)[index]: chunks of ⌈size/chunks⌉, the last
+  // smaller, and fewer than asked when the size does not divide.
+  std::optional<Shape> chunk(const GraphNode& n, const Chunk& k, const Shape& in) {
+    Row& r = row(n, "Chunk", in);
+    r.arguments = fmt::format("{} of {} along dim {}", k.index, k.chunks, k.dim);
+    auto rank = static_cast<int64_t>(in.size());
+    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+    if (dim < 0 || dim >= rank) {
+      error(n, "dim", fmt::format("Chunk dim {} does not fit a {}-D input {}", k.dim, rank, format_shape(in)), "dim");
+      return fail(r);
+    }
+    int64_t size = in[static_cast<std::size_t>(dim)];
+    int64_t each = (size + k.chunks - 1) / k.chunks;
+    int64_t count = (size + each - 1) / each;
+    if (k.index >= count) {
+      auto& d = error(n, "chunk", fmt::format("torch.chunk makes {} chunk{} of dim {} (size {}, {} each), so there is "
+                                              "no chunk {}", count, count == 1 ? "" : "s", dim, size, each, k.index),
+                      "index");
+      if (count < k.chunks)
+        d.notes.push_back(fmt::format("fewer than the {} asked: chunks of ⌈{}/{}⌉ = {} use up the dim after {}", k.chunks,
+                                      size, k.chunks, each, count));
+      return fail(r);
+    }
+    Shape out = in;
+    out[static_cast<std::size_t>(dim)] = std::min(each, size - k.index * each);
     return out;
   }
 

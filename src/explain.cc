@@ -397,6 +397,18 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                             in[static_cast<std::size_t>(k.dim < 0 ? k.dim + static_cast<int64_t>(in.size()) : k.dim)],
                                             fmt::join(k.sizes, "×")));
           },
+          [&](const Narrow& k) {
+            e.headline = fmt::format("torch.narrow(x, dim={}, start={}, length={})", k.dim, k.start, k.length);
+            if (!row.failed) e.lines.push_back(fmt::format("keeps {} of dim {}: the rest of the shape is unchanged", k.length, k.dim));
+          },
+          [&](const Chunk& k) {
+            e.headline = fmt::format("torch.chunk(x, {}, dim={})[{}]", k.chunks, k.dim, k.index);
+            if (row.failed) return;
+            auto d = static_cast<std::size_t>(k.dim < 0 ? k.dim + static_cast<int64_t>(in.size()) : k.dim);
+            int64_t each = (in[d] + k.chunks - 1) / k.chunks;
+            e.lines.push_back(fmt::format("chunks of ⌈{}/{}⌉ = {} along dim {}; chunk {} has {}", in[d], k.chunks, each, d,
+                                          k.index, row.output[d]));
+          },
           [&](const Merge&) {},
       },
       node.op);

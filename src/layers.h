@@ -255,6 +255,11 @@ struct Softmax {
 // Unflatten(dim, unflattened_size): one dim becomes several (one may be -1).
 struct Unflatten { int64_t dim = 1; Shape sizes; };
 
+// Tensor ops that select part of one dim: torch.narrow(x, dim, start, length)
+// and torch.chunk(x, chunks, dim)[index] (ShuffleNetV2's channel split).
+struct Narrow { int64_t dim = 1, start = 0, length = 1; };
+struct Chunk { int64_t chunks = 2, dim = 1, index = 0; };
+
 // A merge: several inputs become one (torch.add, torch.cat, torch.mul).
 enum class MergeOp { add, cat, mul };
 struct Merge {
@@ -270,7 +275,8 @@ inline const char* merge_name(MergeOp op) {
 // merges. Containers below only nest and name; the parser lowers them.
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
-                        InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten>;
+                        InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
+                        Chunk>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -291,7 +297,7 @@ struct Branches {
 using Kind = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                           Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle,
                           ChannelShuffle, InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax,
-                          Unflatten, Sequential, Branches>;
+                          Unflatten, Narrow, Chunk, Sequential, Branches>;
 
 // The spec's name of each kind, in the order of `Kind` (Merge, Branches,
 // Pointwise and the ranked kinds have more than one: spec_names()).
@@ -299,7 +305,7 @@ inline constexpr const char* kKindNames[] = {
     "Conv",   "BatchNorm", "ReLU",  "MaxPool", "AvgPool",   "AdaptiveAvgPool", "AdaptiveMaxPool",
     "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Upsample",
     "Pad",     "PixelShuffle", "ChannelShuffle", "InstanceNorm", "GroupNorm", "LayerNorm",
-    "LocalResponseNorm", "PReLU", "Softmax", "Unflatten", "Sequential", "Branches"};
+    "LocalResponseNorm", "PReLU", "Softmax", "Unflatten", "Narrow", "Chunk", "Sequential", "Branches"};
 template <class T, class = void> struct is_ranked : std::false_type {};
 template <class T> struct is_ranked<T, std::void_t<decltype(T::names)>> : std::true_type {};
 // Kinds whose name depends on their fields (Upsample, Pad, PixelShuffle) have name().
@@ -318,7 +324,7 @@ inline const std::vector<std::string>& spec_names() {
                                   "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
                                   "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
                                   "GroupNorm", "LayerNorm", "LocalResponseNorm", "PReLU", "Softmax", "LogSoftmax",
-                                  "Softmin", "Softmax2d", "Unflatten", "LPPool1d", "LPPool2d"};
+                                  "Softmin", "Softmax2d", "Unflatten", "LPPool1d", "LPPool2d", "Narrow", "Chunk"};
     for (const char* pad : {"ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad"})
       for (int r = 1; r <= 3; ++r) n.push_back(fmt_rank(pad, r));
     for (const char* const* family : {Conv::names, ConvTranspose::names, BatchNorm::names, MaxPool::names,

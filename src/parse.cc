@@ -1301,6 +1301,32 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
       }
     return k;
   }
+  if (type == "Narrow" || type == "Chunk") {
+    auto dim_field = [&](const char* key, int64_t dflt) -> int64_t {
+      auto v = f.get(key);
+      if (!v) return dflt;
+      auto n = exact_int(*v->value);
+      if (!n || *n < -64 || *n > 64) { f.bad(*v, key, "a dimension index (negative counts from the end)"); *ok = false; return dflt; }
+      return *n;
+    };
+    if (type == "Narrow") {
+      Narrow k;
+      k.dim = dim_field("dim", 1);
+      if (!f.get("dim")) { f.missing("dim", "the dimension to narrow, e.g. 1"); *ok = false; }
+      auto st = f.get("start");
+      auto n = st ? exact_int(*st->value) : std::nullopt;
+      if (!st) { f.missing("start", "the first index kept (negative counts from the end)"); *ok = false; }
+      else if (!n || *n < -kMaxInt || *n > kMaxInt) { f.bad(*st, "start", "an integer"); *ok = false; }
+      else k.start = *n;
+      k.length = f.integer("length", std::nullopt, 0, ok).value_or(1);
+      return k;
+    }
+    Chunk k;
+    k.chunks = f.integer("chunks", std::nullopt, 1, ok).value_or(1);
+    k.dim = dim_field("dim", 0);  // torch.chunk's default dim is 0
+    k.index = f.integer("index", std::nullopt, 0, ok).value_or(0);
+    return k;
+  }
   if (type == "Unflatten") {
     Unflatten k;
     auto d = f.get("dim");

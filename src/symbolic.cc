@@ -402,6 +402,38 @@ class Walker {
               return in;
             },
             [&](const Unflatten& k) { return unflatten(n, k, in); },
+            [&](const Narrow& k) -> std::optional<Sym> {
+              auto rank = static_cast<int64_t>(in.dims.size());
+              int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+              if (dim < 0 || dim >= rank || k.length < 1) return fail_const(n);
+              Sym s = in;
+              const QDim& f = in.dims[static_cast<std::size_t>(dim)];
+              // A start from the front needs start + length; from the end, −start ≥ length.
+              int64_t need = k.start >= 0 ? k.start + k.length : -k.start;
+              if (k.start < 0 && k.length > -k.start) return fail_const(n);
+              if (f.is_constant() ? f.beta[0] < need
+                                  : !bound(f, need, SizeSet::kInf, n.name, fmt::format("narrows to [{}, +{})", k.start, k.length), "size"))
+                return f.is_constant() ? fail_const(n) : std::nullopt;
+              s.dims[static_cast<std::size_t>(dim)] = QDim::constant(k.length);
+              if (in.product && dim == rank - 1) s.product = false;
+              return s;
+            },
+            [&](const Chunk& k) -> std::optional<Sym> {
+              auto rank = static_cast<int64_t>(in.dims.size());
+              int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+              if (dim < 0 || dim >= rank) return fail_const(n);
+              const QDim& f = in.dims[static_cast<std::size_t>(dim)];
+              if (!f.is_constant()) {
+                give_up(fmt::format("`{}` chunks a dim that follows the input: ⌈x/{}⌉-sized chunks are not analysed "
+                                    "symbolically", n.name, k.chunks));
+                return std::nullopt;
+              }
+              int64_t size = f.beta[0], each = (size + k.chunks - 1) / k.chunks;
+              if (k.index >= (size + each - 1) / each) return fail_const(n);
+              Sym s = in;
+              s.dims[static_cast<std::size_t>(dim)] = QDim::constant(std::min(each, size - k.index * each));
+              return s;
+            },
             [&](const Pointwise&) -> std::optional<Sym> { return in; },
             [&](const ConvTranspose& k) -> std::optional<Sym> {
               if (!fits_rank(n.op, in)) return fail_const(n);

@@ -254,6 +254,18 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
             return nn::AnyModule(nn::PReLU(nn::PReLUOptions().num_parameters(k.num_parameters).init(k.init)));
           },
           [&](const Softmax& k) { return softmax_module(k, in); },
+          [&](const Narrow& k) {
+            Narrow c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) { return x.narrow(c.dim, c.start, c.length); }));
+          },
+          [&](const Chunk& k) {
+            Chunk c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {
+              auto parts = x.chunk(c.chunks, c.dim);
+              TORCH_CHECK(c.index < static_cast<int64_t>(parts.size()), "chunk ", c.index, " of ", parts.size());
+              return parts[static_cast<std::size_t>(c.index)];
+            }));
+          },
           [&](const Unflatten& k) {
             return nn::AnyModule(nn::Unflatten(nn::UnflattenOptions(k.dim, k.sizes)));
           },

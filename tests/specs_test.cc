@@ -144,12 +144,13 @@ TEST_CASE("graph networks: SqueezeNet, GoogLeNet, DenseNet-121, ResNeXt-50") {
 // as torchvision.models.inception_v3(aux_logits=False) counts it; 5.71 GFLOPS);
 // buffers from PyTorch 1.13 as above. Every named module's output shape was
 // also compared with torchvision's forward hooks (tools/torchvision-compare.py).
-TEST_CASE("mobile networks and Inception v3: MobileNetV2, MobileNetV3-Small, EfficientNet-B0") {
+TEST_CASE("mobile networks and Inception v3: MobileNetV2, MobileNetV3-Small, EfficientNet-B0, ShuffleNetV2") {
   struct Case { const char* file; int64_t params, buffers; double gmacs; };
   for (const Case& c : {Case{"mobilenet_v2.json", 3504872, 34164, 0.30},
                         Case{"mobilenet_v3_small.json", 2542856, 12146, 0.06},
                         Case{"efficientnet_b0.json", 5288548, 42065, 0.39},
-                        Case{"inception_v3.json", 23834568, 34526, 5.71}}) {
+                        Case{"inception_v3.json", 23834568, 34526, 5.71},
+                        Case{"shufflenet_v2_x1_0.json", 2278604, 16236, 0.14}}) {
     CAPTURE(c.file);
     auto o = spec(c.file);
     REQUIRE(o.valid());
@@ -166,6 +167,11 @@ TEST_CASE("mobile networks and Inception v3: MobileNetV2, MobileNetV3-Small, Eff
   CHECK(v2.row("features.17.conv.3")->output == Shape{1, 320, 7, 7});  // no skip: no add row
   // The SE gate of MobileNetV3-Small's first block: 16 -> 8 -> 16 channels at 1x1.
   CHECK(spec("mobilenet_v3_small.json").row("features.1.block.1.scale.fc2")->output == Shape{1, 16, 1, 1});
+  // ShuffleNetV2: a stride-1 unit keeps half the channels and computes the other half: 58 + 58 = 116.
+  auto sh = spec("shufflenet_v2_x1_0.json");
+  CHECK(sh.row("stage2.1.branch1.first_half")->output == Shape{1, 58, 28, 28});
+  CHECK(sh.row("stage2.1")->output == Shape{1, 116, 28, 28});
+  CHECK(sh.row("stage4.3.after.shuffle")->output == Shape{1, 464, 7, 7});
   // Inception v3: 35x35x288 after Mixed_5d, 17x17x768 after Mixed_6e, 8x8x2048 after Mixed_7c.
   auto inc = spec("inception_v3.json");
   CHECK(inc.row("Mixed_5d")->output == Shape{1, 288, 35, 35});

@@ -888,3 +888,49 @@ TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool laye
   DOCTEST_CHECK(valid > 900);
   DOCTEST_CHECK(invalid > 300);
 }
+
+// Narrow and Chunk (ShuffleNetV2's channel split), against ATen's own ops.
+TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
+  const uint64_t seed = 2018;
+  Rng r(seed);
+  int valid = 0, invalid = 0, empty = 0;
+  for (int i = 0; i < 1200; ++i) {
+    Shape input{r.in(1, 2)};
+    for (int64_t d = 1, n = r.in(2, 5); d < n; ++d) input.push_back(r.in(1, 9));
+    auto rank = static_cast<int64_t>(input.size());
+    int64_t dim = r.chance(0.9) ? r.in(-rank, rank - 1) : (r.chance(0.5) ? rank : -rank - 1);
+    int64_t size = input[static_cast<std::size_t>(std::clamp<int64_t>(dim < 0 ? dim + rank : dim, 0, rank - 1))];
+    bool narrow = r.chance(0.5);
+    int64_t a = narrow ? r.in(-size - 1, size + 1) : r.in(1, 5), b = narrow ? r.in(0, size) : r.in(0, 3);
+    std::string spec = narrow ? fmt::format(R"({{"input": {}, "layers": [{{"type": "Narrow", "dim": {}, "start": {}, "length": {}}}]}})",
+                                            format_shape(input), dim, a, b)
+                              : fmt::format(R"({{"input": {}, "layers": [{{"type": "Chunk", "chunks": {}, "dim": {}, "index": {}}}]}})",
+                                            format_shape(input), a, dim, b);
+    Verdict ours = netshape_verdict(spec);
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      torch::Tensor x = torch::zeros(input);
+      if (narrow) {
+        theirs = x.narrow(dim, a, b).sizes().vec();
+      } else {
+        auto parts = x.chunk(a, dim);
+        TORCH_CHECK(b < static_cast<int64_t>(parts.size()), "no chunk ", b);
+        theirs = parts[static_cast<std::size_t>(b)].sizes().vec();
+      }
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    (ours ? valid : invalid)++;
+    // Deliberate: a narrow of length 0 is an empty tensor to PyTorch, an error to netshape.
+    if (!ours && theirs && narrow && b == 0) { ++empty; continue; }
+    if (ours != theirs)
+      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
+                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
+                             seed, spec));
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid narrows and chunks agreed or were reported ({} empty narrows refused "
+                      "on purpose)", valid, invalid, empty));
+  DOCTEST_CHECK(valid > 300);
+  DOCTEST_CHECK(invalid > 300);
+}

@@ -309,21 +309,56 @@ int graph_command(const CommonOptions& opt) {
   return exit_code(opt, in.eval);
 }
 
+// solve --transposed as text: every (value, output_padding) pair on its line,
+// with the formula, and the conv that the transposed conv undoes.
+template <class Value>
+int solve_transposed_text(const SolveQuery& q, const SolveResult& r, const Value& value) {
+  if (r.solutions.empty()) {
+    std::vector<std::string> given;
+    for (auto [name, v] : {std::pair{"input", q.input}, {"output", q.output}, {"kernel_size", q.kernel},
+                           {"stride", q.stride}, {"padding", q.padding}, {"output_padding", q.output_padding}})
+      if (v) given.push_back(fmt::format("{} {}", name, *v));
+    if (q.dilation != 1) given.push_back(fmt::format("dilation {}", q.dilation));
+    std::cout << fmt::format("no {} works for a transposed conv ({})\n", r.unknown, fmt::join(given, ", "));
+    if (!r.note.empty()) std::cout << r.note << "\n";
+    return kExitInvalid;
+  }
+  for (const auto& s : r.solutions) {
+    std::string op = r.unknown != "output_padding" && !q.output_padding ? fmt::format(", output_padding {}", s.output_padding) : "";
+    std::cout << fmt::format("{} {}{}{}: {}\n", r.unknown, value(s), r.unbounded ? " and beyond" : "", op,
+                             transposed_text(s));
+  }
+  if (r.count > static_cast<int64_t>(r.solutions.size()))
+    std::cout << fmt::format("… {} solutions in all, the first {} shown\n", thousands(r.count), r.solutions.size());
+  const Solution& s = r.solutions.front();
+  WindowResult back = window_output({s.output, s.kernel, s.stride, s.padding, s.padding, s.dilation, false});
+  std::cout << fmt::format("it undoes Conv(kernel_size={}, stride={}, padding={}): {} → {}{}\n", s.kernel, s.stride,
+                           s.padding, s.output, back.out,
+                           s.stride > 1 ? fmt::format(" (that conv maps {} sizes onto {}; output_padding picks one)",
+                                                      s.stride, back.out)
+                                        : "");
+  if (!r.note.empty()) std::cout << r.note << "\n";
+  return kExitOk;
+}
+
 int solve_command(const SolveQuery& q, const std::string& format) {
   SolveResult r = solve(q);
   if (!r.error.empty()) {
     std::cerr << "error[usage]: solve: " << r.error << "\n";
     return kExitUsage;
   }
-  auto sol_json = [](const Solution& s) {
-    return nlohmann::ordered_json{{"input", s.input}, {"output", s.output}, {"kernel_size", s.kernel},
-                                  {"stride", s.stride}, {"padding", s.padding}, {"dilation", s.dilation}};
+  auto sol_json = [&](const Solution& s) {
+    nlohmann::ordered_json j{{"input", s.input}, {"output", s.output}, {"kernel_size", s.kernel},
+                             {"stride", s.stride}, {"padding", s.padding}, {"dilation", s.dilation}};
+    if (q.transposed) j["output_padding"] = s.output_padding;
+    return j;
   };
   auto value = [&](const Solution& s) {
     if (r.unknown == "input") return s.input;
     if (r.unknown == "output") return s.output;
     if (r.unknown == "kernel_size") return s.kernel;
     if (r.unknown == "stride") return s.stride;
+    if (r.unknown == "output_padding") return s.output_padding;
     return s.padding;
   };
   if (format == "json") {
@@ -337,6 +372,7 @@ int solve_command(const SolveQuery& q, const std::string& format) {
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return r.solutions.empty() ? kExitInvalid : kExitOk;
   }
+  if (q.transposed) return solve_transposed_text(q, r, value);
   const char* what = q.pool ? (q.ceil_mode ? "a pool with ceil_mode" : "a pool") : "a conv";
   if (r.solutions.empty()) {
     std::vector<std::string> given;
@@ -443,6 +479,10 @@ int main(int argc, char** argv) {
   solve_cmd->add_flag("--pool", q.pool, "Pooling rules (padding at most half the kernel)");
   solve_cmd->add_flag("--keep", q.keep, "The padding that keeps every size at stride 1");
   solve_cmd->add_flag("--halve", q.halve, "The padding that halves every even size at stride 2");
+  solve_cmd->add_flag("--transposed", q.transposed,
+                      "A transposed conv: out = (in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1");
+  solve_cmd->add_option("--output-padding", q.output_padding,
+                        "Transposed conv's output_padding (unset: every legal value is tried)");
   solve_cmd->add_option("--format", solve_format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
 

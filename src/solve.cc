@@ -49,7 +49,97 @@ std::string formula_text(const Solution& s, bool ceil_mode) {
                      r.last_window_dropped ? " (ceil_mode's last window starts in the padding and is dropped)" : "");
 }
 
+std::string transposed_text(const Solution& s) {
+  return fmt::format("({} − 1)·{} − 2·{} + {}·({} − 1) + {} + 1 = {}", s.input, s.stride, s.padding, s.dilation, s.kernel,
+                     s.output_padding, s.output);
+}
+
+namespace {
+
+// The transposed formula solved for one unknown, in closed form: it is
+// affine in every argument. output_padding, when not given, ranges over its
+// legal values (below the stride or the dilation, as ATen requires); each
+// value gives at most one solution. Solutions are checked against
+// transposed_output, the evaluator's own formula.
+SolveResult solve_transposed(const SolveQuery& q) {
+  SolveResult res;
+  if (q.pool || q.ceil_mode || q.keep || q.halve) {
+    res.error = "--transposed takes none of --pool, --ceil-mode, --keep, --halve";
+    return res;
+  }
+  int unknowns = !q.input + !q.output + !q.kernel + !q.stride + !q.padding;
+  if (unknowns > 1 || (unknowns == 0 && q.output_padding)) {
+    res.error = fmt::format("leave exactly one of --input, --output, --kernel-size, --stride, --padding, "
+                            "--output-padding unset ({} are unset)", unknowns + !q.output_padding);
+    return res;
+  }
+  const int64_t d = q.dilation;
+  res.unknown = !q.input ? "input" : !q.output ? "output" : !q.kernel ? "kernel_size" : !q.stride ? "stride"
+              : !q.padding ? "padding" : "output_padding";
+  // output_padding < max(stride, dilation); a stride still unknown bounds nothing yet.
+  constexpr int64_t kMaxOutputPadding = 511;  // tried when output_padding is free
+  int64_t op_hi = q.output_padding ? *q.output_padding
+                : q.stride ? std::min(std::max(*q.stride, d) - 1, kMaxOutputPadding) : kMaxOutputPadding;
+  int64_t op_lo = q.output_padding.value_or(0);
+  if (!q.output_padding && q.stride && std::max(*q.stride, d) - 1 > kMaxOutputPadding)
+    res.note = fmt::format("output_padding may be up to {}; only 0 to {} were tried", std::max(*q.stride, d) - 1,
+                           kMaxOutputPadding);
+  auto check = [&](Solution s) {
+    if (s.input < 1 || s.kernel < 1 || s.stride < 1 || s.padding < 0 || s.output_padding < 0) return;
+    if (s.input > kMaxInt || s.kernel > kMaxInt || s.stride > kMaxInt || s.padding > kMaxInt) return;
+    if (!(s.output_padding < s.stride || s.output_padding < s.dilation)) return;
+    int64_t out = transposed_output({s.input, s.kernel, s.stride, s.padding, s.output_padding, s.dilation});
+    if (out < 1 || (q.output && out != *q.output)) return;
+    s.output = out;
+    if (static_cast<int64_t>(res.solutions.size()) < kMaxListed) res.solutions.push_back(s);
+    ++res.count;
+  };
+  // Divides exactly: the unknown = num / den when it is a whole number.
+  auto exact = [](int64_t num, int64_t den) -> std::optional<int64_t> {
+    if (den == 0 || num % den != 0) return std::nullopt;
+    return num / den;
+  };
+  for (int64_t op = op_lo; op <= op_hi; ++op) {
+    Solution s{q.input.value_or(0), q.output.value_or(0), q.kernel.value_or(0), q.stride.value_or(0),
+               q.padding.value_or(0), d, op};
+    // out − 1 = (in − 1)·s − 2p + d·(k − 1) + op
+    if (res.unknown == "output" || res.unknown == "output_padding") {
+      check(s);
+    } else if (res.unknown == "padding") {
+      if (auto p = exact((s.input - 1) * s.stride + d * (s.kernel - 1) + op + 1 - s.output, 2)) s.padding = *p, check(s);
+    } else if (res.unknown == "input") {
+      if (auto i = exact(s.output - 1 + 2 * s.padding - d * (s.kernel - 1) - op, s.stride)) s.input = *i + 1, check(s);
+    } else if (res.unknown == "kernel_size") {
+      if (auto k = exact(s.output - 1 + 2 * s.padding - op - (s.input - 1) * s.stride, d)) s.kernel = *k + 1, check(s);
+    } else if (s.input > 1) {  // stride
+      if (auto st = exact(s.output - 1 + 2 * s.padding - d * (s.kernel - 1) - op, s.input - 1)) s.stride = *st, check(s);
+    } else {
+      // One input pixel: the stride never matters; the smallest legal one, and every one above it.
+      s.stride = op < d ? 1 : op + 1;
+      std::size_t before = res.solutions.size();
+      check(s);
+      if (res.solutions.size() > before) res.unbounded = true;
+    }
+    if (res.unknown == "output") break;  // output_padding given or 0 …
+  }
+  return res;
+}
+
+}  // namespace
+
 SolveResult solve(const SolveQuery& q) {
+  if (q.transposed) {
+    SolveResult r;
+    if (q.dilation < 1 || q.dilation > kMaxInt) { r.error = "--dilation must be from 1 to 2147483647"; return r; }
+    for (auto v : {q.input, q.output, q.kernel, q.stride, q.padding, q.output_padding})
+      if (v && (*v < 0 || *v > kMaxInt)) { r.error = "values must be from 0 to 2147483647"; return r; }
+    return solve_transposed(q);
+  }
+  if (q.output_padding) {
+    SolveResult r;
+    r.error = "--output-padding belongs to a transposed conv: add --transposed";
+    return r;
+  }
   SolveResult res;
   if (q.dilation < 1 || q.dilation > kMaxInt) { res.error = "--dilation must be from 1 to 2147483647"; return res; }
   if (q.ceil_mode && !q.pool) { res.error = "--ceil-mode applies to pools only: add --pool"; return res; }

@@ -18,10 +18,13 @@ struct SolveQuery {
   bool pool = false;       // pooling rules: padding ≤ kernel/2, ceil_mode allowed
   bool keep = false;       // the padding that keeps every size (stride 1)
   bool halve = false;      // the padding that halves every even size (stride 2)
+  bool transposed = false;  // a transposed conv: out = (in − 1)·s − 2p + d·(k − 1) + output_padding + 1
+  std::optional<int64_t> output_padding;  // transposed only; unset: every legal value is tried
 };
 
 struct Solution {
   int64_t input, output, kernel, stride, padding, dilation;
+  int64_t output_padding = 0;  // transposed convs
 };
 
 struct SolveResult {
@@ -42,5 +45,7 @@ SolveResult solve(const SolveQuery& q);
 
 // "⌊(224 + 2·3 − 1·(7 − 1) − 1) / 2⌋ + 1 = 112"
 std::string formula_text(const Solution& s, bool ceil_mode);
+// "(32 − 1)·2 − 2·1 + 1·(4 − 1) + 0 + 1 = 64"
+std::string transposed_text(const Solution& s);
 
 }  // namespace netshape

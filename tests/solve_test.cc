@@ -1,6 +1,7 @@
 // solve against hand derivations (written next to each check).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "formula.h"
@@ -147,4 +148,102 @@ TEST_CASE("solve takes no time and no memory on huge numbers") {
   REQUIRE(r.solutions.size() == 2);
   CHECK(r.solutions.front().input == 1);
   CHECK(r.solutions.back().input == 2147483647);
+}
+
+// solve --transposed. DCGAN's and U-Net's up-convolution (Radford et al.
+// 2016; Ronneberger et al. 2015): kernel 4, stride 2 doubles 32 to 64 with
+// padding 1: (32 − 1)·2 − 2·1 + (4 − 1) + 0 + 1 = 64. With output_padding
+// free, op = 1 would need 2p = 63 − 64 + 1 + 1 = 1: not a whole padding.
+TEST_CASE("solve --transposed: DCGAN's doubling up-convolution") {
+  SolveQuery q;
+  q.transposed = true;
+  q.input = 32, q.output = 64, q.kernel = 4, q.stride = 2;
+  SolveResult r = solve(q);
+  REQUIRE(r.error == "");
+  CHECK(r.unknown == "padding");
+  REQUIRE(r.solutions.size() == 1);
+  CHECK(r.solutions[0].padding == 1);
+  CHECK(r.solutions[0].output_padding == 0);
+  // 7 → 14 with kernel 3, stride 2: (7 − 1)·2 − 2p + 2 + op + 1 = 14 → 2p − op = 1 → p 1, op 1
+  // (the torchvision/Keras "same" transposed conv).
+  q.input = 7, q.output = 14, q.kernel = 3;
+  r = solve(q);
+  REQUIRE(r.solutions.size() == 1);
+  CHECK(r.solutions[0].padding == 1);
+  CHECK(r.solutions[0].output_padding == 1);
+  // output_padding as the unknown, and its legality: below the stride or the dilation.
+  q.padding = 1;
+  r = solve(q);
+  CHECK(r.unknown == "output_padding");
+  REQUIRE(r.solutions.size() == 1);
+  CHECK(r.solutions[0].output_padding == 1);
+  q.output = 15;  // would need output_padding 2, not below the stride 2
+  CHECK(solve(q).solutions.empty());
+  // One input pixel: the stride does not matter, so every stride works.
+  SolveQuery one;
+  one.transposed = true;
+  one.input = 1, one.output = 4, one.kernel = 4, one.padding = 0;
+  r = solve(one);
+  CHECK(r.unknown == "stride");
+  CHECK(r.unbounded);
+  // --output-padding without --transposed is a usage error.
+  SolveQuery bad;
+  bad.input = 1, bad.kernel = 1, bad.stride = 1, bad.padding = 0, bad.output_padding = 0;
+  CHECK(solve(bad).error != "");
+}
+
+TEST_CASE("solve --transposed finds exactly what trying every value finds") {
+  std::mt19937_64 gen(15);
+  auto in = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(gen); };
+  int with_solutions = 0;
+  for (int i = 0; i < 3000; ++i) {
+    SolveQuery q;
+    q.transposed = true;
+    q.dilation = in(1, 2);
+    q.input = in(1, 20), q.output = in(1, 60), q.kernel = in(1, 6), q.stride = in(1, 4), q.padding = in(0, 4);
+    if (in(0, 2) == 0) q.output_padding = in(0, 3);
+    int which = static_cast<int>(in(0, 4));
+    switch (which) {
+      case 0: q.input.reset(); break;
+      case 1: q.padding.reset(); break;
+      case 2: q.kernel.reset(); break;
+      case 3: q.stride.reset(), q.input = in(2, 20); break;  // one input pixel: the unit test above
+      default: if (q.output_padding) q.output_padding.reset(); else q.output.reset();
+    }
+    SolveResult r = solve(q);
+    REQUIRE(r.error == "");
+    // Every (value, output_padding) pair in small ranges, through the evaluator's formula.
+    std::vector<std::pair<int64_t, int64_t>> expected, got;
+    for (int64_t v = 0; v <= 120; ++v)
+      for (int64_t op = 0; op <= (q.stride ? 8 : 130); ++op) {  // an unknown stride allows any op below it
+        if (q.output_padding && op != *q.output_padding) continue;
+        if (!q.output_padding && r.unknown == "output" && op != 0) continue;  // the default, 0
+        int64_t x = q.input.value_or(v), k = q.kernel.value_or(v), s = q.stride.value_or(v), p = q.padding.value_or(v);
+        if (r.unknown == "output" || r.unknown == "output_padding") { if (v > 0) continue; x = *q.input, k = *q.kernel; }
+        if (x < 1 || k < 1 || s < 1 || p < 0 || !(op < s || op < q.dilation)) continue;
+        int64_t out = transposed_output({x, k, s, p, op, q.dilation});
+        if (out < 1 || (q.output && out != *q.output)) continue;
+        int64_t value = r.unknown == "input" ? x : r.unknown == "padding" ? p : r.unknown == "kernel_size" ? k
+                      : r.unknown == "stride" ? s : r.unknown == "output" ? out : op;
+        expected.push_back({value, op});
+      }
+    for (const auto& s : r.solutions)
+      got.push_back({r.unknown == "input" ? s.input : r.unknown == "padding" ? s.padding
+                     : r.unknown == "kernel_size" ? s.kernel : r.unknown == "stride" ? s.stride
+                     : r.unknown == "output" ? s.output : s.output_padding, s.output_padding});
+    std::sort(expected.begin(), expected.end(), [](auto a, auto b) { return a.second != b.second ? a.second < b.second : a.first < b.first; });
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    // A stride that does not matter (one input pixel) is reported once, as the smallest, unbounded.
+    if (r.unbounded) {
+      std::vector<std::pair<int64_t, int64_t>> firsts;
+      for (auto e : expected)
+        if (firsts.empty() || firsts.back().second != e.second) firsts.push_back(e);
+      expected = firsts;
+    }
+    CAPTURE(r.unknown);
+    CAPTURE(i);
+    CHECK(got == expected);
+    with_solutions += !got.empty();
+  }
+  CHECK(with_solutions > 300);
 }

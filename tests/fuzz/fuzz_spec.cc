@@ -47,6 +47,8 @@ void side_parsers(const std::string& text) {
     case 4: q.padding.reset(); break;
     default: break;
   }
+  q.transposed = text[10] & 16;
+  if (q.transposed && (text[10] & 32)) q.output_padding = (static_cast<unsigned char>(text[11]) >> 2) & 7;
   SolveResult r = solve(q);
   if (r.solutions.size() > static_cast<std::size_t>(kMaxListed)) __builtin_trap();  // never materialised
 }

@@ -41,6 +41,25 @@ struct Candidate {
   std::vector<std::string> sets;
 };
 
+// The product of the strides of the windows along a branch, per spatial dim
+// (through nested Sequentials; other containers count as stride 1).
+Dims total_stride(const Layers& layers, std::size_t rank) {
+  Dims out(rank, 1);
+  for (const auto& n : layers) {
+    const Dims* s = nullptr;
+    if (auto* c = std::get_if<Conv>(&n.kind)) s = &c->stride;
+    if (auto* m = std::get_if<MaxPool>(&n.kind)) s = &m->stride;
+    if (auto* a = std::get_if<AvgPool>(&n.kind)) s = &a->stride;
+    if (auto* q = std::get_if<Sequential>(&n.kind)) {
+      Dims inner = total_stride(q->layers, rank);
+      for (std::size_t d = 0; d < rank; ++d) out[d] = checked_mul(out[d], inner[d]).value_or(INT64_MAX / 4);
+    }
+    if (s && s->size() == rank)
+      for (std::size_t d = 0; d < rank; ++d) out[d] = checked_mul(out[d], (*s)[d]).value_or(INT64_MAX / 4);
+  }
+  return out;
+}
+
 // Candidates for a residual whose branches disagree.
 std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& node) {
   const auto& r = std::get<Branches>(node.kind);
@@ -60,9 +79,12 @@ std::vector<Candidate> residual_candidates(const Evaluation& ev, const Node& nod
   std::vector<Candidate> out;
   if (in.size() < 3 || in.size() > 5 || body.size() != in.size()) return out;
   const std::size_t rank = in.size() - 2;
+  // A 1×1 projection a person would write: its stride no larger than the
+  // body's own total stride (ResNet's shortcut copies the body's stride).
   Dims strides;
+  Dims body_stride = total_stride(body_layers, rank);
   for (std::size_t d = 0; d < rank; ++d)
-    if (auto st = stride_for(in[2 + d], body[2 + d])) strides.push_back(*st);
+    if (auto st = stride_for(in[2 + d], body[2 + d]); st && *st <= body_stride[d]) strides.push_back(*st);
   std::string projection;
   if (strides.size() == rank)
     projection = fmt::format(
@@ -132,18 +154,18 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
   if (auto* conv = std::get_if<Conv>(&node.kind)) {
     const std::size_t rank = conv->kernel_size.size();
     if (in.size() != rank + 2) return out;
-    int64_t need = 0;
-    Dims fit(rank);
+    // Only the dims that are too small change: their padding grows, or their kernel shrinks.
+    Dims pad = conv->padding, fit(rank);
+    bool pads = false;
     for (std::size_t d = 0; d < rank; ++d) {
       int64_t span = conv->dilation[d] * (conv->kernel_size[d] - 1) + 1;
-      need = std::max(need, (span - in[2 + d] + 1) / 2);
-      // Only the dims that are too big shrink: the largest kernel that fits.
+      int64_t need = (span - in[2 + d] + 1) / 2;
+      if (need > pad[d]) pad[d] = need, pads = true;
       fit[d] = std::min(conv->kernel_size[d], (in[2 + d] + 2 * conv->padding[d] - 1) / conv->dilation[d] + 1);
     }
-    if (conv->padding_mode == Padding::explicit_ && need > 0)
-      out.push_back({fmt::format("pad `{}` by {} so its {} kernel fits", node.name, need, shape(conv->kernel_size)),
-                     {fmt::format("{}.padding={}", node.name,
-                                  std::max(need, *std::max_element(conv->padding.begin(), conv->padding.end())))}});
+    if (conv->padding_mode == Padding::explicit_ && pads)
+      out.push_back({fmt::format("pad `{}` by {} so its {} kernel fits", node.name, dims_text(pad), shape(conv->kernel_size)),
+                     {fmt::format("{}.padding={}", node.name, list_json(pad))}});
     out.push_back({fmt::format("use a {} kernel in `{}`", shape(fit), node.name),
                    {fmt::format("{}.kernel_size={}", node.name, list_json(fit))}});
   } else {

@@ -1,16 +1,25 @@
 // libFuzzer harness: the whole symbolic path on arbitrary bytes — parse,
 // evaluate, suggest fixes, explain, analyse sizes, and render every format —
 // and the small parsers beside it: `--set` overrides applied to the spec,
-// block expressions, `solve` on numbers taken from the input.
+// block expressions, `solve` on numbers taken from the input, and `-o`:
+// the output checks and writer on paths of every kind in a private folder.
 // Nothing may crash, hang or throw (netshape reports problems as diagnostics,
 // it never throws them), and a valid result must have every size ≥ 1.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 #include "expr.h"
 #include "explain.h"
 #include "fix.h"
+#include "io.h"
 #include "parse.h"
 #include "report.h"
 #include "solve.h"
@@ -53,11 +62,49 @@ void side_parsers(const std::string& text) {
   if (r.solutions.size() > static_cast<std::size_t>(kMaxListed)) __builtin_trap();  // never materialised
 }
 
+std::string slurp_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// `-o` on one of the paths a user might give, chosen by a byte: a new file,
+// the spec itself (refused), a folder (refused), a symlink (followed), a
+// dangling symlink, a FIFO nobody reads (refused without blocking), a path in
+// a missing folder. The spec must never change; a write that succeeds must
+// leave exactly the data behind.
+void output_paths(const std::string& text) {
+  static std::string dir = [] {
+    char tmpl[] = "/tmp/netshape-fuzz-XXXXXX";
+    std::string d = ::mkdtemp(tmpl) ? tmpl : "/tmp";
+    std::ofstream(d + "/spec.json") << "{\"input\": [1, 3, 8, 8], \"layers\": []}";
+    std::ofstream(d + "/target") << "target";
+    (void)::symlink((d + "/target").c_str(), (d + "/link").c_str());
+    (void)::symlink((d + "/nowhere").c_str(), (d + "/dangling").c_str());
+    (void)::mkfifo((d + "/fifo").c_str(), 0600);
+    return d;
+  }();
+  if (text.size() < 13) return;
+  static const char* const names[] = {"out.txt", "spec.json", ".", "link", "dangling", "fifo", "missing/out.txt", ""};
+  std::string out = std::string(names[static_cast<unsigned char>(text[12]) % 8]);
+  if (!out.empty()) out = dir + "/" + out;
+  std::string input = dir + "/spec.json", before = slurp_file(input), error, data = text.substr(0, 64);
+  bool ok = check_output_path(out, input, error);
+  if (out == input && ok) __builtin_trap();  // the spec itself must be refused
+  if (ok && !out.empty() && out != dir + "/fifo") {
+    bool wrote = write_output(out, data, error);
+    if (wrote && slurp_file(out) != data) __builtin_trap();
+  }
+  if (slurp_file(input) != before) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   side_parsers(text);
+  output_paths(text);
   ParseResult parsed = parse_spec(text);
   Evaluation ev;
   ev.diagnostics = parsed.diagnostics;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -83,6 +84,8 @@ void output_paths(const std::string& text) {
     (void)::symlink((d + "/target").c_str(), (d + "/link").c_str());
     (void)::symlink((d + "/nowhere").c_str(), (d + "/dangling").c_str());
     (void)::mkfifo((d + "/fifo").c_str(), 0600);
+    static std::string cleanup = d;  // removed when the fuzzer exits
+    std::atexit([] { std::error_code ec; std::filesystem::remove_all(cleanup, ec); });
     return d;
   }();
   if (text.size() < 13) return;

@@ -137,7 +137,7 @@ struct Dropout {
 // parameters. One struct for the family; kPointwise is its table.
 enum class Fn {
   relu6, sigmoid, tanh, silu, gelu, elu, selu, celu, leaky_relu, hardswish, hardsigmoid,
-  hardtanh, mish, softplus, identity
+  hardtanh, mish, softplus, identity, softsign, softshrink, hardshrink, tanhshrink, log_sigmoid, rrelu, threshold
 };
 struct Pointwise {
   Fn fn = Fn::identity;
@@ -169,6 +169,15 @@ inline const std::vector<PointwiseKind>& pointwise_kinds() {
       {"Mish", Fn::mish, {}, true, "x · tanh(softplus(x))"},
       {"Softplus", Fn::softplus, {{"beta", 1.0}, {"threshold", 20.0}}, false, "log(1 + e^(beta·x)) / beta"},
       {"Identity", Fn::identity, {}, false, "x"},
+      {"Softsign", Fn::softsign, {}, false, "x / (1 + |x|)"},
+      {"Softshrink", Fn::softshrink, {{"lambd", 0.5}}, false, "x − lambd·sign(x) if |x| > lambd else 0"},
+      {"Hardshrink", Fn::hardshrink, {{"lambd", 0.5}}, false, "x if |x| > lambd else 0"},
+      {"Tanhshrink", Fn::tanhshrink, {}, false, "x − tanh(x)"},
+      {"LogSigmoid", Fn::log_sigmoid, {}, false, "log(1 / (1 + e^−x))"},
+      // In eval mode RReLU is LeakyReLU with slope (lower + upper) / 2.
+      {"RReLU", Fn::rrelu, {{"lower", 1.0 / 8}, {"upper", 1.0 / 3}}, true, "x if x ≥ 0 else a·x, a = (lower + upper)/2 in eval"},
+      // PyTorch's Threshold has no defaults: the parser requires both.
+      {"Threshold", Fn::threshold, {{"threshold", 0.0}, {"value", 0.0}}, true, "x if x > threshold else value"},
   };
   return k;
 }

@@ -1049,7 +1049,11 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
                                     [&](const PointwiseKind& k) { return type == k.name; });
              pk != pointwise_kinds().end()) {
     Pointwise k{pk->fn, false, {}, false};
-    for (const auto& [arg, dflt] : pk->args) k.args.push_back(f.number(arg, dflt, -1e300, 1e300, &ok));
+    for (const auto& [arg, dflt] : pk->args) {
+      // Threshold(threshold, value) has no defaults in PyTorch: both are required.
+      if (pk->fn == Fn::threshold && !f.get(arg)) { f.missing(arg, "a number"); ok = false; }
+      k.args.push_back(f.number(arg, dflt, -1e300, 1e300, &ok));
+    }
     if (pk->inplace) k.inplace = f.boolean("inplace", false, &ok);
     if (pk->fn == Fn::gelu)
       if (auto a = f.get("approximate")) {
@@ -1674,8 +1678,7 @@ const std::vector<std::string>& unsupported_torch_layers() {
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "RMSNorm",
-    "CrossMapLRN2d", "RReLU", "GLU", "Threshold", "Softsign", "Softshrink", "Hardshrink", "Tanhshrink",
-    "LogSigmoid", "MultiheadAttention", "Embedding",
+    "CrossMapLRN2d", "GLU", "MultiheadAttention", "Embedding",
     "EmbeddingBag", "Bilinear", "LazyLinear", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "Fold", "Unfold", "ModuleList", "ModuleDict", "ParameterList",

@@ -97,6 +97,13 @@ nn::AnyModule pointwise_module(const Pointwise& k) {
     case Fn::mish: return nn::AnyModule(nn::Functional([](const torch::Tensor& x) { return torch::mish(x); }));
     case Fn::softplus: return nn::AnyModule(nn::Softplus(nn::SoftplusOptions().beta(a[0]).threshold(a[1])));
     case Fn::identity: return nn::AnyModule(nn::Identity());
+    case Fn::softsign: return nn::AnyModule(nn::Softsign());
+    case Fn::softshrink: return nn::AnyModule(nn::Softshrink(nn::SoftshrinkOptions(a[0])));
+    case Fn::hardshrink: return nn::AnyModule(nn::Hardshrink(nn::HardshrinkOptions(a[0])));
+    case Fn::tanhshrink: return nn::AnyModule(nn::Tanhshrink());
+    case Fn::log_sigmoid: return nn::AnyModule(nn::LogSigmoid());
+    case Fn::rrelu: return nn::AnyModule(nn::RReLU(nn::RReLUOptions().lower(a[0]).upper(a[1]).inplace(k.inplace)));
+    case Fn::threshold: return nn::AnyModule(nn::Threshold(nn::ThresholdOptions(a[0], a[1]).inplace(k.inplace)));
   }
   throw std::logic_error("unknown element-wise kind");
 }

@@ -934,3 +934,22 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
   DOCTEST_CHECK(valid > 300);
   DOCTEST_CHECK(invalid > 300);
 }
+
+// Every element-wise kind of the table, built by netshape's builder on a 4-D
+// and a 2-D input: LibTorch's module exists for it and keeps the shape.
+TEST_CASE("every element-wise kind builds in LibTorch and keeps the shape") {
+  for (const auto& k : pointwise_kinds()) {
+    for (const char* input : {"[2, 3, 5, 4]", "[3, 7]"}) {
+      std::string extra = k.fn == netshape::Fn::threshold ? R"(, "threshold": 0.1, "value": 20)" : "";
+      std::string spec = fmt::format(R"({{"input": {}, "layers": [{{"name": "f", "type": "{}"{}}}]}})", input, k.name, extra);
+      CAPTURE(spec);
+      auto parsed = parse_spec(spec);
+      REQUIRE(parsed.spec);
+      Evaluation ev = evaluate(*parsed.spec);
+      REQUIRE(ev.valid());
+      RunResult real = run_network(*parsed.spec, ev, {});
+      DOCTEST_CHECK(real.error == "");
+      DOCTEST_CHECK(real.output == ev.output);
+    }
+  }
+}

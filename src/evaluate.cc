@@ -457,22 +457,42 @@ class Evaluator {
         n.op);
   }
 
+  // A conv's (or transposed conv's) input channels: as given, and divisible by groups.
+  bool channels_fit(const GraphNode& n, const Shape& in, std::optional<int64_t> given, int64_t groups, Row& r) {
+    int64_t c = in[1];
+    if (given && *given != c) {
+      auto& d = error(n, "channels", fmt::format("in_channels is {} but the input has {} channels", *given, c),
+                      "in_channels");
+      d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
+      fail(r);
+      return false;
+    }
+    if (c % groups != 0) {
+      error(n, "groups", fmt::format("the input's {} channels are not divisible by groups {}", c, groups), "groups")
+          .help = "use a groups value that divides both the input and output channels";
+      fail(r);
+      return false;
+    }
+    return true;
+  }
+
+  // a · b · the kernel's volume, checked: an overflow is an error naming the layer.
+  std::optional<int64_t> weight_count(const GraphNode& n, int64_t a, int64_t b, const Dims& kernel, Row& r) {
+    auto w = checked_mul(a, b);
+    for (int64_t ks : kernel)
+      if (w) w = checked_mul(*w, ks);
+    if (w && *w <= INT64_MAX / 2) return w;
+    error(n, "overflow", "the weight count overflows 64 bits");
+    fail(r);
+    return std::nullopt;
+  }
+
   // Conv1d/2d/3d: the window formula per spatial dim (ATen's conv_output_size).
   std::optional<Shape> conv(const GraphNode& n, const Conv& k, const Shape& in) {
     Row& r = row(n, op_name(n.op), in);
     if (!need_rank(n, in, r)) return std::nullopt;
     int64_t c = in[1];
-    if (k.in_channels && *k.in_channels != c) {
-      auto& d = error(n, "channels", fmt::format("in_channels is {} but the input has {} channels", *k.in_channels, c),
-                      "in_channels");
-      d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
-      return fail(r);
-    }
-    if (c % k.groups != 0) {
-      error(n, "groups", fmt::format("the input's {} channels are not divisible by groups {}", c, k.groups), "groups")
-          .help = "use a groups value that divides both the input and output channels";
-      return fail(r);
-    }
+    if (!channels_fit(n, in, k.in_channels, k.groups, r)) return std::nullopt;
     auto [pad_l, pad_r] = conv_pads(k);
     const std::size_t rank = k.kernel_size.size();
     Dims keep(rank);
@@ -497,13 +517,8 @@ class Evaluator {
       if (!o) return std::nullopt;
       out.push_back(*o);
     }
-    auto weights = checked_mul(k.out_channels, c / k.groups);
-    for (int64_t ks : k.kernel_size)
-      if (weights) weights = checked_mul(*weights, ks);
-    if (!weights || *weights > INT64_MAX / 2) {
-      error(n, "overflow", "the weight count overflows 64 bits");
-      return fail(r);
-    }
+    auto weights = weight_count(n, k.out_channels, c / k.groups, k.kernel_size, r);
+    if (!weights) return std::nullopt;
     r.params = *weights + (k.bias ? k.out_channels : 0);
     r.arguments = fmt::format("k={} s={} p={}", dims_text(k.kernel_size), dims_text(k.stride),
                               k.padding_mode == Padding::same    ? "same"
@@ -519,17 +534,7 @@ class Evaluator {
     Row& r = row(n, op_name(n.op), in);
     if (!need_rank(n, in, r)) return std::nullopt;
     int64_t c = in[1];
-    if (k.in_channels && *k.in_channels != c) {
-      auto& d = error(n, "channels", fmt::format("in_channels is {} but the input has {} channels", *k.in_channels, c),
-                      "in_channels");
-      d.notes.push_back(fmt::format("input shape {}", format_shape(in)));
-      return fail(r);
-    }
-    if (c % k.groups != 0) {
-      error(n, "groups", fmt::format("the input's {} channels are not divisible by groups {}", c, k.groups), "groups")
-          .help = "use a groups value that divides both the input and output channels";
-      return fail(r);
-    }
+    if (!channels_fit(n, in, k.in_channels, k.groups, r)) return std::nullopt;
     const std::size_t rank = k.kernel_size.size();
     Shape out{in[0], k.out_channels};
     for (std::size_t d = 0; d < rank; ++d) {
@@ -544,13 +549,8 @@ class Evaluator {
       e.help = "the padding takes more than the transposed conv adds: use less padding";
       return fail(r);
     }
-    auto weights = checked_mul(c, k.out_channels / k.groups);
-    for (int64_t ks : k.kernel_size)
-      if (weights) weights = checked_mul(*weights, ks);
-    if (!weights || *weights > INT64_MAX / 2) {
-      error(n, "overflow", "the weight count overflows 64 bits");
-      return fail(r);
-    }
+    auto weights = weight_count(n, c, k.out_channels / k.groups, k.kernel_size, r);  // [in, out/groups, k…]
+    if (!weights) return std::nullopt;
     r.params = *weights + (k.bias ? k.out_channels : 0);  // weight [in, out/groups, k...]
     r.arguments = fmt::format("k={} s={} p={}", dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding));
     if (std::any_of(k.output_padding.begin(), k.output_padding.end(), [](int64_t x) { return x != 0; }))

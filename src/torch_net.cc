@@ -150,6 +150,18 @@ nn::AnyModule pad_module(const Pad& k) {
                  [&] { return pad_module_of<3>(k); });
 }
 
+// LayerNorm(bias=False), PyTorch 2.1+: LibTorch 1.13's LayerNorm has no such
+// option, so a module with the weight alone, registered as PyTorch registers it.
+struct LayerNormNoBiasImpl : nn::Module {
+  LayerNormNoBiasImpl(Shape shape, double eps)
+      : shape_(std::move(shape)), eps_(eps), weight(register_parameter("weight", torch::ones(shape_))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return torch::layer_norm(x, shape_, weight, {}, eps_); }
+  Shape shape_;
+  double eps_;
+  torch::Tensor weight;
+};
+TORCH_MODULE(LayerNormNoBias);
+
 // Dropout is the identity in eval mode; LibTorch 1.13 has no Dropout1d module,
 // so it is PyTorch's rank check around the identity.
 nn::AnyModule dropout_module(const Dropout& k) {
@@ -241,15 +253,7 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
                 nn::GroupNormOptions(k.num_groups, channels(k.num_channels, false)).eps(k.eps).affine(k.affine)));
           },
           [&](const LayerNorm& k) {
-            // LibTorch 1.13's LayerNorm has no `bias` option (PyTorch 2.1+): without a bias, the functional form.
-            if (k.elementwise_affine && !k.bias) {
-              auto w = torch::ones(k.normalized_shape);
-              Shape ns = k.normalized_shape;
-              double eps = k.eps;
-              return nn::AnyModule(nn::Functional([w, ns, eps](const torch::Tensor& x) {
-                return torch::layer_norm(x, ns, w.to(x.options()), {}, eps);
-              }));
-            }
+            if (k.elementwise_affine && !k.bias) return nn::AnyModule(LayerNormNoBias(k.normalized_shape, k.eps));
             return nn::AnyModule(nn::LayerNorm(
                 nn::LayerNormOptions(k.normalized_shape).eps(k.eps).elementwise_affine(k.elementwise_affine)));
           },

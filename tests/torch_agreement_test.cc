@@ -953,3 +953,39 @@ TEST_CASE("every element-wise kind builds in LibTorch and keeps the shape") {
     }
   }
 }
+
+// Parameters of the kinds added in #10, as LibTorch's own modules count them:
+// one spec with each, built and run, every row's parameters and shape compared.
+TEST_CASE("the new kinds' parameters are LibTorch's") {
+  const std::string spec = R"({"input": [2, 6, 8, 8], "layers": [
+      {"name": "in", "type": "InstanceNorm2d", "affine": true, "track_running_stats": true},
+      {"name": "gn", "type": "GroupNorm", "num_groups": 3},
+      {"name": "ln", "type": "LayerNorm", "normalized_shape": [8, 8]},
+      {"name": "ln_nobias", "type": "LayerNorm", "normalized_shape": 8, "bias": false},
+      {"name": "prelu", "type": "PReLU", "num_parameters": 6},
+      {"name": "lrn", "type": "LocalResponseNorm", "size": 3},
+      {"name": "up", "type": "ConvTranspose2d", "out_channels": 4, "kernel_size": 3, "stride": 2, "groups": 2},
+      {"name": "flat", "type": "Unflatten", "dim": 1, "unflattened_size": [2, 2]},
+      {"name": "c3", "type": "Conv3d", "out_channels": 5, "kernel_size": [1, 3, 3], "bias": false},
+      {"name": "bn3", "type": "BatchNorm3d"},
+      {"name": "t3", "type": "ConvTranspose3d", "out_channels": 2, "kernel_size": 2, "stride": [1, 2, 2]},
+      {"name": "sq", "type": "Flatten", "start_dim": 1, "end_dim": 3},
+      {"name": "c1", "type": "Conv1d", "out_channels": 3, "kernel_size": 5, "dilation": 2},
+      {"name": "bn1", "type": "BatchNorm1d"},
+      {"name": "in1", "type": "InstanceNorm1d", "num_features": 3, "affine": true}]})";
+  auto parsed = parse_spec(spec);
+  REQUIRE(parsed.spec);
+  Evaluation ev = evaluate(*parsed.spec);
+  REQUIRE(ev.valid());
+  RunResult real = run_network(*parsed.spec, ev, {});
+  DOCTEST_CHECK(real.error == "");
+  REQUIRE(real.rows.size() == ev.rows.size());
+  for (std::size_t i = 0; i < ev.rows.size(); ++i) {
+    CAPTURE(ev.rows[i].name);
+    REQUIRE(real.rows[i].shape);
+    DOCTEST_CHECK(*real.rows[i].shape == ev.rows[i].output);
+    DOCTEST_CHECK(real.rows[i].params == ev.rows[i].params);
+  }
+  DOCTEST_CHECK(real.params == ev.params);
+  DOCTEST_CHECK(ev.params > 0);
+}

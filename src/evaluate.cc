@@ -857,12 +857,9 @@ class Evaluator {
   std::optional<Shape> unflatten(const GraphNode& n, const Unflatten& k, const Shape& in) {
     Row& r = row(n, "Unflatten", in);
     r.arguments = fmt::format("dim {} → {}", k.dim, format_shape(k.sizes));
-    auto rank = static_cast<int64_t>(in.size());
-    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
-    if (dim < 0 || dim >= rank) {
-      error(n, "dim", fmt::format("Unflatten dim {} does not fit a {}-D input {}", k.dim, rank, format_shape(in)), "dim");
-      return fail(r);
-    }
+    auto dim_at = dim_of(n, "Unflatten", k.dim, in, r);
+    if (!dim_at) return std::nullopt;
+    const int64_t dim = *dim_at;
     int64_t known = 1;
     for (int64_t x : k.sizes)
       if (x != -1) known = checked_mul(known, x).value_or(INT64_MAX);
@@ -883,16 +880,23 @@ class Evaluator {
     return out;
   }
 
+  // A `dim` argument (negative counts from the end) as an index into `in`, or an error.
+  std::optional<int64_t> dim_of(const GraphNode& n, const char* kind, int64_t dim, const Shape& in, Row& r) {
+    auto rank = static_cast<int64_t>(in.size());
+    int64_t d = dim < 0 ? dim + rank : dim;
+    if (d >= 0 && d < rank) return d;
+    error(n, "dim", fmt::format("{} dim {} does not fit a {}-D input {}", kind, dim, rank, format_shape(in)), "dim");
+    fail(r);
+    return std::nullopt;
+  }
+
   // torch.narrow: [start, start + length) of one dim (a negative start counts from the end).
   std::optional<Shape> narrow(const GraphNode& n, const Narrow& k, const Shape& in) {
     Row& r = row(n, "Narrow", in);
     r.arguments = fmt::format("dim={} [{}, +{})", k.dim, k.start, k.length);
-    auto rank = static_cast<int64_t>(in.size());
-    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
-    if (dim < 0 || dim >= rank) {
-      error(n, "dim", fmt::format("Narrow dim {} does not fit a {}-D input {}", k.dim, rank, format_shape(in)), "dim");
-      return fail(r);
-    }
+    auto dim_at = dim_of(n, "Narrow", k.dim, in, r);
+    if (!dim_at) return std::nullopt;
+    const int64_t dim = *dim_at;
     int64_t size = in[static_cast<std::size_t>(dim)];
     if (k.start < -size || k.start > size) {
       error(n, "narrow", fmt::format("Narrow starts at {}, outside dim {} of size {}", k.start, dim, size), "start")
@@ -922,12 +926,9 @@ class Evaluator {
   std::optional<Shape> chunk(const GraphNode& n, const Chunk& k, const Shape& in) {
     Row& r = row(n, "Chunk", in);
     r.arguments = fmt::format("{} of {} along dim {}", k.index, k.chunks, k.dim);
-    auto rank = static_cast<int64_t>(in.size());
-    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
-    if (dim < 0 || dim >= rank) {
-      error(n, "dim", fmt::format("Chunk dim {} does not fit a {}-D input {}", k.dim, rank, format_shape(in)), "dim");
-      return fail(r);
-    }
+    auto dim_at = dim_of(n, "Chunk", k.dim, in, r);
+    if (!dim_at) return std::nullopt;
+    const int64_t dim = *dim_at;
     int64_t size = in[static_cast<std::size_t>(dim)];
     int64_t each = (size + k.chunks - 1) / k.chunks;
     int64_t count = (size + each - 1) / each;

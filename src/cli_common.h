@@ -102,6 +102,10 @@ inline const char* examples_for(const std::string& command) {
     return "Examples:\n"
            "  netshape graph specs/resnet34.json | dot -Tsvg > resnet34.svg\n"
            "  netshape graph specs/broken/missing_shortcut.json -o broken.dot\n";
+  if (command == "export")
+    return "Examples:\n"
+           "  netshape export specs/resnet34.json --to pytorch -o resnet34.py   # then: python3 resnet34.py\n"
+           "  netshape export specs/unet.json --to pytorch --set input=1,1,444,444\n";
   if (command == "run")
     return "Examples:\n"
            "  netshape run specs/resnet34.json\n"

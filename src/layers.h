@@ -394,6 +394,11 @@ struct Node {
   // of the previous layer's ("input" is the network's input). A merge takes
   // several; any other layer one.
   std::vector<std::string> from;
+  // Set on each use of a spec block (every repeat too): the block's name and
+  // the arguments it got, each as JSON text (`netshape export` writes one
+  // class per block from them).
+  std::string instance_of;
+  std::vector<std::pair<std::string, std::string>> block_args;
 };
 
 }  // namespace netshape

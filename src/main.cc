@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "explain.h"
+#include "export.h"
 #include "graph.h"
 #include "json_cursor.h"
 #include "run_options.h"
@@ -309,6 +310,27 @@ int graph_command(const CommonOptions& opt) {
   return exit_code(opt, in.eval);
 }
 
+// `netshape export SPEC --to pytorch`: the spec as a Python module. Only a
+// valid spec exports (every inferred channel count is known); a spec export
+// cannot write (a skip it cannot reach) is exit 2 with the reason.
+int export_command(const CommonOptions& opt) {
+  Loaded in;
+  if (int rc = load_and_evaluate(opt, in); rc != kExitOk) return rc;
+  std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
+  if (!in.parsed || !in.eval.valid()) {
+    std::cerr << "netshape export: the spec has errors (above); it exports once `netshape check` passes\n";
+    return kExitInvalid;
+  }
+  ExportResult r = export_pytorch(*in.spec, in.eval, in.context.file);
+  if (!r.error.empty()) {
+    std::cerr << fmt::format("error[export]: {}\n", r.error);
+    if (!r.layer.empty()) std::cerr << fmt::format("  --> {} (layer {})\n", in.context.file, r.layer);
+    return kExitUsage;
+  }
+  std::cout << r.code;
+  return kExitOk;
+}
+
 // solve --transposed as text: every (value, output_padding) pair on its line,
 // with the formula, and the conv that the transposed conv undoes.
 template <class Value>
@@ -432,7 +454,7 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
   static const std::vector<std::string> commands = {"table", "check", "explain", "solve", "diff",
-                                                    "sizes", "graph", "run", "help"};
+                                                    "sizes", "graph", "export", "run", "help"};
   if (argc >= 2 && argv[1][0] != '-' &&
       std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     auto m = did_you_mean(argv[1], commands);
@@ -456,10 +478,16 @@ int main(int argc, char** argv) {
   auto* diff = app.add_subcommand("diff", "Show what --set changes downstream");
   auto* sizes = app.add_subcommand("sizes", "Every input size the network accepts, derived symbolically");
   auto* graph = app.add_subcommand("graph", "Write the network as Graphviz DOT (dot -Tsvg draws it)");
+  auto* exp = app.add_subcommand("export", "Write the spec as PyTorch code: one nn.Module class per block");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
   add_common_options(*table, opt, {"text", "json", "csv", "markdown"});
   for (auto* sub : {check, expl, diff, sizes}) add_common_options(*sub, opt);
   add_common_options(*graph, opt, {"dot"});
+  add_common_options(*exp, opt, {"python"});
+  std::string export_to;
+  exp->add_option("--to", export_to, "What to write: pytorch (a Python module)")
+      ->required()
+      ->check(CLI::IsMember({"pytorch"}));
   std::string columns;
   table->add_option("--columns", columns,
                     fmt::format("Columns, comma-separated, or `all`: {}", fmt::join(column_names(true), ",")));
@@ -516,14 +544,14 @@ int main(int argc, char** argv) {
         return kExitOk;
       }
     std::cerr << fmt::format("error[usage]: no command `{}`; the commands are table, check, explain, "
-                             "solve, diff, sizes, graph, run\n", help_topic);
+                             "solve, diff, sizes, graph, export, run\n", help_topic);
     return kExitUsage;
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
   if (!output_path_ok(opt)) return kExitUsage;
   // Everything below prints through std::cout, which --output captures.
   OutputFile output(opt.output);
-  int rc = symbolic_command(opt, table, expl, diff, sizes, graph, layer, columns);
+  int rc = exp->parsed() ? export_command(opt) : symbolic_command(opt, table, expl, diff, sizes, graph, layer, columns);
   if (!output.commit()) return kExitUsage;
   return rc;
 }

@@ -9,6 +9,7 @@
 // knows what a Residual is: evaluate, analyse, symbolic, explain, graph and
 // the LibTorch builder all loop over `Graph::nodes`.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,17 @@ struct Graph {
   std::string producer_name(int v) const { return v <= 0 ? "input" : nodes[static_cast<std::size_t>(v - 1)].name; }
 };
 
+// A block as the spec declares it: `netshape export` names a class after it.
+struct BlockDef {
+  std::string name, description;
+  // Each parameter and its default as JSON text (nullopt: required).
+  std::vector<std::pair<std::string, std::optional<std::string>>> params;
+};
+
 struct Spec {
   std::string name;
+  std::string description;
+  std::vector<BlockDef> blocks;
   Shape input;
   // A named input dim ("N", "H", "W") is "" here when numeric. Named dims get a
   // representative size in `input` (symbolic.h: resolve_named_input) and

@@ -468,7 +468,7 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
   if (blocks_ && blocks_->contains(type)) return instantiate(c, env, name, type);
   auto k = kind(type, c, env, name);
   if (!k) return std::nullopt;
-  Node node{name, c.pointer, {}, std::move(*k), {}};
+  Node node{name, c.pointer, {}, std::move(*k), {}, {}, {}};
   if (!from_field(c, env, node)) return std::nullopt;
   return node;
 }
@@ -736,8 +736,14 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
   Cursor tmpl = def.at("layer");
   active_blocks_.push_back(block);
   std::optional<Node> result;
+  auto mark = [&](Node& n, const Env& used) {
+    n.instance_of = block;
+    for (const auto& [key, value] : used)
+      if (key != "index") n.block_args.emplace_back(key, value.value->dump());
+  };
   if (!repeat) {
     result = layer(tmpl, args, name);
+    if (result) mark(*result, args);
   } else {
     Sequential seq;
     for (int64_t i = 0; i < count && !too_many_; ++i) {
@@ -746,9 +752,10 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
       inst["index"] = Cursor{&computed_.back(), c.pointer + "/repeat"};  // "$index": 0, 1, …
       auto child = layer(tmpl, inst, join_name(name, std::to_string(i)));
       if (!child) { ok = false; break; }  // one report per block, not per repeat
+      mark(*child, inst);
       seq.layers.push_back(std::move(*child));
     }
-    if (ok && !too_many_) result = Node{name, c.pointer, block, std::move(seq), {}};
+    if (ok && !too_many_) result = Node{name, c.pointer, block, std::move(seq), {}, {}, {}};
   }
   active_blocks_.pop_back();
   if (result && !repeat) result->block = block;
@@ -1391,6 +1398,8 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
   if (root.value->contains("description") && !(*root.value)["description"].is_string()) {
     diags_.error("wrong-type", "`description` must be a string", "/description", "");
     ok = false;
+  } else if (root.value->contains("description")) {
+    spec.description = (*root.value)["description"].get<std::string>();
   }
   Override* input_override = override_for("", "input");
   if (!root.value->contains("input") && !input_override) {
@@ -1503,7 +1512,17 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
           blocks_ok = false;
         }
       }
-      if (blocks_ok) blocks_ = b.value;
+      if (blocks_ok) {
+        blocks_ = b.value;
+        for (auto it = b.value->begin(); it != b.value->end(); ++it) {
+          const json& text = it->contains("description") ? (*it)["description"] : json();
+          BlockDef def{it.key(), text.is_string() ? text.get<std::string>() : "", {}};
+          if (it->contains("params"))
+            for (auto p = (*it)["params"].begin(); p != (*it)["params"].end(); ++p)
+              def.params.emplace_back(p.key(), p->is_null() ? std::nullopt : std::optional(p->dump()));
+          spec.blocks.push_back(std::move(def));
+        }
+      }
       else ok = false;
     }
   }

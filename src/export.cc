@@ -1,0 +1,968 @@
+#include "export.h"
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace netshape {
+namespace {
+
+using nlohmann::json;
+
+// ---- Python text --------------------------------------------------------
+
+std::string py_bool(bool b) { return b ? "True" : "False"; }
+std::string py_int(int64_t v) { return std::to_string(v); }
+// A float as Python reads it back ("1.0", not "1": the argument is a float).
+std::string py_float(double v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+std::string py_str(const std::string& s) { return json(s).dump(); }  // JSON's escapes are Python's
+std::string py_tuple(const std::vector<int64_t>& v) {
+  if (v.size() == 1) return fmt::format("({},)", v[0]);
+  return fmt::format("({})", fmt::join(v, ", "));
+}
+// An int when every dim is the same (PyTorch's _pair takes it), else a tuple.
+std::string py_dims(const Dims& v) {
+  for (auto x : v)
+    if (x != v[0]) return py_tuple(v);
+  return v.empty() ? "()" : py_int(v[0]);
+}
+std::string py_literal(const json& j) {
+  if (j.is_boolean()) return py_bool(j.get<bool>());
+  if (j.is_null()) return "None";
+  if (j.is_array()) {
+    std::vector<std::string> items;
+    for (const auto& x : j) items.push_back(py_literal(x));
+    return fmt::format("[{}]", fmt::join(items, ", "));
+  }
+  if (j.is_object()) {
+    std::vector<std::string> items;
+    for (auto it = j.begin(); it != j.end(); ++it) items.push_back(py_str(it.key()) + ": " + py_literal(*it));
+    return fmt::format("{{{}}}", fmt::join(items, ", "));
+  }
+  return j.dump();  // numbers and strings are written alike
+}
+
+bool is_keyword(const std::string& s) {
+  static const std::set<std::string> k = {
+      "False", "None",   "True",   "and",   "as",       "assert", "async",  "await", "break",
+      "class", "continue", "def",  "del",   "elif",     "else",   "except", "finally", "for",
+      "from",  "global", "if",     "import", "in",      "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",   "raise",  "return", "try",     "while",  "with",   "yield"};
+  return k.count(s) > 0;
+}
+bool is_identifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return !is_keyword(s);
+}
+// nn.Module's own attributes (PyTorch 1.13's dir(nn.Module()), public ones):
+// add_module() refuses them as module names.
+bool is_module_attribute(const std::string& s) {
+  static const std::set<std::string> a = {
+      "T_destination", "add_module", "apply", "bfloat16", "buffers", "children", "cpu", "cuda", "double",
+      "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state",
+      "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "named_buffers",
+      "named_children", "named_modules", "named_parameters", "parameters", "register_backward_hook",
+      "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+      "register_load_state_dict_post_hook", "register_module", "register_parameter", "requires_grad_",
+      "set_extra_state", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+      "zero_grad"};
+  return a.count(s) > 0 || s.rfind("_", 0) == 0;
+}
+// A Python identifier made from a name: "layer1.0" -> "layer1_0".
+std::string identifier(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "_" + out;
+  if (is_keyword(out)) out += "_";
+  return out;
+}
+// "se_resnet_block" -> "SeResnetBlock".
+std::string class_name(const std::string& s) {
+  std::string out;
+  bool up = true;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) { up = true; continue; }
+    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "Net" + out;
+  return out;
+}
+std::string indent_text(int n) { return std::string(static_cast<std::size_t>(n), ' '); }
+
+// ---- modules as expressions ---------------------------------------------
+
+// One constructor argument; `key` "" is positional. Left out when equal to
+// `dflt` (PyTorch's default; "" = always written) or when `omit`.
+struct Arg {
+  std::string key, value, dflt;
+  bool omit = false;
+  bool shown() const { return !omit && (dflt.empty() || value != dflt); }
+};
+struct Expr;
+struct Kid {
+  std::string name;
+  std::shared_ptr<Expr> expr;  // nullptr: None (an empty branch: the input itself)
+};
+// A module as a Python expression: a call, an nn.Sequential of named kids,
+// or the Branches helper holding its branches (and `after`, the last kid).
+struct Expr {
+  enum Style { call, sequential, branches } style = call;
+  std::string head;
+  std::vector<Arg> args;
+  std::vector<Kid> kids;
+};
+
+bool named_kids(const Expr& e) {
+  for (std::size_t i = 0; i < e.kids.size(); ++i)
+    if (e.kids[i].name != std::to_string(i)) return true;
+  return false;
+}
+
+std::string args_text(const std::vector<Arg>& args) {
+  std::vector<std::string> parts;
+  for (const auto& a : args)
+    if (a.shown()) parts.push_back(a.key.empty() ? a.value : a.key + "=" + a.value);
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string render(const Expr& e, int indent);
+std::string render_kid(const Kid& k, int indent) { return k.expr ? render(*k.expr, indent) : "None"; }
+
+std::string render(const Expr& e, int indent) {
+  std::string in = indent_text(indent + 4), out;
+  if (e.style == Expr::call) return e.head + "(" + args_text(e.args) + ")";
+  if (e.style == Expr::sequential) {
+    if (e.kids.empty()) return "nn.Sequential()";
+    if (!named_kids(e)) {
+      out = "nn.Sequential(\n";
+      for (const auto& k : e.kids) out += in + render_kid(k, indent + 4) + ",\n";
+      return out + indent_text(indent) + ")";
+    }
+    out = "nn.Sequential(OrderedDict([\n";
+    for (const auto& k : e.kids) out += in + "(" + py_str(k.name) + ", " + render_kid(k, indent + 4) + "),\n";
+    return out + indent_text(indent) + "]))";
+  }
+  // Branches(merge, [(name, branch), …], after=…, dim=…, crop=…, merged=…)
+  out = e.head + "(" + e.args[0].value + ", [\n";
+  const Kid* after = nullptr;
+  for (const auto& k : e.kids) {
+    if (k.name == "after" && &k == &e.kids.back() && e.args.back().value == "True") { after = &k; continue; }
+    out += in + "(" + py_str(k.name) + ", " + render_kid(k, indent + 4) + "),\n";
+  }
+  out += indent_text(indent) + "]";
+  if (after) out += ", after=" + render_kid(*after, indent);
+  std::vector<Arg> rest(e.args.begin() + 1, e.args.end() - 1);
+  std::string r = args_text(rest);
+  return out + (r.empty() ? "" : ", " + r) + ")";
+}
+
+std::shared_ptr<Expr> deep_copy(const Expr& e) {
+  auto c = std::make_shared<Expr>(e);
+  for (auto& k : c->kids)
+    if (k.expr) k.expr = deep_copy(*k.expr);
+  return c;
+}
+
+// The comparison two uses of a block need: the same calls with the same
+// argument names, whatever the values. `slots` gets every argument in order.
+void skeleton(Expr& e, std::string& out, std::vector<Arg*>& slots) {
+  out += fmt::format("{}:{}(", static_cast<int>(e.style), e.head);
+  for (auto& a : e.args) {
+    out += a.key + ",";
+    slots.push_back(&a);
+  }
+  for (auto& k : e.kids) {
+    out += k.name + "=";
+    if (k.expr) skeleton(*k.expr, out, slots);
+    else out += "None";
+    out += ";";
+  }
+  out += ")";
+}
+
+// ---- the helpers a file may need ----------------------------------------
+
+const char* const kMergeHelpers = R"PY(
+def center_crop(xs, dim):
+    """U-Net's copy and crop: every input cut to the smallest size of each
+    spatial dim (2 on) but `dim`, keeping the centre: offset (big - small) // 2."""
+    dim = dim % xs[0].dim()
+    for axis in range(2, xs[0].dim()):
+        if axis != dim:
+            small = min(x.shape[axis] for x in xs)
+            xs = [x.narrow(axis, (x.shape[axis] - small) // 2, small) for x in xs]
+    return xs
+
+
+def merge(op, xs, dim=1, crop=False):
+    """torch.add, torch.cat along `dim` or torch.mul (broadcasting) of the inputs."""
+    if crop:
+        xs = center_crop(xs, dim)
+    if op == "cat":
+        return torch.cat(xs, dim)
+    y = xs[0]
+    for x in xs[1:]:
+        y = y + x if op == "add" else y * x
+    return y
+)PY";
+
+const char* const kBranchesHelper = R"PY(
+
+class Branches(nn.Module):
+    """Every branch applied to the same input (None: the input itself), the
+    results merged, then `after`. merged=False keeps the first branch alone."""
+
+    def __init__(self, op, branches, after=None, dim=1, crop=False, merged=True):
+        super().__init__()
+        self._op, self._dim, self._crop, self._merged = op, dim, crop, merged
+        self._names = [name for name, _ in branches]
+        for name, branch in branches:
+            self.add_module(name, branch)
+        self.add_module("after", after)
+
+    def forward(self, x):
+        ys = [x if self._modules[n] is None else self._modules[n](x) for n in self._names]
+        y = merge(self._op, ys, self._dim, self._crop) if self._merged else ys[0]
+        return y if self._modules["after"] is None else self._modules["after"](y)
+)PY";
+
+const char* const kMergeModule = R"PY(
+
+class Merge(nn.Module):
+    """A merge of earlier layers' outputs (netshape's Add, Cat, Mul with `from`)."""
+
+    def __init__(self, op, dim=1, crop=False):
+        super().__init__()
+        self.op, self.dim, self.crop = op, dim, crop
+
+    def forward(self, *xs):
+        return merge(self.op, list(xs), self.dim, self.crop)
+)PY";
+
+const char* const kNarrowModule = R"PY(
+
+class Narrow(nn.Module):
+    """torch.narrow(x, dim, start, length) as a module."""
+
+    def __init__(self, dim, start, length):
+        super().__init__()
+        self.dim, self.start, self.length = dim, start, length
+
+    def forward(self, x):
+        return torch.narrow(x, self.dim, self.start, self.length)
+)PY";
+
+const char* const kChunkModule = R"PY(
+
+class Chunk(nn.Module):
+    """torch.chunk(x, chunks, dim)[index] as a module (ShuffleNetV2's split)."""
+
+    def __init__(self, chunks, index, dim=0):
+        super().__init__()
+        self.chunks, self.index, self.dim = chunks, index, dim
+
+    def forward(self, x):
+        return torch.chunk(x, self.chunks, self.dim)[self.index]
+)PY";
+
+// ---- one leaf layer -----------------------------------------------------
+
+Expr call(std::string head, std::vector<Arg> args) { return Expr{Expr::call, std::move(head), std::move(args), {}}; }
+std::string nn_name(const Op& op) { return std::string("nn.") + op_name(op); }
+
+// Adaptive pools' output_size: None where the spec keeps the input's dim (0).
+Expr adaptive_expr(const std::string& head, const Dims& size) {
+  bool same = true;
+  for (auto x : size) same = same && x == size[0] && x != 0;
+  std::vector<std::string> items;
+  for (auto x : size) items.push_back(x ? py_int(x) : "None");
+  std::string text = same ? py_int(size[0]) : items.size() == 1 ? "(" + items[0] + ",)"
+                                                                 : fmt::format("({})", fmt::join(items, ", "));
+  return call(head, {{"", text, ""}});
+}
+
+// The module of one leaf for its input shape: in_channels, num_features and
+// in_features from the spec when given, else from the input.
+Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
+  int64_t channels = in.size() > 1 ? in[1] : 0;
+  return std::visit(
+      overloaded{
+          [&](const Conv& k) {
+            std::string padding = k.padding_mode == Padding::same    ? "\"same\""
+                                  : k.padding_mode == Padding::valid ? "\"valid\""
+                                                                     : py_dims(k.padding);
+            return call(nn_name(op), {{"", py_int(k.in_channels.value_or(channels)), ""},
+                                      {"", py_int(k.out_channels), ""},
+                                      {"", py_dims(k.kernel_size), ""},
+                                      {"stride", py_dims(k.stride), "1"},
+                                      {"padding", padding, "0"},
+                                      {"dilation", py_dims(k.dilation), "1"},
+                                      {"groups", py_int(k.groups), "1"},
+                                      {"bias", py_bool(k.bias), "True"}});
+          },
+          [&](const ConvTranspose& k) {
+            return call(nn_name(op), {{"", py_int(k.in_channels.value_or(channels)), ""},
+                                      {"", py_int(k.out_channels), ""},
+                                      {"", py_dims(k.kernel_size), ""},
+                                      {"stride", py_dims(k.stride), "1"},
+                                      {"padding", py_dims(k.padding), "0"},
+                                      {"output_padding", py_dims(k.output_padding), "0"},
+                                      {"groups", py_int(k.groups), "1"},
+                                      {"bias", py_bool(k.bias), "True"},
+                                      {"dilation", py_dims(k.dilation), "1"}});
+          },
+          [&](const BatchNorm& k) {
+            return call(nn_name(op), {{"", py_int(k.num_features.value_or(channels)), ""},
+                                      {"eps", py_float(k.eps), "1e-05"},
+                                      {"momentum", py_float(k.momentum), "0.1"},
+                                      {"affine", py_bool(k.affine), "True"},
+                                      {"track_running_stats", py_bool(k.track_running_stats), "True"}});
+          },
+          [&](const ReLU& k) { return call("nn.ReLU", {{"inplace", py_bool(k.inplace), "False"}}); },
+          [&](const MaxPool& k) {
+            return call(nn_name(op), {{"", py_dims(k.kernel_size), ""},
+                                      {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
+                                      {"padding", py_dims(k.padding), "0"},
+                                      {"dilation", py_dims(k.dilation), "1"},
+                                      {"ceil_mode", py_bool(k.ceil_mode), "False"}});
+          },
+          [&](const AvgPool& k) {
+            if (k.norm_type > 0)
+              return call(nn_name(op), {{"", py_float(k.norm_type), ""},
+                                        {"", py_dims(k.kernel_size), ""},
+                                        {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
+                                        {"ceil_mode", py_bool(k.ceil_mode), "False"}});
+            return call(nn_name(op), {{"", py_dims(k.kernel_size), ""},
+                                      {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
+                                      {"padding", py_dims(k.padding), "0"},
+                                      {"ceil_mode", py_bool(k.ceil_mode), "False"},
+                                      {"count_include_pad", py_bool(k.count_include_pad), "True"}});
+          },
+          [&](const AdaptiveAvgPool& k) { return adaptive_expr(nn_name(op), k.output_size); },
+          [&](const AdaptiveMaxPool& k) { return adaptive_expr(nn_name(op), k.output_size); },
+          [&](const Flatten& k) {
+            return call("nn.Flatten", {{"start_dim", py_int(k.start_dim), "1"}, {"end_dim", py_int(k.end_dim), "-1"}});
+          },
+          [&](const Linear& k) {
+            return call("nn.Linear", {{"", py_int(k.in_features.value_or(in.empty() ? 0 : in.back())), ""},
+                                      {"", py_int(k.out_features), ""},
+                                      {"bias", py_bool(k.bias), "True"}});
+          },
+          [&](const Dropout& k) {
+            return call(nn_name(op), {{"p", py_float(k.p), "0.5"}, {"inplace", py_bool(k.inplace), "False"}});
+          },
+          [&](const Merge& k) {
+            helpers.insert("Merge");
+            return call("Merge", {{"", py_str(merge_name(k.op)), ""},
+                                  {"dim", py_int(k.dim), k.op == MergeOp::cat ? "1" : py_int(k.dim)},
+                                  {"crop", py_bool(k.crop), "False"}});
+          },
+          [&](const Pointwise& k) {
+            const PointwiseKind& pk = pointwise_kind(k.fn);
+            std::vector<Arg> args;
+            for (std::size_t i = 0; i < pk.args.size(); ++i)
+              args.push_back({k.fn == Fn::threshold ? "" : pk.args[i].first, py_float(k.args[i]),
+                              k.fn == Fn::threshold ? "" : py_float(pk.args[i].second)});
+            if (k.fn == Fn::gelu) args.push_back({"approximate", k.tanh_gelu ? "\"tanh\"" : "\"none\"", "\"none\""});
+            if (pk.inplace) args.push_back({"inplace", py_bool(k.inplace), "False"});
+            return call(nn_name(op), args);
+          },
+          [&](const Upsample& k) {
+            std::vector<Arg> args;
+            if (!k.size.empty()) args.push_back({"size", k.size.size() == 1 ? py_int(k.size[0]) : py_tuple(k.size), ""});
+            if (!k.scale.empty()) {
+              std::vector<std::string> s;
+              for (double x : k.scale) s.push_back(py_float(x));
+              args.push_back({"scale_factor", s.size() == 1 ? s[0] : fmt::format("({})", fmt::join(s, ", ")), ""});
+            }
+            if (k.kind == 0) {
+              args.push_back({"mode", py_str(interp_name(k.mode)), "\"nearest\""});
+              if (k.align_corners) args.push_back({"align_corners", py_bool(*k.align_corners), ""});
+            }
+            return call(nn_name(op), args);
+          },
+          [&](const Pad& k) {
+            // ZeroPad1d and ZeroPad3d arrived in PyTorch 2.1: ConstantPad with 0 is the same layer.
+            bool as_constant = k.zero && k.rank != 2;
+            std::string head = as_constant ? fmt::format("nn.ConstantPad{}d", k.rank) : nn_name(op);
+            std::vector<Arg> args{{"", py_dims(k.pads), ""}};
+            if (!k.zero || as_constant) args.push_back({"", py_float(k.value), ""});
+            return call(head, args);
+          },
+          [&](const PixelShuffle& k) { return call(nn_name(op), {{"", py_int(k.factor), ""}}); },
+          [&](const ChannelShuffle& k) { return call("nn.ChannelShuffle", {{"", py_int(k.groups), ""}}); },
+          [&](const InstanceNorm& k) {
+            return call(nn_name(op), {{"", py_int(k.num_features.value_or(channels)), ""},
+                                      {"eps", py_float(k.eps), "1e-05"},
+                                      {"momentum", py_float(k.momentum), "0.1"},
+                                      {"affine", py_bool(k.affine), "False"},
+                                      {"track_running_stats", py_bool(k.track_running_stats), "False"}});
+          },
+          [&](const GroupNorm& k) {
+            return call("nn.GroupNorm", {{"", py_int(k.num_groups), ""},
+                                         {"", py_int(k.num_channels.value_or(channels)), ""},
+                                         {"eps", py_float(k.eps), "1e-05"},
+                                         {"affine", py_bool(k.affine), "True"}});
+          },
+          [&](const LayerNorm& k) {
+            std::string shape = k.normalized_shape.size() == 1 ? py_int(k.normalized_shape[0])
+                                                               : fmt::format("[{}]", fmt::join(k.normalized_shape, ", "));
+            return call("nn.LayerNorm", {{"", shape, ""},
+                                         {"eps", py_float(k.eps), "1e-05"},
+                                         {"elementwise_affine", py_bool(k.elementwise_affine), "True"},
+                                         {"bias", py_bool(k.bias), "True"}});  // bias=False: PyTorch 2.1+
+          },
+          [&](const LocalResponseNorm& k) {
+            return call("nn.LocalResponseNorm", {{"", py_int(k.size), ""},
+                                                 {"alpha", py_float(k.alpha), "0.0001"},
+                                                 {"beta", py_float(k.beta), "0.75"},
+                                                 {"k", py_float(k.k), "1.0"}});
+          },
+          [&](const PReLU& k) {
+            return call("nn.PReLU", {{"num_parameters", py_int(k.num_parameters), "1"},
+                                     {"init", py_float(k.init), "0.25"}});
+          },
+          [&](const Softmax& k) {
+            if (k.which == Softmax::softmax2d || !k.dim) return call(nn_name(op), {});
+            return call(nn_name(op), {{"dim", py_int(*k.dim), ""}});
+          },
+          [&](const Unflatten& k) {
+            return call("nn.Unflatten", {{"", py_int(k.dim), ""}, {"", py_tuple(k.sizes), ""}});
+          },
+          [&](const Narrow& k) {
+            helpers.insert("Narrow");
+            return call("Narrow", {{"", py_int(k.dim), ""}, {"", py_int(k.start), ""}, {"", py_int(k.length), ""}});
+          },
+          [&](const Chunk& k) {
+            helpers.insert("Chunk");
+            return call("Chunk", {{"", py_int(k.chunks), ""}, {"", py_int(k.index), ""}, {"dim", py_int(k.dim), ""}});
+          },
+      },
+      op);
+}
+
+
+// ---- the exporter -------------------------------------------------------
+
+// A constructor parameter of a block's class: the block's own parameter,
+// `in_channels` (the input's channels, as the seed's `inchannel`), or one
+// found where the uses differ in a way no parameter explains.
+struct Param {
+  std::string py;                   // its Python name
+  std::optional<std::string> dflt;  // Python text; nullopt: required
+  std::vector<std::string> values;  // per use
+  bool used = false;
+};
+
+struct BlockClass {
+  enum State { todo, busy, done, none } state = todo;
+  std::string name;
+  std::vector<Param> params;         // in signature order once done
+  std::map<const Node*, std::size_t> use;  // a use's index into Param::values
+};
+
+class Exporter {
+ public:
+  Exporter(const Spec& spec, const Evaluation& ev) : spec_(spec), ev_(ev) {}
+
+  ExportResult run(const std::string& source) {
+    collect(spec_.layers);
+    if (!error_.empty()) return {{}, error_, error_layer_};
+    std::string net = class_name(spec_.name.empty() ? "net" : spec_.name);
+    while (taken_.count(net)) net += "Net";
+    taken_.insert(net);
+    std::string top = list_class(spec_.layers, "", net, spec_.description, true);
+    if (!error_.empty()) return {{}, error_, error_layer_};
+    return {header(source) + helpers_text() + classes_ + top + main_text(net), {}, {}};
+  }
+
+ private:
+  const Spec& spec_;
+  const Evaluation& ev_;
+  std::string error_, error_layer_;
+  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "OrderedDict"};
+  std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
+  std::map<std::string, BlockClass> blocks_;
+  std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
+  std::string classes_;  // the block and list classes, each after those it uses
+  bool ordered_dict_ = false;
+
+  bool fail(std::string message, const std::string& layer) {
+    if (error_.empty()) error_ = std::move(message), error_layer_ = layer;
+    return false;
+  }
+
+  // Every block's uses; names PyTorch cannot hold as modules are refused here.
+  void collect(const Layers& layers) {
+    for (const auto& n : layers) {
+      std::string local = n.name.substr(n.name.rfind('.') + 1);
+      if (is_module_attribute(local))
+        fail(fmt::format("`{}` is an attribute of every nn.Module, so PyTorch cannot hold a layer by that name; "
+                         "rename the layer", local), n.name);
+      if (!n.instance_of.empty()) uses_[n.instance_of].push_back(&n);
+      if (auto* s = std::get_if<Sequential>(&n.kind)) collect(s->layers);
+      if (auto* b = std::get_if<Branches>(&n.kind)) {
+        for (const auto& br : b->branches) {
+          if (is_module_attribute(br.name)) fail(fmt::format("a branch cannot be named `{}` in PyTorch", br.name), n.name);
+          collect(br.layers);
+        }
+        collect(b->after);
+      }
+    }
+  }
+
+  // The input of a layer or container: its first leaf's, or a merge's first.
+  Shape input_of(const Node& n) const {
+    if (auto* s = std::get_if<Sequential>(&n.kind))
+      if (!s->layers.empty() && s->layers[0].from.empty()) return input_of(s->layers[0]);
+    if (auto* b = std::get_if<Branches>(&n.kind))
+      for (const auto& br : b->branches)
+        if (!br.layers.empty() && br.layers[0].from.empty()) return input_of(br.layers[0]);
+    const Row* r = find_row(ev_, n.name);
+    return r ? r->input : Shape{};
+  }
+
+  // ---- expressions --------------------------------------------------------
+
+  std::shared_ptr<Expr> expr_of(const Node& n) {
+    if (!n.instance_of.empty())
+      if (const BlockClass* c = block_class(n.instance_of)) return std::make_shared<Expr>(use_call(*c, n));
+    if (auto* s = std::get_if<Sequential>(&n.kind)) {
+      for (const auto& child : s->layers)
+        if (!child.from.empty()) {  // skips inside: a class with its own forward()
+          std::string& name = list_classes_[&n];
+          if (name.empty()) {
+            name = class_name(n.name);
+            while (taken_.count(name)) name += "_";
+            taken_.insert(name);
+            classes_ += list_class(s->layers, n.name, name, "", false);
+          }
+          return std::make_shared<Expr>(call(name, {}));
+        }
+      return list_expr(s->layers, n.name);
+    }
+    if (auto* b = std::get_if<Branches>(&n.kind)) return branches_expr(n, *b);
+    const Row* r = find_row(ev_, n.name);
+    return std::make_shared<Expr>(leaf_expr(*leaf_op(n.kind), r ? r->input : Shape{}, helpers_));
+  }
+
+  // A list of layers without skips: an nn.Sequential.
+  std::shared_ptr<Expr> list_expr(const Layers& layers, const std::string& prefix) {
+    auto e = std::make_shared<Expr>();
+    e->style = Expr::sequential;
+    e->head = "nn.Sequential";
+    for (const auto& child : layers) {
+      if (!child.from.empty())
+        fail(fmt::format("`{}` takes `from` inside a branch; export writes `from` between the layers of a list "
+                         "(the network's, or a Sequential's) only", child.name), child.name);
+      e->kids.push_back({child.name.substr(prefix.size() + 1), expr_of(child)});
+    }
+    if (named_kids(*e)) ordered_dict_ = true;
+    return e;
+  }
+
+  // The branches (nullptr for an empty one) and `after` of a Branches.
+  std::vector<Kid> branch_kids(const Node& n, const Branches& b) {
+    std::vector<Kid> kids;
+    for (const auto& br : b.branches) {
+      kids.push_back({br.name, br.layers.empty() ? nullptr : list_expr(br.layers, n.name + "." + br.name)});
+      if (!b.merged) break;
+    }
+    kids.push_back({"after", b.after.empty() ? nullptr : list_expr(b.after, n.name + ".after")});
+    return kids;
+  }
+
+  std::shared_ptr<Expr> branches_expr(const Node& n, const Branches& b) {
+    helpers_.insert("Branches");
+    auto e = std::make_shared<Expr>();
+    e->style = Expr::branches;
+    e->head = "Branches";
+    e->args = {{"", py_str(merge_name(b.merge.op)), ""},
+               {"dim", py_int(b.merge.dim), "1"},
+               {"crop", py_bool(b.merge.crop), "False"},
+               {"merged", py_bool(b.merged), "True"},
+               {"", b.after.empty() ? "False" : "True", ""}};  // render(): whether the last kid is `after`
+    e->args.back().omit = true;
+    e->kids = branch_kids(n, b);
+    if (b.after.empty()) e->kids.pop_back();
+    return e;
+  }
+
+  // ---- one class per block --------------------------------------------------
+
+  const BlockClass* block_class(const std::string& block) {
+    BlockClass& c = blocks_[block];
+    if (c.state == BlockClass::todo) {
+      c.state = BlockClass::busy;  // a block that uses itself is written out, not as a class
+      bool ok = build_class(block, c);
+      c.state = ok ? BlockClass::done : BlockClass::none;
+    }
+    return c.state == BlockClass::done ? &c : nullptr;
+  }
+
+  Expr use_call(const BlockClass& c, const Node& n) const {
+    std::size_t i = c.use.at(&n);
+    Expr e = call(c.name, {});
+    for (const auto& p : c.params) e.args.push_back({p.dflt ? p.py : "", p.values[i], p.dflt.value_or("")});
+    return e;
+  }
+
+  // What a use of a block holds, attribute by attribute: nullptr where absent.
+  struct Attrs {
+    std::string shape;  // root kind and, for Branches, the merge and branch names
+    std::vector<Kid> kids;
+  };
+  std::optional<Attrs> attrs_of(const Node& n) {
+    if (auto* s = std::get_if<Sequential>(&n.kind)) {
+      Attrs a{"seq", {}};
+      for (const auto& child : s->layers) {
+        if (!child.from.empty()) return std::nullopt;
+        a.kids.push_back({child.name.substr(n.name.size() + 1), expr_of(child)});
+        a.shape += "," + a.kids.back().name;
+      }
+      return a;
+    }
+    if (auto* b = std::get_if<Branches>(&n.kind)) {
+      Attrs a{fmt::format("branches:{}:{}:{}:{}", merge_name(b->merge.op), b->merge.dim, b->merge.crop, b->merged), {}};
+      for (const auto& br : b->branches) a.shape += "," + br.name;
+      a.kids = branch_kids(n, *b);
+      return a;
+    }
+    return Attrs{"leaf", {{"", expr_of(n)}}};
+  }
+
+  // Unifies the uses of `block` into one class: an argument that is the same
+  // in every use is written as it is; one that varies is the block parameter
+  // (or the input's channels) that has the same value in every use; else a
+  // parameter of its own. A part present in some uses only is conditional.
+  bool build_class(const std::string& block, BlockClass& c) {
+    const auto& uses = uses_[block];
+    const BlockDef* def = nullptr;
+    for (const auto& d : spec_.blocks)
+      if (d.name == block) def = &d;
+    if (!def || uses.empty()) return false;
+    std::vector<Attrs> attrs;
+    for (const Node* n : uses) {
+      auto a = attrs_of(*n);
+      if (!a || (!attrs.empty() && a->shape != attrs[0].shape) ||
+          (!attrs.empty() && a->kids.size() != attrs[0].kids.size()))
+        return false;
+      attrs.push_back(std::move(*a));
+    }
+    if (!error_.empty()) return false;
+    // Candidates: the block's parameters, then in_channels.
+    std::vector<Param> params;
+    for (const auto& [name, dflt] : def->params) {
+      Param p{identifier(name), dflt ? std::optional(py_literal(json::parse(*dflt))) : std::nullopt, {}, false};
+      for (const Node* n : uses) {
+        std::string v = "None";
+        for (const auto& [key, value] : n->block_args)
+          if (key == name) v = py_literal(json::parse(value));
+        p.values.push_back(v);
+      }
+      params.push_back(std::move(p));
+    }
+    Param in_channels{"in_channels", std::nullopt, {}, false};
+    for (const Node* n : uses) {
+      Shape in = input_of(*n);
+      in_channels.values.push_back(in.size() > 1 ? py_int(in[1]) : "None");
+    }
+    for (auto& p : params)
+      if (p.py == "in_channels" || p.py == "self" || p.py == "x") p.py += "_";
+    std::vector<Param> own;  // parameters of its own
+    std::vector<std::string> conds;  // per attribute: "" always, else the condition
+    std::vector<std::shared_ptr<Expr>> merged;
+    for (std::size_t k = 0; k < attrs[0].kids.size(); ++k) {
+      std::vector<std::size_t> present;
+      for (std::size_t i = 0; i < uses.size(); ++i)
+        if (attrs[i].kids[k].expr) present.push_back(i);
+      if (present.empty()) { conds.push_back(""); merged.push_back(nullptr); continue; }
+      std::vector<std::vector<Arg*>> slots(uses.size());
+      std::string shape0;
+      for (std::size_t i : present) {
+        std::string shape;
+        skeleton(*attrs[i].kids[k].expr, shape, slots[i]);
+        if (i == present[0]) shape0 = shape;
+        else if (shape != shape0) return false;
+      }
+      auto e = deep_copy(*attrs[present[0]].kids[k].expr);
+      std::vector<Arg*> out;
+      std::string ignored;
+      skeleton(*e, ignored, out);
+      for (std::size_t s = 0; s < out.size(); ++s) {
+        std::vector<std::string> vals(uses.size());
+        bool all_default = true;
+        for (std::size_t i : present) {
+          vals[i] = slots[i][s]->value;
+          all_default = all_default && !slots[i][s]->shown();
+        }
+        // Its name if it needs a parameter of its own: "padding", else "conv_padding".
+        std::string what = attrs[0].kids[k].name + (attrs[0].kids[k].name.empty() ? "" : ".") +
+                           (out[s]->key.empty() ? "arg" + std::to_string(s) : out[s]->key);
+        out[s]->value = resolve(vals, present, params, in_channels, own, what);
+        out[s]->omit = all_default;
+        out[s]->dflt.clear();
+      }
+      merged.push_back(e);
+      if (present.size() == uses.size()) { conds.push_back(""); continue; }
+      std::vector<std::string> has(uses.size(), "False");
+      for (std::size_t i : present) has[i] = "True";
+      std::vector<std::size_t> all(uses.size());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+      conds.push_back(condition(has, params, own, "with_" + identifier(attrs[0].kids[k].name)));
+    }
+    c.name = class_name(block);
+    while (taken_.count(c.name)) c.name += "_";
+    taken_.insert(c.name);
+    // Signature: in_channels, the required ones, then those with defaults.
+    if (in_channels.used) c.params.push_back(in_channels);
+    for (auto& p : params)
+      if (p.used && !p.dflt) c.params.push_back(p);
+    for (auto& p : own) c.params.push_back(p);
+    for (auto& p : params)
+      if (p.used && p.dflt) c.params.push_back(p);
+    for (std::size_t i = 0; i < uses.size(); ++i) c.use[uses[i]] = i;
+    classes_ += class_text(c, *def, attrs[0], merged, conds, *uses[0]);
+    return true;
+  }
+
+  std::string resolve(const std::vector<std::string>& vals, const std::vector<std::size_t>& present,
+                      std::vector<Param>& params, Param& in_channels, std::vector<Param>& own,
+                      const std::string& what) {
+    auto matches = [&](const Param& p) {
+      for (std::size_t i : present)
+        if (p.values[i] != vals[i]) return false;
+      return true;
+    };
+    bool same = true;
+    for (std::size_t i : present) same = same && vals[i] == vals[present[0]];
+    if (same) return vals[present[0]];
+    for (auto& p : params)
+      if (matches(p)) { p.used = true; return p.py; }
+    if (matches(in_channels)) { in_channels.used = true; return "in_channels"; }
+    for (auto& p : own)
+      if (matches(p)) return p.py;
+    std::string name = fresh(what.substr(what.rfind('.') + 1), params, own);
+    if (name != identifier(what.substr(what.rfind('.') + 1))) name = fresh(what, params, own);
+    Param p{name, std::nullopt, vals, true};
+    for (auto& v : p.values)
+      if (v.empty()) v = "None";
+    own.push_back(p);
+    return name;
+  }
+
+  // A parameter name not yet taken: the argument's own ("padding") when free.
+  static std::string fresh(const std::string& want, const std::vector<Param>& params, const std::vector<Param>& own) {
+    std::string name = identifier(want);
+    auto taken = [&](const std::string& n) {
+      if (n == "in_channels" || n == "self" || n == "x") return true;
+      for (const auto* list : {&params, &own})
+        for (const auto& p : *list)
+          if (p.py == n) return true;
+      return false;
+    };
+    while (taken(name)) name += "_";
+    return name;
+  }
+
+  std::string condition(const std::vector<std::string>& has, std::vector<Param>& params, std::vector<Param>& own,
+                        const std::string& what) {
+    auto negated = [](const std::string& v) { return v == "True" ? "False" : "True"; };
+    for (auto& p : params) {
+      bool yes = true, no = true;
+      for (std::size_t i = 0; i < has.size(); ++i) {
+        yes = yes && p.values[i] == has[i];
+        no = no && p.values[i] == negated(has[i]);
+      }
+      if (yes || no) { p.used = true; return (no ? "not " : "") + p.py; }
+    }
+    std::string name = fresh(what, params, own);
+    own.push_back({name, std::nullopt, has, true});
+    return name;
+  }
+
+  // ---- Python text of classes ---------------------------------------------
+
+  static std::string attr_ref(const std::string& name) {
+    return is_identifier(name) ? "self." + name : "getattr(self, " + py_str(name) + ")";
+  }
+  static std::string assign(const std::string& name, const std::string& value) {
+    return is_identifier(name) ? "        self." + name + " = " + value + "\n"
+                               : "        self.add_module(" + py_str(name) + ", " + value + ")\n";
+  }
+  static std::string docstring(const std::string& text, int indent) {
+    if (text.empty()) return "";
+    std::string t;
+    for (char ch : text) t += ch == '\\' ? std::string("\\\\") : std::string(1, ch);
+    for (std::size_t at; (at = t.find("\"\"\"")) != std::string::npos;) t.replace(at, 3, "\\\"\\\"\\\"");
+    return indent_text(indent) + "\"\"\"" + t + "\"\"\"\n\n";
+  }
+
+  std::string signature(const BlockClass& c) const {
+    std::vector<std::string> ps;
+    for (const auto& p : c.params) ps.push_back(p.dflt ? p.py + "=" + *p.dflt : p.py);
+    return fmt::format("{}", fmt::join(ps, ", "));
+  }
+
+  std::string class_text(const BlockClass& c, const BlockDef& def, const Attrs& shape,
+                         const std::vector<std::shared_ptr<Expr>>& kids, const std::vector<std::string>& conds,
+                         const Node& first) {
+    std::string sig = signature(c);
+    std::string self_sig = sig.empty() ? "self" : "self, " + sig;
+    if (shape.shape == "leaf")  // a block that is one layer: a function returning it
+      return fmt::format("\n\ndef {}({}):\n{}    return {}\n", c.name, sig, docstring(def.description, 4),
+                         render(*kids[0], 4));
+    if (shape.shape.rfind("seq", 0) == 0) {
+      Expr seq{Expr::sequential, "nn.Sequential", {}, {}};
+      for (std::size_t k = 0; k < kids.size(); ++k) seq.kids.push_back({shape.kids[k].name, kids[k]});
+      if (named_kids(seq)) ordered_dict_ = true;
+      std::string body = render(seq, 8);
+      body = body.substr(std::string("nn.Sequential(").size());  // super().__init__(…) takes the same
+      return fmt::format("\n\nclass {}(nn.Sequential):\n{}    def __init__({}):\n        super().__init__({}\n",
+                         c.name, docstring(def.description, 4), self_sig, body);
+    }
+    const auto& b = std::get<Branches>(first.kind);
+    std::string init, terms;
+    std::vector<std::string> ins;
+    for (std::size_t k = 0; k < kids.size(); ++k) {
+      const std::string& name = shape.kids[k].name;
+      bool after = k + 1 == kids.size();
+      if (!kids[k]) {
+        if (!after) ins.push_back("x");
+        continue;
+      }
+      std::string value = render(*kids[k], 8);
+      if (!conds[k].empty()) value += " if " + conds[k] + " else None";
+      init += assign(name, value);
+      std::string ref = attr_ref(name);
+      if (after) continue;
+      ins.push_back(conds[k].empty() ? ref + "(x)" : "(x if " + ref + " is None else " + ref + "(x))");
+    }
+    std::string y;
+    if (!b.merged || ins.size() == 1) y = ins[0];
+    else if (b.merge.crop) {
+      helpers_.insert("merge");
+      y = fmt::format("merge({}, [{}], {}, crop=True)", py_str(merge_name(b.merge.op)), fmt::join(ins, ", "), b.merge.dim);
+    } else if (b.merge.op == MergeOp::cat) {
+      y = fmt::format("torch.cat([{}], {})", fmt::join(ins, ", "), b.merge.dim);
+    } else {
+      y = fmt::format("{}", fmt::join(ins, b.merge.op == MergeOp::add ? " + " : " * "));
+    }
+    std::string ret = "y";
+    if (kids.back()) {
+      std::string ref = attr_ref("after");
+      ret = conds.back().empty() ? ref + "(y)" : "y if " + ref + " is None else " + ref + "(y)";
+    }
+    return fmt::format("\n\nclass {}(nn.Module):\n{}    def __init__({}):\n        super().__init__()\n{}\n"
+                       "    def forward(self, x):\n        y = {}\n        return {}\n",
+                       c.name, docstring(def.description, 4), self_sig, init, y, ret);
+  }
+
+  // A list of layers with skips (`from`), as a class: the network's own, or
+  // a Sequential whose layers read earlier ones.
+  std::string list_class(const Layers& layers, const std::string& owner, const std::string& name,
+                         const std::string& doc, bool top) {
+    std::set<std::string> siblings, wanted, vars{"x", "inp", "self", "torch", "nn"};
+    std::map<std::string, std::string> var;
+    auto prefix = owner.empty() ? std::string() : owner + ".";
+    auto want = [&](const std::string& ref, const std::string& layer) {
+      if ((ref == "input" && top) || siblings.count(ref)) return wanted.insert(ref), true;
+      return fail(fmt::format("`{}` reads `{}`, which is not a layer of the same list{}; export writes `from` "
+                              "between the layers of one list (the network's, or a Sequential's) only",
+                              layer, ref, owner.empty() ? "" : " (`" + owner + "`)"),
+                  layer);
+    };
+    for (const auto& n : layers) {
+      for (const auto& ref : n.from) want(ref, n.name);
+      siblings.insert(n.name);
+    }
+    if (top)
+      for (const auto& ref : spec_.outputs) want(ref, ref);
+    for (const auto& ref : wanted) {
+      if (ref == "input") { var[ref] = "inp"; continue; }  // forward()'s own argument
+      std::string v = identifier(ref.substr(prefix.size()));
+      while (vars.count(v)) v += "_";
+      vars.insert(v);
+      var[ref] = v;
+    }
+    std::string init, forward, cur = wanted.count("input") ? "inp" : "x";
+    std::string param = cur;
+    for (const auto& n : layers) {
+      std::string local = n.name.substr(prefix.size());
+      auto e = expr_of(n);
+      if (!error_.empty()) return "";
+      init += assign(local, render(*e, 8));
+      std::vector<std::string> ins;
+      for (const auto& ref : n.from) ins.push_back(var[ref]);
+      if (ins.empty()) ins.push_back(cur);
+      std::string out = var.count(n.name) ? var[n.name] : "x";
+      forward += fmt::format("        {} = {}({})\n", out, attr_ref(local), fmt::join(ins, ", "));
+      cur = out;
+    }
+    std::string ret = cur;
+    if (top && !spec_.outputs.empty()) {
+      std::vector<std::string> outs;
+      for (const auto& o : spec_.outputs) outs.push_back(var[o]);
+      ret = fmt::format("{}", fmt::join(outs, ", "));
+    }
+    return fmt::format("\n\nclass {}(nn.Module):\n{}    def __init__(self):\n        super().__init__()\n{}\n"
+                       "    def forward(self, {}):\n{}        return {}\n",
+                       name, docstring(doc, 4), init, param, forward, ret);
+  }
+
+  // ---- the file ---------------------------------------------------------------
+
+  std::string header(const std::string& source) const {
+    std::string out = fmt::format("\"\"\"{}: written by `netshape export --to pytorch` from {}.\n\n",
+                                  spec_.name, source);
+    out += "Every module's name in named_modules() is its layer's name in `netshape table`,\n"
+           "so the table's shapes are what a forward hook on it sees.\n\"\"\"\n";
+    if (ordered_dict_) out += "from collections import OrderedDict\n\n";
+    out += "import torch\nfrom torch import nn\n";
+    return out;
+  }
+
+  std::string helpers_text() const {
+    std::string out;
+    bool merges = helpers_.count("Branches") || helpers_.count("Merge") || helpers_.count("merge");
+    if (merges) out += std::string("\n") + kMergeHelpers;
+    if (helpers_.count("Branches")) out += kBranchesHelper;
+    if (helpers_.count("Merge")) out += kMergeModule;
+    if (helpers_.count("Narrow")) out += kNarrowModule;
+    if (helpers_.count("Chunk")) out += kChunkModule;
+    return out;
+  }
+
+  std::string main_text(const std::string& net) const {
+    std::string shapes;
+    for (const auto& s : ev_.outputs) shapes += (shapes.empty() ? "" : " and ") + format_shape(s);
+    std::string out = fmt::format(
+        "\n\nif __name__ == \"__main__\":\n    model = {}().eval()\n    with torch.no_grad():\n"
+        "        out = model(torch.zeros({}))\n",
+        net, fmt::join(spec_.input, ", "));
+    if (spec_.outputs.size() > 1)
+      out += "    for o in out:\n        print(list(o.shape))";
+    else
+      out += "    print(list(out.shape))";
+    return out + fmt::format("  # netshape's table: {}\n", shapes);
+  }
+};
+
+}  // namespace
+
+ExportResult export_pytorch(const Spec& spec, const Evaluation& ev, const std::string& source) {
+  if (!ev.valid()) return {{}, "the spec does not evaluate: fix its errors first (`netshape check`)", {}};
+  return Exporter(spec, ev).run(source);
+}
+
+}  // namespace netshape

@@ -396,7 +396,7 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             bool as_constant = k.zero && k.rank != 2;
             std::string head = as_constant ? fmt::format("nn.ConstantPad{}d", k.rank) : nn_name(op);
             std::vector<Arg> args{{"", py_dims(k.pads), ""}};
-            if (!k.zero || as_constant) args.push_back({"", py_float(k.value), ""});
+            if ((k.mode == PadMode::constant && !k.zero) || as_constant) args.push_back({"", py_float(k.value), ""});
             return call(head, args);
           },
           [&](const PixelShuffle& k) { return call(nn_name(op), {{"", py_int(k.factor), ""}}); },

@@ -106,6 +106,11 @@ inline const char* examples_for(const std::string& command) {
     return "Examples:\n"
            "  netshape export specs/resnet34.json --to pytorch -o resnet34.py   # then: python3 resnet34.py\n"
            "  netshape export specs/unet.json --to pytorch --set input=1,1,444,444\n";
+  if (command == "import")
+    return "Examples:\n"
+           "  netshape import model.py:Net --input 1,3,224,224 -o net.json && netshape check net.json\n"
+           "  netshape import torchvision.models:resnet18 --arg num_classes=10\n"
+           "  netshape import model.py:make_model --arg depth=18 --input N,3,H,W\n";
   if (command == "run")
     return "Examples:\n"
            "  netshape run specs/resnet34.json\n"

@@ -1,5 +1,7 @@
 // netshape: the command line. Symbolic commands only: this binary never links
 // LibTorch; `run` hands over to netshape-torch (docs/architecture.md).
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,6 +21,8 @@
 #include "symbolic.h"
 
 using namespace netshape;
+
+extern char** environ;  // posix_spawnp's environment: ours
 
 namespace {
 
@@ -310,6 +314,78 @@ int graph_command(const CommonOptions& opt) {
   return exit_code(opt, in.eval);
 }
 
+// The folder this executable is in, with its trailing slash.
+std::string exe_dir(const char* argv0) {
+  std::string self(4096, '\0');
+  ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+  std::string path = n > 0 ? self.substr(0, static_cast<std::size_t>(n)) : std::string(argv0);
+  return path.substr(0, path.rfind('/') + 1);
+}
+
+// `netshape import FILE.py:NAME`: runs the shipped script (src/netshape_import.py,
+// copied next to the executable by the build; installed to ../share/netshape)
+// with python3 (or $NETSHAPE_PYTHON), which prints the spec. Its standard
+// output is read here so that -o writes it as every command writes its
+// output; its messages go straight to standard error. This binary itself
+// never loads Python or LibTorch.
+struct ImportOptions {
+  std::string target, input;
+  std::vector<std::string> args;
+};
+int import_command(const ImportOptions& o, const char* argv0) {
+  std::string dir = exe_dir(argv0), script;
+  for (const std::string& s : {dir + "netshape_import.py", dir + "../share/netshape/netshape_import.py"})
+    if (access(s.c_str(), R_OK) == 0) { script = s; break; }
+  if (script.empty()) {
+    std::cerr << fmt::format("error[io]: netshape import needs netshape_import.py next to netshape or in "
+                             "{}../share/netshape/; it is not there (rebuild, or reinstall)\n", dir);
+    return kExitUsage;
+  }
+  const char* env = std::getenv("NETSHAPE_PYTHON");
+  std::string python = env && *env ? env : "python3";
+  std::vector<std::string> words{python, script, o.target};
+  if (!o.input.empty()) words.insert(words.end(), {"--input", o.input});
+  for (const auto& a : o.args) words.insert(words.end(), {"--arg", a});
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  int out[2];
+  if (pipe(out) != 0) { std::cerr << "error[io]: netshape import: cannot make a pipe\n"; return kExitUsage; }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  pid_t pid = 0;
+  int err = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (err != 0) {
+    close(out[0]);
+    std::cerr << fmt::format("error[io]: netshape import runs `{}`, which could not be started: {}\n"
+                             "   = help: install Python 3 and PyTorch (Debian: apt-get install python3-torch), "
+                             "or set NETSHAPE_PYTHON\n", python, std::strerror(err));
+    return kExitUsage;
+  }
+  std::string spec;
+  char buf[65536];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
+    if (n < 0) { if (errno == EINTR) continue; break; }
+    if (spec.size() < kMaxFileBytes) spec.append(buf, static_cast<std::size_t>(n));  // then only drained
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : kExitUsage;
+  if (rc != kExitOk) return rc == kExitInvalid ? kExitInvalid : kExitUsage;
+  if (spec.size() >= kMaxFileBytes) {
+    std::cerr << fmt::format("error[io]: the imported spec is larger than {} bytes, the most a spec may be\n",
+                             kMaxFileBytes);
+    return kExitUsage;
+  }
+  std::cout << spec;
+  return kExitOk;
+}
+
 // `netshape export SPEC --to pytorch`: the spec as a Python module. Only a
 // valid spec exports (every inferred channel count is known); a spec export
 // cannot write (a skip it cannot reach) is exit 2 with the reason.
@@ -454,7 +530,7 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
   static const std::vector<std::string> commands = {"table", "check", "explain", "solve", "diff",
-                                                    "sizes", "graph", "export", "run", "help"};
+                                                    "sizes", "graph", "export", "import", "run", "help"};
   if (argc >= 2 && argv[1][0] != '-' &&
       std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     auto m = did_you_mean(argv[1], commands);
@@ -479,6 +555,16 @@ int main(int argc, char** argv) {
   auto* sizes = app.add_subcommand("sizes", "Every input size the network accepts, derived symbolically");
   auto* graph = app.add_subcommand("graph", "Write the network as Graphviz DOT (dot -Tsvg draws it)");
   auto* exp = app.add_subcommand("export", "Write the spec as PyTorch code: one nn.Module class per block");
+  auto* imp = app.add_subcommand("import", "Write a spec from a PyTorch model (FILE.py:NAME), traced with torch.fx");
+  ImportOptions import_opt;
+  CommonOptions import_common;
+  imp->add_option("target", import_opt.target,
+                  "FILE.py:NAME or module.path:NAME: a torch.nn.Module class, or a function returning one")
+      ->required();
+  imp->add_option("--input", import_opt.input, "The input shape, e.g. 1,3,224,224 (names allowed: N,3,H,W)");
+  imp->add_option("--arg", import_opt.args, "KEY=VALUE for NAME's constructor, e.g. num_classes=10 (repeatable)");
+  imp->add_option("--output,-o", import_common.output,
+                  "Write the spec to FILE: a regular file is replaced whole (temporary file + rename); never the model's file");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");
   add_common_options(*table, opt, {"text", "json", "csv", "markdown"});
   for (auto* sub : {check, expl, diff, sizes}) add_common_options(*sub, opt);
@@ -544,10 +630,18 @@ int main(int argc, char** argv) {
         return kExitOk;
       }
     std::cerr << fmt::format("error[usage]: no command `{}`; the commands are table, check, explain, "
-                             "solve, diff, sizes, graph, export, run\n", help_topic);
+                             "solve, diff, sizes, graph, export, import, run\n", help_topic);
     return kExitUsage;
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
+  if (imp->parsed()) {
+    import_common.spec = import_opt.target.substr(0, import_opt.target.rfind(':'));  // -o may not be the model
+    if (!output_path_ok(import_common)) return kExitUsage;
+    OutputFile output(import_common.output);
+    int rc = import_command(import_opt, argv[0]);
+    if (rc == kExitOk && !output.commit()) return kExitUsage;
+    return rc;
+  }
   if (!output_path_ok(opt)) return kExitUsage;
   // Everything below prints through std::cout, which --output captures.
   OutputFile output(opt.output);

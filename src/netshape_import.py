@@ -1,0 +1,675 @@
+#!/usr/bin/env python3
+"""netshape import: a torch.nn.Module -> a netshape spec, without running it.
+
+    netshape import model.py:Net --input 1,3,224,224 --arg num_classes=10
+    netshape import torchvision.models:resnet18
+
+`netshape import` runs this script with python3; it needs only PyTorch. The
+module is traced with torch.fx's symbolic tracer, which follows forward()
+with proxies instead of tensors: no shape is ever computed, so a model whose
+shapes are broken still traces, and netshape then says where and why.
+
+Every call of a torch.nn layer becomes that layer with the module's own
+arguments, named as named_modules() names it (`self.layer2[0].conv1` is
+`layer2.0.conv1`), inside Sequential containers that follow the module
+tree; torch.add/cat/mul and `+`/`*` become Add/Cat/Mul with `from`; the
+common functionals (F.relu, F.max_pool2d, torch.flatten, x.view(x.size(0),
+-1), F.interpolate, ...) become the matching layer. Anything else is
+reported with the module and the source line, exit 1: nothing is dropped.
+Exit 2: the file, the name or an argument could not be loaded.
+"""
+import argparse
+import ast
+import dis
+import importlib
+import importlib.util
+import inspect
+import json
+import operator
+import os
+import sys
+import traceback
+
+EXIT_INVALID, EXIT_USAGE = 1, 2
+
+
+class ImportFailure(Exception):
+    def __init__(self, code, message, where=None, source=None, help=None, exit_code=EXIT_INVALID):
+        super().__init__(message)
+        self.code, self.message, self.where, self.source, self.help = code, message, where, source, help
+        self.exit_code = exit_code
+
+
+def report(f):
+    out = f"error[{f.code}]: {f.message}\n"
+    if f.where:
+        out += f"  --> {f.where}\n"
+    if f.source:
+        out += f"   |     {f.source.strip()}\n"
+    if f.help:
+        out += f"   = help: {f.help}\n"
+    sys.stderr.write(out)
+    return f.exit_code
+
+
+# ---- loading the user's module ------------------------------------------------
+
+def load_target(target, arg_texts):
+    if ":" not in target:
+        raise ImportFailure("usage", f"`{target}` is not FILE.py:NAME or module.path:NAME",
+                            help="e.g. netshape import model.py:Net, or torchvision.models:resnet18",
+                            exit_code=EXIT_USAGE)
+    where, name = target.rsplit(":", 1)
+    try:
+        if where.endswith(".py") or os.path.sep in where or os.path.exists(where):
+            if not os.path.isfile(where):
+                raise ImportFailure("io", f"no file `{where}`", exit_code=EXIT_USAGE)
+            sys.path.insert(0, os.path.dirname(os.path.abspath(where)))
+            spec = importlib.util.spec_from_file_location(os.path.basename(where)[:-3] or "model", where)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(where)
+    except ImportFailure:
+        raise
+    except Exception as e:  # the user's file raised while loading
+        raise ImportFailure("load", f"loading `{where}` raised {type(e).__name__}: {e}",
+                            where=_user_frame(e.__traceback__), exit_code=EXIT_USAGE)
+    obj = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(module) if not n.startswith("_")]
+            raise ImportFailure("usage", f"`{where}` has no `{name}`",
+                                help="it has: " + ", ".join(names[:20]), exit_code=EXIT_USAGE)
+        obj = getattr(obj, part)
+    kwargs = {}
+    for text in arg_texts:
+        if "=" not in text:
+            raise ImportFailure("usage", f"--arg `{text}` is not KEY=VALUE", exit_code=EXIT_USAGE)
+        key, value = text.split("=", 1)
+        try:
+            kwargs[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            kwargs[key] = value  # a bare word is a string
+    import torch.nn as nn
+    if isinstance(obj, nn.Module):
+        return obj, name
+    try:
+        model = obj(**kwargs)
+    except Exception as e:
+        raise ImportFailure("load", f"`{name}({_kwargs_text(kwargs)})` raised {type(e).__name__}: {e}",
+                            where=_user_frame(e.__traceback__), exit_code=EXIT_USAGE)
+    if not isinstance(model, nn.Module):
+        raise ImportFailure("usage", f"`{name}` gave a {type(model).__name__}, not a torch.nn.Module",
+                            exit_code=EXIT_USAGE)
+    return model, name
+
+
+def _kwargs_text(kwargs):
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def _is_library(path):
+    return any(p in path for p in (os.sep + "torch" + os.sep, "torchvision" + os.sep, os.sep + "fx" + os.sep)) \
+        or path.endswith("netshape_import.py")
+
+
+def _user_frame(tb):
+    """file:line of the innermost frame outside PyTorch, or None."""
+    where = None
+    for frame in traceback.extract_tb(tb):
+        if not _is_library(frame.filename):
+            where = (f"{frame.filename}:{frame.lineno}", frame.line)
+    return where[0] if where else None
+
+
+def _source_of(node):
+    """(file:line, source) of the code that made an fx node: the innermost frame outside PyTorch."""
+    trace = getattr(node, "stack_trace", None) or ""
+    lines = trace.splitlines()
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if line.startswith("File "):
+            path = line.split('"')[1]
+            if _is_library(path) and "torchvision" not in path:
+                continue
+            lineno = line.split("line ")[1].split(",")[0]
+            code = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            return f"{path}:{lineno}", code
+    return None, None
+
+
+# ---- tracing ------------------------------------------------------------------
+
+def trace(model):
+    import torch.fx
+
+    wrapped = []
+    try:  # torchvision's ShuffleNetV2 shuffles channels in a function: one call, as nn.ChannelShuffle
+        import torchvision.models.shufflenetv2 as sv2
+        wrapped.append(sv2.channel_shuffle)
+    except Exception:
+        pass
+
+    class Tracer(torch.fx.Tracer):
+        """Records, on every node, the dotted name of the module whose forward() made it."""
+
+        def __init__(self):
+            super().__init__(autowrap_functions=tuple(wrapped))
+            self.record_stack_traces = True
+            self.paths = [""]
+
+        def call_module(self, m, forward, args, kwargs):
+            self.paths.append(self.path_of_module(m))
+            try:
+                return super().call_module(m, forward, args, kwargs)
+            finally:
+                self.paths.pop()
+
+        def iter(self, obj):
+            # `a, b = x.chunk(2, dim=1)`: fx unpacks a proxy when the caller's next
+            # instruction is UNPACK_SEQUENCE; PyTorch 1.13 finds it by Python 3.10's
+            # offsets, so on 3.11 it is found here by the instruction's own offset.
+            frame = inspect.currentframe().f_back.f_back
+            for inst in dis.get_instructions(frame.f_code):
+                if inst.offset == frame.f_lasti and inst.opname == "UNPACK_SEQUENCE":
+                    return (obj[i] for i in range(inst.argval))
+            return super().iter(obj)
+
+        def create_node(self, *args, **kwargs):
+            node = super().create_node(*args, **kwargs)
+            node.meta["netshape_path"] = self.paths[-1]
+            return node
+
+    tracer = Tracer()
+    try:
+        graph = tracer.trace(model)
+    except Exception as e:
+        path = tracer.paths[-1] if len(tracer.paths) > 1 else "the model"
+        frame = None
+        for f in traceback.extract_tb(e.__traceback__):
+            if not _is_library(f.filename) or "torchvision" in f.filename:
+                frame = f
+        raise ImportFailure(
+            "control-flow", f"torch.fx cannot trace `{path}`: {type(e).__name__}: {str(e).splitlines()[0]}",
+            where=f"{frame.filename}:{frame.lineno}" if frame else None, source=frame.line if frame else None,
+            help="symbolic tracing cannot follow code that depends on tensor values or sizes (an `if` on a "
+                 "tensor, a loop over one, unpacking x.size() into a view); write that module so that its "
+                 "shape logic is in torch.nn layers, or netshape the parts around it")
+    return graph
+
+
+# ---- modules -> layers --------------------------------------------------------
+
+def _l(v):
+    return list(v) if isinstance(v, (tuple, list)) else v
+
+
+def _attrs(m, *names):
+    return {n: _l(getattr(m, n)) for n in names}
+
+
+POINTWISE = {  # torch.nn class -> the attributes that are its arguments
+    "ReLU6": ("inplace",), "Sigmoid": (), "Tanh": (), "SiLU": ("inplace",), "GELU": ("approximate",),
+    "ELU": ("alpha", "inplace"), "SELU": ("inplace",), "CELU": ("alpha", "inplace"),
+    "LeakyReLU": ("negative_slope", "inplace"), "Hardswish": ("inplace",), "Hardsigmoid": ("inplace",),
+    "Hardtanh": ("min_val", "max_val", "inplace"), "Mish": ("inplace",), "Softplus": ("beta", "threshold"),
+    "Identity": (), "Softsign": (), "Softshrink": ("lambd",), "Hardshrink": ("lambd",), "Tanhshrink": (),
+    "LogSigmoid": (), "RReLU": ("lower", "upper", "inplace"), "Threshold": ("threshold", "value", "inplace"),
+    "ReLU": ("inplace",), "Softmax2d": (),
+}
+
+
+def module_layer(m):
+    """The spec layer for a torch.nn leaf module, or None when netshape has no such kind."""
+    kind = type(m).__name__
+    if not type(m).__module__.startswith("torch.nn"):
+        return None
+    if kind in POINTWISE:
+        return {"type": kind, **_attrs(m, *POINTWISE[kind])}
+    if kind in ("Conv1d", "Conv2d", "Conv3d"):
+        if m.padding_mode != "zeros":
+            return None
+        return {"type": kind, **_attrs(m, "in_channels", "out_channels", "kernel_size", "stride", "padding",
+                                       "dilation", "groups"), "bias": m.bias is not None}
+    if kind in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"):
+        return {"type": kind, **_attrs(m, "in_channels", "out_channels", "kernel_size", "stride", "padding",
+                                       "output_padding", "dilation", "groups"), "bias": m.bias is not None}
+    if kind.startswith("BatchNorm") or kind.startswith("InstanceNorm"):
+        d = {"type": kind, **_attrs(m, "num_features", "eps", "affine", "track_running_stats")}
+        if m.momentum is not None:
+            d["momentum"] = m.momentum
+        return d
+    if kind == "GroupNorm":
+        return {"type": kind, **_attrs(m, "num_groups", "num_channels", "eps", "affine")}
+    if kind == "LayerNorm":
+        d = {"type": kind, **_attrs(m, "normalized_shape", "eps", "elementwise_affine")}
+        if m.elementwise_affine and getattr(m, "bias", True) is None:
+            d["bias"] = False  # PyTorch 2.1+
+        return d
+    if kind == "LocalResponseNorm":
+        return {"type": kind, **_attrs(m, "size", "alpha", "beta", "k")}
+    if kind in ("MaxPool1d", "MaxPool2d", "MaxPool3d"):
+        if m.return_indices:
+            return None
+        return {"type": kind, **_attrs(m, "kernel_size", "stride", "padding", "dilation", "ceil_mode")}
+    if kind in ("AvgPool1d", "AvgPool2d", "AvgPool3d"):
+        d = {"type": kind, **_attrs(m, "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")}
+        if getattr(m, "divisor_override", None) is not None:
+            d["divisor_override"] = m.divisor_override
+        return d
+    if kind in ("LPPool1d", "LPPool2d"):
+        return {"type": kind, **_attrs(m, "norm_type", "kernel_size", "stride", "ceil_mode")}
+    if kind.startswith("AdaptiveAvgPool") or kind.startswith("AdaptiveMaxPool"):
+        if getattr(m, "return_indices", False):
+            return None
+        return {"type": kind, **_attrs(m, "output_size")}
+    if kind == "Flatten":
+        return {"type": kind, **_attrs(m, "start_dim", "end_dim")}
+    if kind == "Unflatten":
+        return {"type": kind, **_attrs(m, "dim", "unflattened_size")}
+    if kind == "Linear":
+        return {"type": kind, **_attrs(m, "in_features", "out_features"), "bias": m.bias is not None}
+    if kind in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
+        return {"type": kind, **_attrs(m, "p", "inplace")}
+    if kind in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        d = {"type": kind}
+        if m.size is not None:
+            d["size"] = _l(m.size)
+        if m.scale_factor is not None:
+            d["scale_factor"] = _l(m.scale_factor)
+        if kind == "Upsample":
+            d["mode"] = m.mode
+            if m.align_corners is not None:
+                d["align_corners"] = m.align_corners
+        return d
+    if kind.startswith("ConstantPad"):
+        return {"type": kind, **_attrs(m, "padding", "value")}
+    if kind.startswith(("ZeroPad", "ReflectionPad", "ReplicationPad")):
+        return {"type": kind, **_attrs(m, "padding")}
+    if kind == "PixelShuffle":
+        return {"type": kind, **_attrs(m, "upscale_factor")}
+    if kind == "PixelUnshuffle":
+        return {"type": kind, **_attrs(m, "downscale_factor")}
+    if kind == "ChannelShuffle":
+        return {"type": kind, **_attrs(m, "groups")}
+    if kind == "PReLU":
+        return {"type": kind, "num_parameters": m.num_parameters, "init": float(m.weight.flatten()[0])}
+    if kind in ("Softmax", "LogSoftmax", "Softmin"):
+        return {"type": kind, "dim": m.dim} if m.dim is not None else {"type": kind}
+    return None
+
+
+# ---- functions and methods -> layers ----------------------------------------
+
+def _bind(args, kwargs, names, defaults=None):
+    """Positional and keyword arguments by name, as the function's signature would."""
+    out = dict(defaults or {})
+    out.update(zip(names, args))
+    out.update(kwargs)
+    return out
+
+
+def _functional_table():
+    import torch
+    import torch.nn.functional as F
+    pools = {}
+    for r in (1, 2, 3):
+        pools[getattr(F, f"max_pool{r}d")] = (f"MaxPool{r}d", ["input", "kernel_size", "stride", "padding",
+                                                               "dilation", "ceil_mode", "return_indices"])
+        pools[getattr(F, f"avg_pool{r}d")] = (f"AvgPool{r}d", ["input", "kernel_size", "stride", "padding",
+                                                               "ceil_mode", "count_include_pad", "divisor_override"])
+        pools[getattr(F, f"adaptive_avg_pool{r}d")] = (f"AdaptiveAvgPool{r}d", ["input", "output_size"])
+        pools[getattr(F, f"adaptive_max_pool{r}d")] = (f"AdaptiveMaxPool{r}d", ["input", "output_size",
+                                                                               "return_indices"])
+    pointwise = {
+        F.relu: "ReLU", torch.relu: "ReLU", F.relu6: "ReLU6", torch.sigmoid: "Sigmoid", F.sigmoid: "Sigmoid",
+        torch.tanh: "Tanh", F.tanh: "Tanh", F.silu: "SiLU", F.gelu: "GELU", F.hardswish: "Hardswish",
+        F.hardsigmoid: "Hardsigmoid", F.leaky_relu: "LeakyReLU", F.elu: "ELU", F.mish: "Mish",
+        F.softplus: "Softplus", F.hardtanh: "Hardtanh", F.selu: "SELU", torch.selu: "SELU",
+    }
+    return pools, pointwise
+
+
+class Converter:
+    """fx graph -> spec layers, nested in Sequentials that follow the module tree."""
+
+    def __init__(self, model, graph):
+        import torch
+        import torch.nn.functional as F
+        self.torch, self.F = torch, F
+        self.model, self.graph = model, graph
+        self.modules = dict(model.named_modules())
+        self.root = []
+        self.stack = [([], self.root)]  # open containers: (path, their list)
+        self.used = set()               # every dotted name given out
+        self.value = {}                 # fx node -> the spec name that holds its tensor ("input")
+        self.other = {}                 # fx node -> a non-tensor value (sizes, chunk tuples)
+        self.last = None                # the name of the layer written last
+        self.outputs = []
+        self.pools, self.pointwise = _functional_table()
+
+    # -- writing layers --
+
+    def place(self, path, local, layer, inputs, merge=False):
+        """Appends `layer` named path.local, in containers named as `path`; `from` when its input is
+        not the layer written just before."""
+        while not (len(self.stack[-1][0]) <= len(path) and path[:len(self.stack[-1][0])] == self.stack[-1][0]):
+            self.stack.pop()
+        while len(self.stack[-1][0]) < len(path):
+            parent, items = self.stack[-1]
+            part = path[len(parent)]
+            name = self.unique(parent, part)
+            box = {"name": name.split(".")[-1], "type": "Sequential", "layers": []}
+            items.append(box)
+            self.stack.append((parent + [name.split(".")[-1]], box["layers"]))
+        full = self.unique(self.stack[-1][0], local)
+        layer = {"name": full.split(".")[-1], **layer}
+        if merge:
+            layer["from"] = inputs
+        elif inputs[0] != (self.last or "input"):
+            layer["from"] = inputs[0]
+        self.stack[-1][1].append(layer)
+        self.last = full
+        return full
+
+    def unique(self, parent, local):
+        base = ".".join(parent + [local])
+        name, k = base, 1
+        while name in self.used or name == "input":
+            name = f"{base}_{k}"
+            k += 1
+        self.used.add(name)
+        return name
+
+    # -- reading the graph --
+
+    def fail(self, node, what, help=None):
+        where, source = _source_of(node)
+        path = node.meta.get("netshape_path") or "the model's forward()"
+        raise ImportFailure("unsupported", f"`{path}` {what}", where=where, source=source,
+                            help=help or "netshape has no layer for it; see docs/import-export.md for what maps")
+
+    def tensor(self, node, arg):
+        Node = self.torch.fx.Node
+        if isinstance(arg, Node) and arg in self.value:
+            return self.value[arg]
+        self.fail(node, f"passes {arg!r} where netshape needs a tensor from an earlier layer")
+
+    def run(self):
+        for node in self.graph.nodes:
+            getattr(self, "on_" + node.op)(node)
+        layers = self.root
+        return layers, self.outputs
+
+    def on_placeholder(self, node):
+        if "input" in self.value.values():
+            self.fail(node, f"takes a second input `{node.name}`; a spec has one input")
+        self.value[node] = "input"
+
+    def on_get_attr(self, node):
+        self.fail(node, f"reads the tensor `{node.target}` directly in forward()",
+                  help="netshape follows layers; a parameter used in a functional call has no layer kind")
+
+    def on_output(self, node):
+        out = node.args[0]
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        names = [self.tensor(node, o) for o in outs]
+        if names != [self.last]:
+            self.outputs = names
+
+    def on_call_module(self, node):
+        m = self.modules[node.target]
+        layer = module_layer(m)
+        if layer is None:
+            self.fail(node, f"calls `{node.target}`, a {type(m).__name__}, which netshape has no layer kind for")
+        if len(node.args) != 1 or node.kwargs:
+            self.fail(node, f"calls `{node.target}` with {len(node.args)} arguments; a layer takes one tensor")
+        parts = node.target.split(".")
+        self.value[node] = self.place(parts[:-1], parts[-1], layer, [self.tensor(node, node.args[0])])
+
+    def here(self, node):
+        path = node.meta.get("netshape_path") or ""
+        return path.split(".") if path else []
+
+    def layer(self, node, layer, source):
+        self.value[node] = self.place(self.here(node), node.name, layer, [self.tensor(node, source)])
+
+    def merge(self, node, kind, inputs, extra=None):
+        names = [self.tensor(node, x) for x in inputs]
+        self.value[node] = self.place(self.here(node), node.name, {"type": kind, **(extra or {})}, names,
+                                      merge=True)
+
+    def alias(self, node, source):
+        self.value[node] = self.tensor(node, source)
+
+    def on_call_function(self, node):
+        self.call(node, node.target, list(node.args), dict(node.kwargs))
+
+    def on_call_method(self, node):
+        self.call(node, node.target, list(node.args), dict(node.kwargs), method=True)
+
+    def call(self, node, fn, args, kwargs, method=False):
+        torch, F, Node = self.torch, self.F, self.torch.fx.Node
+        name = fn if method else getattr(fn, "__name__", str(fn))
+        both_tensors = len(args) == 2 and all(isinstance(a, Node) and a in self.value for a in args)
+        if (method and fn in ("add", "__add__", "add_")) or (not method and fn in (operator.add, operator.iadd,
+                                                                                  torch.add)):
+            if both_tensors and not kwargs:
+                return self.merge(node, "Add", args)
+            return self.fail(node, f"adds {args[1]!r} to a tensor; netshape's Add takes two layers' outputs")
+        if (method and fn in ("mul", "__mul__", "mul_")) or (not method and fn in (operator.mul, operator.imul,
+                                                                                  torch.mul)):
+            if both_tensors and not kwargs:
+                return self.merge(node, "Mul", args)
+            return self.fail(node, f"multiplies a tensor by {args[1]!r}; netshape's Mul takes two layers' outputs")
+        if not method and fn is torch.cat:
+            a = _bind(args, kwargs, ["tensors", "dim"], {"dim": 0})
+            if len(a["tensors"]) == 1:  # torch.cat([x]) is x (DenseNet's first layer)
+                return self.alias(node, a["tensors"][0])
+            return self.merge(node, "Cat", list(a["tensors"]), {"dim": a["dim"]})
+        if (not method and fn is torch.flatten) or (method and fn == "flatten"):
+            a = _bind(args[1:], kwargs, ["start_dim", "end_dim"], {"start_dim": 0, "end_dim": -1})
+            return self.layer(node, {"type": "Flatten", "start_dim": a["start_dim"], "end_dim": a["end_dim"]},
+                              args[0])
+        if method and fn in ("view", "reshape") or (not method and fn is torch.reshape):
+            return self.view(node, args, kwargs)
+        if method and fn == "size" or (not method and fn is getattr) and len(args) > 1 and args[1] == "shape":
+            self.other[node] = ("size", args[0])
+            return None
+        if not method and fn is operator.getitem:
+            return self.getitem(node, args)
+        if method and fn in ("contiguous",):
+            return self.alias(node, args[0])
+        if not method and fn is torch.chunk or method and fn == "chunk":
+            a = _bind(args[1:], kwargs, ["chunks", "dim"], {"dim": 0})
+            self.tensor(node, args[0])
+            self.other[node] = ("chunk", args[0], a["chunks"], a["dim"])
+            return None
+        if not method and fn is torch.narrow or method and fn == "narrow":
+            a = _bind(args[1:], kwargs, ["dim", "start", "length"])
+            return self.layer(node, {"type": "Narrow", **a}, args[0])
+        if not method and fn in self.pools:
+            return self.pool(node, fn, args, kwargs)
+        kind = None if method else self.pointwise.get(fn)
+        if method and fn in ("relu", "sigmoid", "tanh", "relu_", "sigmoid_", "tanh_"):
+            kind = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}[fn.rstrip("_")]
+        if kind:
+            return self.pointwise_layer(node, kind, args, kwargs)
+        if not method and fn is F.interpolate:
+            return self.interpolate(node, args, kwargs)
+        if not method and fn in (F.dropout, F.dropout1d if hasattr(F, "dropout1d") else None, F.dropout2d,
+                                 F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout):
+            kind = {"dropout": "Dropout", "dropout1d": "Dropout1d", "dropout2d": "Dropout2d",
+                    "dropout3d": "Dropout3d", "alpha_dropout": "AlphaDropout",
+                    "feature_alpha_dropout": "FeatureAlphaDropout"}[fn.__name__]
+            a = _bind(args[1:], kwargs, ["p", "training", "inplace"], {"p": 0.5, "inplace": False})
+            return self.layer(node, {"type": kind, "p": a["p"], "inplace": a["inplace"]}, args[0])
+        if not method and fn in (F.softmax, F.log_softmax, F.softmin) or method and fn in ("softmax",
+                                                                                           "log_softmax"):
+            a = _bind(args[1:], kwargs, ["dim"])
+            kind = {"softmax": "Softmax", "log_softmax": "LogSoftmax", "softmin": "Softmin"}[name]
+            return self.layer(node, {"type": kind, **({"dim": a["dim"]} if a.get("dim") is not None else {})},
+                              args[0])
+        if not method and fn is F.pad:
+            a = _bind(args[1:], kwargs, ["pad", "mode", "value"], {"mode": "constant", "value": 0.0})
+            if a["mode"] != "constant" or len(a["pad"]) % 2 or not 2 <= len(a["pad"]) <= 6:
+                return self.fail(node, f"pads with mode {a['mode']!r}; netshape maps F.pad's constant mode")
+            r = len(a["pad"]) // 2
+            return self.layer(node, {"type": f"ConstantPad{r}d", "padding": list(a["pad"]),
+                                     "value": a["value"] or 0.0}, args[0])
+        if not method and getattr(fn, "__name__", "") == "stochastic_depth":  # torchvision.ops: in eval, x
+            a = _bind(args[1:], kwargs, ["p", "mode", "training"], {"training": True})
+            if a["training"] is False:  # the StochasticDepth module that called it: an Identity by its name
+                path = self.here(node)
+                self.value[node] = self.place(path[:-1], path[-1] if path else node.name, {"type": "Identity"},
+                                              [self.tensor(node, args[0])])
+                return None
+        if not method and getattr(fn, "__name__", "") == "channel_shuffle":
+            a = _bind(args[1:], kwargs, ["groups"])
+            return self.layer(node, {"type": "ChannelShuffle", "groups": a["groups"]}, args[0])
+        if method and fn == "mean" or not method and fn is torch.mean:
+            return self.mean(node, args, kwargs)
+        where = f"x.{fn}()" if method else f"{getattr(fn, '__module__', '') or ''}.{name}".lstrip(".")
+        return self.fail(node, f"calls {where}, which netshape has no layer for")
+
+    def pointwise_layer(self, node, kind, args, kwargs):
+        names = {"LeakyReLU": ["negative_slope", "inplace"], "ELU": ["alpha", "inplace"],
+                 "Softplus": ["beta", "threshold"], "Hardtanh": ["min_val", "max_val", "inplace"],
+                 "GELU": ["approximate"]}.get(kind, ["inplace"])
+        a = _bind(args[1:], kwargs, names)
+        a = {k: v for k, v in a.items() if k in names and not isinstance(v, self.torch.fx.Node)}
+        if kind in ("Sigmoid", "Tanh"):
+            a = {}
+        return self.layer(node, {"type": kind, **a}, args[0])
+
+    def pool(self, node, fn, args, kwargs):
+        kind, names = self.pools[fn]
+        a = _bind(args, kwargs, names)
+        if a.pop("return_indices", False):
+            return self.fail(node, "asks a pool for its indices; netshape follows one tensor per layer")
+        src = a.pop("input")
+        a = {k: _l(v) for k, v in a.items() if v is not None}
+        return self.layer(node, {"type": kind, **a}, src)
+
+    def interpolate(self, node, args, kwargs):
+        a = _bind(args, kwargs, ["input", "size", "scale_factor", "mode", "align_corners",
+                                 "recompute_scale_factor", "antialias"], {"mode": "nearest"})
+        if any(isinstance(v, self.torch.fx.Node) for v in (a.get("size"), a.get("scale_factor"))):
+            return self.fail(node, "resizes to a size computed from a tensor at run time (e.g. x.shape[2:])",
+                             help="netshape follows fixed sizes: give F.interpolate a size or scale_factor")
+        d = {"type": "Upsample", "mode": a["mode"]}
+        for k in ("size", "scale_factor", "align_corners"):
+            if a.get(k) is not None:
+                d[k] = _l(a[k])
+        return self.layer(node, d, a["input"])
+
+    def mean(self, node, args, kwargs):
+        a = _bind(args[1:], kwargs, ["dim", "keepdim"], {"keepdim": False})
+        dims = a.get("dim")
+        dims = list(dims) if isinstance(dims, (tuple, list)) else [dims]
+        if sorted(dims) in ([2], [2, 3], [2, 3, 4], [-1], [-2, -1], [-3, -2, -1]):
+            # The mean over a map's spatial dims is AdaptiveAvgPool(1) (for the
+            # rank that makes them spatial: netshape's rank check says if not);
+            # without keepdim, the 1s are then flattened away.
+            r = len(dims)
+            self.layer(node, {"type": f"AdaptiveAvgPool{r}d", "output_size": 1}, args[0])
+            if not a["keepdim"]:
+                pool = self.value[node]
+                self.value[node] = self.place(self.here(node), node.name + "_flatten", {"type": "Flatten"}, [pool])
+            return None
+        return self.fail(node, f"takes a mean over dims {dims}; netshape maps a mean over the spatial dims "
+                               "with keepdim=True (AdaptiveAvgPool)")
+
+    def view(self, node, args, kwargs):
+        """x.view(x.size(0), -1) and x.reshape(x.shape[0], -1): a Flatten; any other view is refused."""
+        shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None,
+                                                                   (list, tuple)) else list(args[1])
+        if len(shape) == 2 and shape[1] == -1 and self.is_batch_size(shape[0], args[0]):
+            return self.layer(node, {"type": "Flatten"}, args[0])
+        return self.fail(node, f"reshapes to {shape}; netshape maps x.view(x.size(0), -1) (a Flatten) only",
+                         help="write nn.Flatten() or nn.Unflatten(dim, sizes), which netshape follows")
+
+    def is_batch_size(self, arg, source):
+        Node = self.torch.fx.Node
+        if not isinstance(arg, Node):
+            return False
+        if arg.op == "call_method" and arg.target == "size" and len(arg.args) > 1 and arg.args[1] == 0:
+            return True
+        if arg.op == "call_function" and arg.target is operator.getitem and arg.args[1] == 0 and \
+                arg.args[0] in self.other and self.other[arg.args[0]][0] == "size":
+            return True
+        return False
+
+    def getitem(self, node, args):
+        src, index = args
+        info = self.other.get(src)
+        if info and info[0] == "chunk":
+            _, tensor, chunks, dim = info
+            return self.layer(node, {"type": "Chunk", "chunks": chunks, "dim": dim, "index": index}, tensor)
+        if info and info[0] == "size":
+            self.other[node] = ("int",)
+            return None
+        return self.fail(node, f"indexes a tensor with {index!r}; netshape maps torch.narrow and torch.chunk")
+
+
+def guess_input(layers):
+    """[1, C, 224, 224] from a first Conv2d, [1, features] from a first Linear; None otherwise."""
+    first = layers[0] if layers else None
+    while first and first.get("type") == "Sequential":
+        first = first["layers"][0] if first["layers"] else None
+    if not first:
+        return None
+    if first["type"] == "Conv2d":
+        return [1, first["in_channels"], 224, 224]
+    if first["type"] == "Linear":
+        return [1, first["in_features"]]
+    return None
+
+
+def main():
+    p = argparse.ArgumentParser(prog="netshape import", description=__doc__.split("\n\n")[0])
+    p.add_argument("target", help="FILE.py:NAME or module.path:NAME (a class, or a function returning a module)")
+    p.add_argument("--input", help="the input shape, e.g. 1,3,224,224 (names allowed: N,3,H,W)")
+    p.add_argument("--arg", action="append", default=[], help="KEY=VALUE for NAME's constructor (repeatable)")
+    p.add_argument("--source-name", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        # The python3 first on PATH (a pyenv, a venv) may lack PyTorch where the
+        # system's has it (Debian's python3-torch): that one is tried next.
+        system = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) \
+                and not os.environ.get("NETSHAPE_PYTHON"):
+            os.execv(system, [system] + sys.argv)
+        return report(ImportFailure("no-torch", f"{sys.executable} cannot import torch",
+                                    help="install PyTorch (Debian: apt-get install python3-torch), or point "
+                                         "NETSHAPE_PYTHON at a python3 that has it", exit_code=EXIT_USAGE))
+    try:
+        model, name = load_target(a.target, a.arg)
+        model.eval()  # as netshape evaluates: dropout off, BatchNorm's running statistics
+        graph = trace(model)
+        layers, outputs = Converter(model, graph).run()
+        shape = None
+        if a.input:
+            shape = [int(x) if x.strip().lstrip("-").isdigit() else x.strip() for x in a.input.split(",")]
+        else:
+            shape = guess_input(layers)
+            if shape is None:
+                raise ImportFailure("usage", "the input shape cannot be guessed from the first layer",
+                                    help="give it: --input 1,3,224,224", exit_code=EXIT_USAGE)
+            sys.stderr.write(f"note: input {shape}, guessed from the first layer; --input sets it\n")
+    except ImportFailure as f:
+        return report(f)
+    spec = {"name": name.split(".")[-1], "description": f"Imported from {a.target} by `netshape import` "
+            f"(torch.fx){' with ' + ', '.join(a.arg) if a.arg else ''}.", "input": shape, "layers": layers}
+    if outputs:
+        spec["outputs"] = outputs
+    json.dump(spec, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Import round trip: torchvision models (constructed without weights) through
+`netshape import`; the imported spec's table must equal what PyTorch reports
+for the real model — the parameter and buffer counts, the output shape, and
+the output shape of every named module, compared by name (the spec's names
+are named_modules()' names).
+
+    tests/import_test.py build/netshape
+
+The expected numbers are PyTorch's: the model is run (eval mode, zeros of the
+input shape) with a forward hook on every named module. A module PyTorch runs
+that the spec lacks by name fails the test (a shared module called twice is
+compared at its first call, as netshape names the second `NAME_1`). Exit 1 on
+any difference. Needs torch and torchvision (Debian: python3-torchvision).
+"""
+import json
+import subprocess
+import sys
+
+import torch
+import torchvision
+
+MODELS = [  # name, constructor arguments, input
+    ("resnet18", [], [1, 3, 224, 224]),
+    ("resnet50", [], [2, 3, 224, 224]),
+    ("vgg16_bn", [], [1, 3, 224, 224]),
+    # aux_logits: the auxiliary heads run only in training; without them the
+    # model's parameters are the ones its eval forward uses.
+    ("googlenet", ["aux_logits=False", "init_weights=False"], [1, 3, 224, 224]),
+    ("densenet121", [], [1, 3, 224, 224]),
+    ("mobilenet_v2", [], [1, 3, 224, 224]),
+    ("mobilenet_v3_small", [], [1, 3, 224, 224]),
+    ("efficientnet_b0", [], [1, 3, 224, 224]),
+    ("squeezenet1_0", [], [1, 3, 224, 224]),
+    ("shufflenet_v2_x1_0", [], [1, 3, 224, 224]),
+]
+
+
+def check(netshape, name, args, shape):
+    cmd = [netshape, "import", f"torchvision.models:{name}", "--input", ",".join(map(str, shape))]
+    for a in args:
+        cmd += ["--arg", a]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return [f"import failed ({done.returncode}): {done.stderr.strip()}"]
+    table = json.loads(subprocess.run([netshape, "table", "-", "--format", "json"], input=done.stdout,
+                                      capture_output=True, text=True).stdout)
+    if not table["valid"]:
+        return [f"the imported spec is invalid: {table['diagnostics'][:1]}"]
+    kwargs = {k: eval(v) for k, v in (a.split("=", 1) for a in args)}
+    model = getattr(torchvision.models, name)(**kwargs).eval()
+    seen = {}
+
+    def hook(module_name):
+        def record(module, inputs, output):
+            seen.setdefault(module_name, list(output.shape))
+        return record
+    for module_name, m in model.named_modules():
+        if module_name:
+            m.register_forward_hook(hook(module_name))
+    with torch.no_grad():
+        out = model(torch.zeros(shape))
+    problems = []
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() for b in model.buffers())
+    if params != table["params"]:
+        problems.append(f"params: torch {params:,}, netshape {table['params']:,}")
+    if buffers != table["buffers"]:
+        problems.append(f"buffers: torch {buffers:,}, netshape {table['buffers']:,}")
+    if list(out.shape) != table["output_shape"]:
+        problems.append(f"output: torch {list(out.shape)}, netshape {table['output_shape']}")
+    modules = table["modules"]
+    compared = 0
+    for module_name, got in seen.items():
+        if module_name not in modules:
+            leaf = not any(True for _ in dict(model.named_modules())[module_name].children())
+            if leaf:
+                problems.append(f"{module_name}: PyTorch runs it, the spec has no module by that name")
+            continue
+        compared += 1
+        if modules[module_name] != got:
+            problems.append(f"{module_name}: torch {got}, netshape {modules[module_name]}")
+    print(f"     {compared} modules compared by name ({len(seen)} ran in PyTorch); "
+          f"{params:,} parameters")
+    return problems
+
+
+def main():
+    netshape = sys.argv[1]
+    only = sys.argv[2:]
+    failed = 0
+    for name, args, shape in MODELS:
+        if only and name not in only:
+            continue
+        problems = check(netshape, name, args, shape)
+        print(f"{'ok  ' if not problems else 'FAIL'} {name}")
+        for p in problems[:10]:
+            print(f"     {p}")
+        failed += bool(problems)
+    print(f"{'all' if not failed else failed} {'imported models agree' if not failed else 'failed'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

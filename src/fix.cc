@@ -264,6 +264,38 @@ std::vector<Candidate> merge_candidates(const Diagnostic& d, const Graph& g, con
   return out;
 }
 
+// An add written with `from` (an imported forward(): `out + identity`) whose
+// inputs differ in size or channels: the 1×1 conv + BatchNorm that maps the
+// other input onto the first, as ResNet's downsample does. Not a --set fix
+// (it inserts layers), so a help line, its stride found by the same window
+// rule that the evaluator checks.
+std::string projection_help(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
+  const Row* row = find_row(ev, d.layer);
+  const GraphNode* merge = nullptr;
+  for (const auto& n : g.nodes)
+    if (n.name == d.layer && std::holds_alternative<Merge>(n.op)) merge = &n;
+  if (!row || !merge || merge->residual || row->inputs.size() != merge->inputs.size()) return "";
+  const Shape& want = row->inputs[0];
+  if (want.size() < 3 || want.size() > 5) return "";
+  const std::size_t rank = want.size() - 2;
+  for (std::size_t i = 1; i < row->inputs.size(); ++i) {
+    const Shape& in = row->inputs[i];
+    if (in == want || in.size() != want.size() || in[0] != want[0]) continue;
+    Dims strides;
+    for (std::size_t k = 0; k < rank; ++k)
+      if (auto st = stride_for(in[2 + k], want[2 + k])) strides.push_back(*st);
+    if (strides.size() != rank) continue;
+    std::string producer = g.producer_name(merge->inputs[i].value);
+    return fmt::format("project `{}` ({}) to {} before `{}`, as ResNet's downsample does: "
+                       "nn.{}({}, {}, kernel_size=1, stride={}, bias=False) then nn.{}({}) on that input "
+                       "(⌊({} − 1) / {}⌋ + 1 = {})",
+                       producer, format_shape(in), format_shape(want), d.layer, Conv::names[rank - 1], in[1],
+                       want[1], dims_text(strides), BatchNorm::names[rank - 1], want[1], in[2], strides[0],
+                       want[2]);
+  }
+  return "";
+}
+
 std::vector<Candidate> candidates_for(const Diagnostic& d, const Evaluation& ev, const Node& node) {
   const Row* row = find_row(ev, node.name);
   if (d.code == "residual-mismatch" && std::holds_alternative<Branches>(node.kind) &&
@@ -301,6 +333,21 @@ struct TrialBudget {
 };
 }  // namespace
 static TrialBudget budget;  // one command at a time: the CLI is single-threaded
+
+// A cat or add whose inputs differ only in spatial size (24 and 25: a map
+// that lost a row to a floor on the way down): an input size may fix it.
+static bool spatial_only(const Diagnostic& d, const Evaluation& ev) {
+  if (d.code != "cat-mismatch" && d.code != "add-mismatch") return false;
+  const Row* row = find_row(ev, d.layer);
+  if (!row || row->inputs.size() < 2) return false;
+  bool spatial = false;
+  for (const auto& in : row->inputs) {
+    if (in.size() != row->inputs[0].size() || in.size() < 3) return false;
+    if (d.code == "add-mismatch" && in[1] != row->inputs[0][1]) return false;
+    spatial = spatial || !std::equal(in.begin() + 2, in.end(), row->inputs[0].begin() + 2);
+  }
+  return spatial;
+}
 
 static std::optional<Fix> smallest_input(std::string_view text, const std::vector<Override>& base,
                                          const Shape& in, const std::string& layer) {
@@ -413,12 +460,14 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
     if (d.severity != Severity::error || d.layer.empty()) continue;
     if (d.code == "cat-mismatch" || d.code == "add-mismatch" || d.code == "mul-broadcast")
       for (auto& c : merge_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
+    if (d.code == "add-mismatch" && d.help.empty()) d.help = projection_help(d, spec.graph, ev);
     if (d.code == "pixel-shuffle")
       for (auto& c : pixel_shuffle_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
     for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});
-    if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() >= 3)
+    if ((d.code == "kernel-too-large" || d.code == "output-too-small" || spatial_only(d, ev)) &&
+        spec.input.size() >= 3)
       if (auto f = smallest_input(text, base, spec.input, d.layer)) d.fixes.push_back(*f);
   }
   verify_fixes_within_budget(text, base, ev.diagnostics);

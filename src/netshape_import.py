@@ -114,12 +114,18 @@ def _is_library(path):
         or path.endswith("netshape_import.py")
 
 
+def _shown(path):
+    """A path as the user would write it: relative to the current folder when inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def _user_frame(tb):
     """file:line of the innermost frame outside PyTorch, or None."""
     where = None
     for frame in traceback.extract_tb(tb):
         if not _is_library(frame.filename):
-            where = (f"{frame.filename}:{frame.lineno}", frame.line)
+            where = (f"{_shown(frame.filename)}:{frame.lineno}", frame.line)
     return where[0] if where else None
 
 
@@ -135,7 +141,7 @@ def _source_of(node):
                 continue
             lineno = line.split("line ")[1].split(",")[0]
             code = lines[i + 1].strip() if i + 1 < len(lines) else ""
-            return f"{path}:{lineno}", code
+            return f"{_shown(path)}:{lineno}", code
     return None, None
 
 
@@ -163,6 +169,9 @@ def trace(model):
             self.paths.append(self.path_of_module(m))
             try:
                 return super().call_module(m, forward, args, kwargs)
+            except Exception:
+                self.failed = getattr(self, "failed", None) or self.paths[-1]  # the innermost
+                raise
             finally:
                 self.paths.pop()
 
@@ -185,14 +194,14 @@ def trace(model):
     try:
         graph = tracer.trace(model)
     except Exception as e:
-        path = tracer.paths[-1] if len(tracer.paths) > 1 else "the model"
+        path = getattr(tracer, "failed", None) or "the model's forward()"
         frame = None
         for f in traceback.extract_tb(e.__traceback__):
             if not _is_library(f.filename) or "torchvision" in f.filename:
                 frame = f
         raise ImportFailure(
             "control-flow", f"torch.fx cannot trace `{path}`: {type(e).__name__}: {str(e).splitlines()[0]}",
-            where=f"{frame.filename}:{frame.lineno}" if frame else None, source=frame.line if frame else None,
+            where=f"{_shown(frame.filename)}:{frame.lineno}" if frame else None, source=frame.line if frame else None,
             help="symbolic tracing cannot follow code that depends on tensor values or sizes (an `if` on a "
                  "tensor, a loop over one, unpacking x.size() into a view); write that module so that its "
                  "shape logic is in torch.nn layers, or netshape the parts around it")
@@ -205,8 +214,19 @@ def _l(v):
     return list(v) if isinstance(v, (tuple, list)) else v
 
 
+PAIRS = ("kernel_size", "stride", "padding", "dilation", "output_padding")
+
+
+def _pair(name, v):
+    """(3, 3) -> 3 for the arguments PyTorch's _pair/_triple expand, as a person writes them."""
+    v = _l(v)
+    if name in PAIRS and isinstance(v, list) and v and all(x == v[0] for x in v):
+        return v[0]
+    return v
+
+
 def _attrs(m, *names):
-    return {n: _l(getattr(m, n)) for n in names}
+    return {n: _pair(n, getattr(m, n)) for n in names}
 
 
 POINTWISE = {  # torch.nn class -> the attributes that are its arguments
@@ -220,8 +240,32 @@ POINTWISE = {  # torch.nn class -> the attributes that are its arguments
 }
 
 
+DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "output_padding": 0,
+            "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True, "inplace": False,
+            "ceil_mode": False, "count_include_pad": True, "start_dim": 1, "end_dim": -1,
+            "elementwise_affine": True}
+
+
+def without_defaults(layer):
+    """The arguments a person would write: those equal to PyTorch's default left out
+    (a pool's stride defaults to its kernel_size; InstanceNorm's affine and
+    track_running_stats to False). in_channels and the like stay: netshape checks them."""
+    kind = layer["type"]
+    defaults = dict(DEFAULTS)
+    if "Pool" in kind:
+        defaults["stride"] = layer.get("kernel_size")
+    if kind.startswith("InstanceNorm"):
+        defaults.update(affine=False, track_running_stats=False)
+    return {k: v for k, v in layer.items() if k == "type" or k not in defaults or v != defaults[k]}
+
+
 def module_layer(m):
     """The spec layer for a torch.nn leaf module, or None when netshape has no such kind."""
+    layer = _module_layer(m)
+    return without_defaults(layer) if layer else None
+
+
+def _module_layer(m):
     kind = type(m).__name__
     if not type(m).__module__.startswith("torch.nn"):
         return None
@@ -433,7 +477,8 @@ class Converter:
         return path.split(".") if path else []
 
     def layer(self, node, layer, source):
-        self.value[node] = self.place(self.here(node), node.name, layer, [self.tensor(node, source)])
+        self.value[node] = self.place(self.here(node), node.name, without_defaults(layer),
+                                      [self.tensor(node, source)])
 
     def merge(self, node, kind, inputs, extra=None):
         names = [self.tensor(node, x) for x in inputs]
@@ -549,7 +594,7 @@ class Converter:
         if a.pop("return_indices", False):
             return self.fail(node, "asks a pool for its indices; netshape follows one tensor per layer")
         src = a.pop("input")
-        a = {k: _l(v) for k, v in a.items() if v is not None}
+        a = {k: _pair(k, v) for k, v in a.items() if v is not None}
         return self.layer(node, {"type": kind, **a}, src)
 
     def interpolate(self, node, args, kwargs):
@@ -627,6 +672,25 @@ def guess_input(layers):
     return None
 
 
+def spec_text(spec):
+    """The spec as JSON a person reads: one line per layer, containers opened."""
+    def one(x):
+        return json.dumps(x, separators=(", ", ": "))
+
+    def layers(items, depth):
+        pad = "  " * depth
+        lines = []
+        for item in items:
+            if item.get("type") == "Sequential":
+                head = one({k: v for k, v in item.items() if k != "layers"})[:-1]
+                lines.append(f'{pad}{head}, "layers": [\n{layers(item["layers"], depth + 1)}\n{pad}]}}')
+            else:
+                lines.append(pad + one(item))
+        return ",\n".join(lines)
+    head = ",\n".join(f"  {json.dumps(k)}: {one(v)}" for k, v in spec.items() if k != "layers")
+    return "{\n" + head + ',\n  "layers": [\n' + layers(spec["layers"], 2) + "\n  ]\n}"
+
+
 def main():
     p = argparse.ArgumentParser(prog="netshape import", description=__doc__.split("\n\n")[0])
     p.add_argument("target", help="FILE.py:NAME or module.path:NAME (a class, or a function returning a module)")
@@ -666,8 +730,7 @@ def main():
             f"(torch.fx){' with ' + ', '.join(a.arg) if a.arg else ''}.", "input": shape, "layers": layers}
     if outputs:
         spec["outputs"] = outputs
-    json.dump(spec, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(spec_text(spec) + "\n")
     return 0
 
 

@@ -6,9 +6,10 @@
 1. Whole-process time and peak memory of the symbolic commands (`table`, `check`)
    on specs/resnet34.json, against `netshape run` (which loads LibTorch).
 2. Scaling: `check` on generated specs of 1,000 / 10,000 / 100,000 layers;
-   every command (`table --format json`, `explain`, `diff`, `graph`) on flat
-   specs of 1,000 / 10,000 / 40,000 ReLUs and on specs of as many branches
-   (Branches merged by add). With --baseline OTHER_BUILD the same runs of an
+   every command (`table --format json`, `explain`, `diff`, `graph`, `export`)
+   on flat specs of 1,000 / 10,000 / 40,000 ReLUs, on specs of as many branches
+   (Branches merged by add) and of as many uses of one residual block (export
+   compares every use to find the class's arguments). With --baseline OTHER_BUILD the same runs of an
    older build follow each figure, interleaved.
 3. The forward pass of ResNet34 at 1x3x224x224: netshape-torch with shape
    recording, the same module tree without it, and PyTorch in Python (the seed's
@@ -136,15 +137,20 @@ def python_forward_ms(model, runs, threads):
 def scaling_every_command(ns, baseline):
     """Each command on flat and branching specs; whole-process medians of 3."""
     print("\n## Scaling: every command, flat and branching specs (median of 3)\n")
-    cols = ["check", "table --format json", "explain", "diff --set input=1,3,9,9", "graph"]
+    cols = ["check", "table --format json", "explain", "diff --set input=1,3,9,9", "graph", "export --to pytorch"]
     print("| spec | " + " | ".join(f"`{c}`" for c in cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     flat = lambda n: {"input": [1, 3, 8, 8], "layers": [{"type": "ReLU"}] * n}
     branch = {"type": "Branches", "merge": "add", "branches": [[], [{"type": "ReLU"}]]}
     branching = lambda n: {"input": [1, 3, 8, 8], "layers": [branch] * n}
+    block = {"Block": {"params": {"c": 3, "k": 1}, "layer": {"type": "Residual", "body": [
+        {"type": "Conv2d", "out_channels": "$c", "kernel_size": "$k", "padding": "$k // 2"}, {"type": "ReLU"}]}}}
+    blocks = lambda n: {"input": [1, 3, 8, 8], "blocks": block,
+                        "layers": [{"type": "Block", "k": 1 + 2 * (i % 2)} for i in range(n)]}
     with tempfile.TemporaryDirectory() as tmp:
         for label, make, sizes in (("ReLUs", flat, (1000, 10000, 40000)),
-                                   ("branches", branching, (1000, 10000))):
+                                   ("branches", branching, (1000, 10000)),
+                                   ("block uses", blocks, (1000, 10000))):
             for n in sizes:
                 path = os.path.join(tmp, f"{label}{n}.json")
                 with open(path, "w") as f:

@@ -19,6 +19,7 @@
 
 #include "expr.h"
 #include "explain.h"
+#include "export.h"
 #include "fix.h"
 #include "io.h"
 #include "parse.h"
@@ -126,6 +127,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     }
     ctx.input = parsed.spec->input;
     (void)explain(*parsed.spec, ev, "");
+    if (ev.valid()) {  // export: Python text or a reason, never a crash
+      ExportResult x = export_pytorch(*parsed.spec, ev, "fuzz.json");
+      if (x.code.empty() == x.error.empty()) __builtin_trap();
+    }
     if (parsed.spec->input.size() == 4 && ev.rows.size() < 2000)
       for (int axis : {2, 3}) {
         DimAnalysis a = analyse_dim(*parsed.spec, ev, axis);

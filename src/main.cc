@@ -36,7 +36,9 @@ int exec_torch_runner(int argc, char** argv) {
   std::vector<char*> args{runner.data()};
   for (int i = 2; i < argc; ++i) args.push_back(argv[i]);  // drop "netshape run"
   args.push_back(nullptr);
+#ifndef __EMSCRIPTEN__  // the browser runs no processes: the message below says what `run` needs
   execv(runner.c_str(), args.data());
+#endif
   std::cerr << fmt::format(
       "error[no-libtorch]: `netshape run` needs netshape-torch, which was not built\n"
       "  --> looked for {}\n"
@@ -332,6 +334,13 @@ struct ImportOptions {
   std::string target, input;
   std::vector<std::string> args;
 };
+#ifdef __EMSCRIPTEN__
+int import_command(const ImportOptions&, const char*) {
+  std::cerr << "error[usage]: netshape import runs Python and PyTorch, which a browser has not: "
+               "use the command line\n";
+  return kExitUsage;
+}
+#else
 int import_command(const ImportOptions& o, const char* argv0) {
   std::string dir = exe_dir(argv0), script;
   for (const std::string& s : {dir + "netshape_import.py", dir + "../share/netshape/netshape_import.py"})
@@ -385,6 +394,7 @@ int import_command(const ImportOptions& o, const char* argv0) {
   std::cout << spec;
   return kExitOk;
 }
+#endif
 
 // `netshape export SPEC --to pytorch`: the spec as a Python module. Only a
 // valid spec exports (every inferred channel count is known); a spec export
@@ -527,7 +537,15 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
                      CLI::App* sizes, CLI::App* graph, const std::string& layer,
                      const std::string& columns);
 
-int main(int argc, char** argv) {
+// In the browser build (docs/playground), src/wasm_api.cc calls the same
+// main once per request, under another name.
+#ifdef __EMSCRIPTEN__
+#define NETSHAPE_MAIN netshape_cli_main
+#else
+#define NETSHAPE_MAIN main
+#endif
+
+int NETSHAPE_MAIN(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
   static const std::vector<std::string> commands = {"table", "check", "explain", "solve", "diff",
                                                     "sizes", "graph", "export", "import", "run", "help"};

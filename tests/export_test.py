@@ -20,6 +20,8 @@ import tempfile
 
 import torch
 
+from pytorch_hooks import count_problems, report, run_hooked
+
 
 def check(netshape, spec, folder):
     table = json.loads(subprocess.run([netshape, "table", spec, "--format", "json"],
@@ -36,27 +38,8 @@ def check(netshape, spec, folder):
     # The network's class: the one __main__ builds.
     net = done.stdout.split("model = ")[1].split("(")[0]
     model = getattr(module, net)().eval()
-    seen = {}
-
-    def hook(name):
-        def record(module, inputs, output):  # returns None: the output stays as it is
-            seen.setdefault(name, list(output.shape))
-        return record
-    for name, m in model.named_modules():
-        if name:
-            m.register_forward_hook(hook(name))
-    with torch.no_grad():
-        out = model(torch.zeros(table["input_shape"]))
-    outs = list(out) if isinstance(out, tuple) else [out]
-    problems = []
-    params = sum(p.numel() for p in model.parameters())
-    buffers = sum(b.numel() for b in model.buffers())
-    if params != table["params"]:
-        problems.append(f"params: torch {params:,}, netshape {table['params']:,}")
-    if buffers != table["buffers"]:
-        problems.append(f"buffers: torch {buffers:,}, netshape {table['buffers']:,}")
-    if [list(o.shape) for o in outs] != table["output_shapes"]:
-        problems.append(f"output: torch {[list(o.shape) for o in outs]}, netshape {table['output_shapes']}")
+    outs, seen = run_hooked(model, table["input_shape"])
+    problems = count_problems(model, outs, table)
     names = [n for n, _ in model.named_modules() if n]
     expected = table["modules"]
     if sorted(names) != sorted(expected):
@@ -76,11 +59,7 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory() as folder:
         for spec in specs:
-            problems = check(netshape, spec, folder)
-            print(f"{'ok  ' if not problems else 'FAIL'} {spec}")
-            for p in problems[:10]:
-                print(f"     {p}")
-            failed += bool(problems)
+            failed += report(spec, check(netshape, spec, folder))
     print(f"{len(specs) - failed} of {len(specs)} specs round-trip")
     return 1 if failed else 0
 

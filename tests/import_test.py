@@ -17,8 +17,9 @@ import json
 import subprocess
 import sys
 
-import torch
 import torchvision
+
+from pytorch_hooks import count_problems, report, run_hooked
 
 MODELS = [  # name, constructor arguments, input
     ("resnet18", [], [1, 3, 224, 224]),
@@ -49,26 +50,9 @@ def check(netshape, name, args, shape):
         return [f"the imported spec is invalid: {table['diagnostics'][:1]}"]
     kwargs = {k: eval(v) for k, v in (a.split("=", 1) for a in args)}
     model = getattr(torchvision.models, name)(**kwargs).eval()
-    seen = {}
-
-    def hook(module_name):
-        def record(module, inputs, output):
-            seen.setdefault(module_name, list(output.shape))
-        return record
-    for module_name, m in model.named_modules():
-        if module_name:
-            m.register_forward_hook(hook(module_name))
-    with torch.no_grad():
-        out = model(torch.zeros(shape))
-    problems = []
+    outs, seen = run_hooked(model, shape)
+    problems = count_problems(model, outs, table)
     params = sum(p.numel() for p in model.parameters())
-    buffers = sum(b.numel() for b in model.buffers())
-    if params != table["params"]:
-        problems.append(f"params: torch {params:,}, netshape {table['params']:,}")
-    if buffers != table["buffers"]:
-        problems.append(f"buffers: torch {buffers:,}, netshape {table['buffers']:,}")
-    if list(out.shape) != table["output_shape"]:
-        problems.append(f"output: torch {list(out.shape)}, netshape {table['output_shape']}")
     modules = table["modules"]
     compared = 0
     for module_name, got in seen.items():
@@ -92,11 +76,7 @@ def main():
     for name, args, shape in MODELS:
         if only and name not in only:
             continue
-        problems = check(netshape, name, args, shape)
-        print(f"{'ok  ' if not problems else 'FAIL'} {name}")
-        for p in problems[:10]:
-            print(f"     {p}")
-        failed += bool(problems)
+        failed += report(name, check(netshape, name, args, shape))
     print(f"{'all' if not failed else failed} {'imported models agree' if not failed else 'failed'}")
     return 1 if failed else 0
 

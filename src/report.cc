@@ -272,7 +272,8 @@ static nlohmann::ordered_json rf_json(const Row& r) {
 nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
   using json = nlohmann::ordered_json;
   json layers = json::array();
-  for (const auto& r : ev.rows) {
+  for (std::size_t i = 0; i < ev.rows.size(); ++i) {
+    const Row& r = ev.rows[i];
     layers.push_back({{"name", r.name},
                       {"type", r.type},
                       {"pointer", r.pointer},
@@ -288,7 +289,16 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
       layers.back()["symbolic_input_shape"] = r.symbolic_input;
       layers.back()["symbolic_output_shape"] = r.symbolic_output;
     }
-    if (!r.inputs.empty()) layers.back()["input_shapes"] = r.inputs;
+    if (!r.inputs.empty()) {
+      layers.back()["input_shapes"] = r.inputs;
+      // A merge's inputs by the layer that gives each ("input": the network's),
+      // in order: what a diagram draws its edges from.
+      if (ctx.graph && i < ctx.graph->nodes.size()) {
+        json from = json::array();
+        for (const auto& in : ctx.graph->nodes[i].inputs) from.push_back(ctx.graph->producer_name(in.value));
+        layers.back()["input_layers"] = from;
+      }
+    }
     if (!r.from.empty()) layers.back()["from"] = r.from;
   }
   // What a forward hook on every named module would see (containers too):

@@ -335,21 +335,11 @@
     };
     const edges = [];
     rows.forEach((r, i) => {
-      const from = r.from === undefined ? [] : Array.isArray(r.from) ? r.from : [r.from];
+      // A merge names the layer behind each input (input_layers); a layer
+      // with `from` its one; any other reads the row above it.
+      const from = r.input_layers || (r.from !== undefined ? [r.from] : []);
       if (from.length) {
         for (const f of from) edges.push([f === "input" ? -1 : lastOf(f), i]);
-      } else if (r.input_shapes) {  // a container's merge: the last row of each branch
-        const prefix = r.name + ".";
-        const branches = new Map();
-        let first = -1;
-        rows.forEach((q, j) => {
-          if (j < i && q.name.startsWith(prefix) && !q.name.startsWith(prefix + "after.")) {
-            branches.set(q.name.slice(prefix.length).split(".")[0], j);
-            if (first < 0) first = j;
-          }
-        });
-        for (const j of branches.values()) edges.push([j, i]);
-        if (branches.size < r.input_shapes.length) edges.push([first > 0 ? first - 1 : i - 1, i]);
       } else if (i > 0) {
         edges.push([i - 1, i]);
       }

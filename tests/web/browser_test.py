@@ -7,7 +7,8 @@ in a NUL byte on fds 3 and 4, so no library is needed):
 1. the page opens with the seed's ResNet34: 21,801,896 parameters, [1, 1000];
 2. a click on the row `pre.0` explains it: 224 -> 112, numbers substituted;
 3. specs/broken/missing_shortcut.json through `#spec=` (base64url): the
-   residual-mismatch diagnostic, its line marked, a fix button;
+   residual-mismatch diagnostic, its line marked, the failing add red in the
+   diagram, a fix button;
 4. the fix button: the table heals (the spec is valid, the shortcut written
    into the text).
 
@@ -141,6 +142,11 @@ def main():
         check("its line is marked in the gutter", b.js("document.querySelectorAll('#gutter .bad').length") >= 1)
         fixes = b.js("[...document.querySelectorAll('button.fix')].map(x => x.textContent)")
         check("a fix button: the 1x1 conv + BatchNorm shortcut", any("shortcut" in f for f in fixes), fixes)
+        b.js("document.getElementById('diagram-panel').open = true")
+        b.wait("document.querySelector('#diagram svg') !== null")
+        check("the diagram draws the failing add in red, with its inputs' edges",
+              b.js("document.querySelectorAll('#diagram .box.failed').length") == 1 and
+              b.js("document.querySelectorAll('#diagram .edge.failed').length") >= 1)
         invalid = b.js("document.getElementById('summary').className")
         check("the summary says invalid", invalid == "invalid", invalid)
 
@@ -156,6 +162,7 @@ def main():
         check("the URL holds the healed spec", b.js("location.hash.startsWith('#spec=')"))
         # A figure, not a check (docs/performance.md): ResNet50 evaluated and
         # the page updated, per keystroke, once the WASM has been optimised.
+        b.js("document.getElementById('diagram-panel').open = false")
         b.js("(() => { const s = document.getElementById('specs'); s.value = 'specs/resnet50.json';"
              " s.dispatchEvent(new Event('change')); })()")
         times = []

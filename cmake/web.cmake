@@ -38,6 +38,11 @@ target_link_options(netshape_web PRIVATE ${web_flags} -O3 -g0
   "-sEXPORTED_FUNCTIONS=['_netshape_call','_netshape_stdout','_netshape_stderr','_malloc','_free']"
   "-sEXPORTED_RUNTIME_METHODS=['lengthBytesUTF8','stringToUTF8','UTF8ToString']")
 set_target_properties(netshape_web PROPERTIES OUTPUT_NAME netshape_core SUFFIX ".js")
+# Debian's emscripten runs its JS optimizer with node at link time, which finds
+# Debian's node-acorn only through NODE_PATH: set for the link here, so that
+# the plain `cmake --build build-web` works.
+set_target_properties(netshape_web PROPERTIES
+  CXX_LINKER_LAUNCHER "${CMAKE_COMMAND};-E;env;NODE_PATH=/usr/share/nodejs")
 
 # The page: docs/playground's HTML, CSS and script, the WASM module and every
 # shipped spec, in one file.

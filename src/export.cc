@@ -641,11 +641,83 @@ class Exporter {
     return Attrs{"leaf", {{"", expr_of(n)}}};
   }
 
+  // What a varying argument may be named after: the block's parameters
+  // (each use's value as Python text), then the input's channels.
+  struct Candidates {
+    std::vector<Param> params;
+    Param in_channels{"in_channels", std::nullopt, {}, false};
+    std::vector<Param> own;  // parameters of its own, made as needed
+  };
+  Candidates candidates(const BlockDef& def, const std::vector<const Node*>& uses) const {
+    Candidates c;
+    for (const auto& [name, dflt] : def.params) {
+      Param p{identifier(name), dflt ? std::optional(py_literal(json::parse(*dflt))) : std::nullopt, {}, false};
+      if (p.py == "in_channels" || p.py == "self" || p.py == "x") p.py += "_";
+      for (const Node* n : uses) {
+        std::string v = "None";
+        for (const auto& [key, value] : n->block_args)
+          if (key == name) v = py_literal(json::parse(value));
+        p.values.push_back(v);
+      }
+      c.params.push_back(std::move(p));
+    }
+    for (const Node* n : uses) {
+      Shape in = input_of(*n);
+      c.in_channels.values.push_back(in.size() > 1 ? py_int(in[1]) : "None");
+    }
+    return c;
+  }
+
+  // Attribute k of every use as one expression: each argument resolved
+  // (resolve()); nullopt when the uses differ in structure. `cond` gets ""
+  // when every use has it, else the condition under which it exists.
+  std::optional<std::shared_ptr<Expr>> unify(std::vector<Attrs>& attrs, std::size_t k, Candidates& c,
+                                             std::string& cond) {
+    const std::size_t n = attrs.size();
+    const std::string& name = attrs[0].kids[k].name;
+    std::vector<std::size_t> present;
+    for (std::size_t i = 0; i < n; ++i)
+      if (attrs[i].kids[k].expr) present.push_back(i);
+    cond.clear();
+    if (present.empty()) return std::shared_ptr<Expr>();  // never there: an empty branch in every use
+    std::vector<std::vector<Arg*>> slots(n);
+    std::string shape0;
+    for (std::size_t i : present) {
+      std::string shape;
+      skeleton(*attrs[i].kids[k].expr, shape, slots[i]);
+      if (i == present[0]) shape0 = shape;
+      else if (shape != shape0) return std::nullopt;
+    }
+    auto e = deep_copy(*attrs[present[0]].kids[k].expr);
+    std::vector<Arg*> out;
+    std::string ignored;
+    skeleton(*e, ignored, out);
+    for (std::size_t s = 0; s < out.size(); ++s) {
+      std::vector<std::string> vals(n);
+      bool all_default = true;
+      for (std::size_t i : present) {
+        vals[i] = slots[i][s]->value;
+        all_default = all_default && !slots[i][s]->shown();
+      }
+      // Its name if it needs a parameter of its own: "padding", else "conv.padding".
+      std::string what = name + (name.empty() ? "" : ".") + (out[s]->key.empty() ? "arg" + std::to_string(s) : out[s]->key);
+      out[s]->value = resolve(vals, present, c.params, c.in_channels, c.own, what);
+      out[s]->omit = all_default;
+      out[s]->dflt.clear();
+    }
+    if (present.size() < n) {
+      std::vector<std::string> has(n, "False");
+      for (std::size_t i : present) has[i] = "True";
+      cond = condition(has, c.params, c.own, "with_" + identifier(name));
+    }
+    return e;
+  }
+
   // Unifies the uses of `block` into one class: an argument that is the same
   // in every use is written as it is; one that varies is the block parameter
   // (or the input's channels) that has the same value in every use; else a
   // parameter of its own. A part present in some uses only is conditional.
-  bool build_class(const std::string& block, BlockClass& c) {
+  bool build_class(const std::string& block, BlockClass& cls) {
     const auto& uses = uses_[block];
     const BlockDef* def = nullptr;
     for (const auto& d : spec_.blocks)
@@ -654,85 +726,31 @@ class Exporter {
     std::vector<Attrs> attrs;
     for (const Node* n : uses) {
       auto a = attrs_of(*n);
-      if (!a || (!attrs.empty() && a->shape != attrs[0].shape) ||
-          (!attrs.empty() && a->kids.size() != attrs[0].kids.size()))
+      if (!a || (!attrs.empty() && (a->shape != attrs[0].shape || a->kids.size() != attrs[0].kids.size())))
         return false;
       attrs.push_back(std::move(*a));
     }
     if (!error_.empty()) return false;
-    // Candidates: the block's parameters, then in_channels.
-    std::vector<Param> params;
-    for (const auto& [name, dflt] : def->params) {
-      Param p{identifier(name), dflt ? std::optional(py_literal(json::parse(*dflt))) : std::nullopt, {}, false};
-      for (const Node* n : uses) {
-        std::string v = "None";
-        for (const auto& [key, value] : n->block_args)
-          if (key == name) v = py_literal(json::parse(value));
-        p.values.push_back(v);
-      }
-      params.push_back(std::move(p));
-    }
-    Param in_channels{"in_channels", std::nullopt, {}, false};
-    for (const Node* n : uses) {
-      Shape in = input_of(*n);
-      in_channels.values.push_back(in.size() > 1 ? py_int(in[1]) : "None");
-    }
-    for (auto& p : params)
-      if (p.py == "in_channels" || p.py == "self" || p.py == "x") p.py += "_";
-    std::vector<Param> own;  // parameters of its own
-    std::vector<std::string> conds;  // per attribute: "" always, else the condition
+    Candidates c = candidates(*def, uses);
+    std::vector<std::string> conds(attrs[0].kids.size());
     std::vector<std::shared_ptr<Expr>> merged;
     for (std::size_t k = 0; k < attrs[0].kids.size(); ++k) {
-      std::vector<std::size_t> present;
-      for (std::size_t i = 0; i < uses.size(); ++i)
-        if (attrs[i].kids[k].expr) present.push_back(i);
-      if (present.empty()) { conds.push_back(""); merged.push_back(nullptr); continue; }
-      std::vector<std::vector<Arg*>> slots(uses.size());
-      std::string shape0;
-      for (std::size_t i : present) {
-        std::string shape;
-        skeleton(*attrs[i].kids[k].expr, shape, slots[i]);
-        if (i == present[0]) shape0 = shape;
-        else if (shape != shape0) return false;
-      }
-      auto e = deep_copy(*attrs[present[0]].kids[k].expr);
-      std::vector<Arg*> out;
-      std::string ignored;
-      skeleton(*e, ignored, out);
-      for (std::size_t s = 0; s < out.size(); ++s) {
-        std::vector<std::string> vals(uses.size());
-        bool all_default = true;
-        for (std::size_t i : present) {
-          vals[i] = slots[i][s]->value;
-          all_default = all_default && !slots[i][s]->shown();
-        }
-        // Its name if it needs a parameter of its own: "padding", else "conv_padding".
-        std::string what = attrs[0].kids[k].name + (attrs[0].kids[k].name.empty() ? "" : ".") +
-                           (out[s]->key.empty() ? "arg" + std::to_string(s) : out[s]->key);
-        out[s]->value = resolve(vals, present, params, in_channels, own, what);
-        out[s]->omit = all_default;
-        out[s]->dflt.clear();
-      }
-      merged.push_back(e);
-      if (present.size() == uses.size()) { conds.push_back(""); continue; }
-      std::vector<std::string> has(uses.size(), "False");
-      for (std::size_t i : present) has[i] = "True";
-      std::vector<std::size_t> all(uses.size());
-      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-      conds.push_back(condition(has, params, own, "with_" + identifier(attrs[0].kids[k].name)));
+      auto e = unify(attrs, k, c, conds[k]);
+      if (!e) return false;
+      merged.push_back(*e);
     }
-    c.name = class_name(block);
-    while (taken_.count(c.name)) c.name += "_";
-    taken_.insert(c.name);
+    cls.name = class_name(block);
+    while (taken_.count(cls.name)) cls.name += "_";
+    taken_.insert(cls.name);
     // Signature: in_channels, the required ones, then those with defaults.
-    if (in_channels.used) c.params.push_back(in_channels);
-    for (auto& p : params)
-      if (p.used && !p.dflt) c.params.push_back(p);
-    for (auto& p : own) c.params.push_back(p);
-    for (auto& p : params)
-      if (p.used && p.dflt) c.params.push_back(p);
-    for (std::size_t i = 0; i < uses.size(); ++i) c.use[uses[i]] = i;
-    classes_ += class_text(c, *def, attrs[0], merged, conds, *uses[0]);
+    if (c.in_channels.used) cls.params.push_back(c.in_channels);
+    for (auto& p : c.params)
+      if (p.used && !p.dflt) cls.params.push_back(p);
+    for (auto& p : c.own) cls.params.push_back(p);
+    for (auto& p : c.params)
+      if (p.used && p.dflt) cls.params.push_back(p);
+    for (std::size_t i = 0; i < uses.size(); ++i) cls.use[uses[i]] = i;
+    classes_ += class_text(cls, *def, attrs[0], merged, conds, *uses[0]);
     return true;
   }
 

@@ -161,6 +161,7 @@ class Analyser {
                    },
                },
                n.op);
+    if (n.shares >= 0) row.buffers = 0;  // the module's own statistics, counted where it first runs
     return alias;
   }
 

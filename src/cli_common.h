@@ -23,6 +23,7 @@
 #include "json_cursor.h"
 #include "symbolic.h"
 #include "parse.h"
+#include "text.h"
 #include "report.h"
 
 namespace netshape {
@@ -153,7 +154,7 @@ class OutputFile {
     committed_ = true;
     std::string error;
     if (!write_output(path_, buffer_.str(), error)) {
-      std::cerr << "error[io]: " << error << "\n";
+      std::cerr << "error[io]: " << printable(error) << "\n";
       return false;
     }
     return true;
@@ -173,7 +174,7 @@ class OutputFile {
 inline bool output_path_ok(const CommonOptions& o) {
   std::string error;
   if (check_output_path(o.output, o.spec, error)) return true;
-  std::cerr << "error[usage]: " << error << "\n";
+  std::cerr << "error[usage]: " << printable(error) << "\n";
   return false;
 }
 
@@ -205,7 +206,7 @@ inline bool warning_options_ok(const CommonOptions& o) {
     for (const auto& c : *list)
       if (std::find(warning_codes().begin(), warning_codes().end(), c) == warning_codes().end()) {
         auto m = did_you_mean(c, warning_codes());
-        std::cerr << fmt::format("error[usage]: `{}` is not a warning code{}; the warnings are {}\n", c,
+        std::cerr << fmt::format("error[usage]: `{}` is not a warning code{}; the warnings are {}\n", printable(c),
                                  m ? fmt::format(" (did you mean `{}`?)", *m) : "",
                                  fmt::join(warning_codes(), ", "));
         return false;
@@ -230,14 +231,14 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
   if (auto t = read_bounded(o.spec, kMaxFileBytes, error)) {
     text = std::move(*t);
   } else {
-    std::cerr << "error[io]: " << error << "\n";
+    std::cerr << "error[io]: " << printable(error) << "\n";
     return kExitUsage;
   }
   std::vector<Override> overrides;
   for (const auto& s : o.sets) {
     auto ov = parse_override(s, error);
     if (!ov) {
-      std::cerr << "error[usage]: " << error << "\n";
+      std::cerr << "error[usage]: " << printable(error) << "\n";
       return kExitUsage;
     }
     // The same field set twice: the last wins, as -D does in compilers.
@@ -247,15 +248,17 @@ inline int load_and_evaluate(const CommonOptions& o, Loaded& out) {
     overrides.push_back(std::move(*ov));
   }
   if (o.input_given) {  // --input X is --set input=X, checked as a shape first
-    auto shape = parse_shape_list(o.input, error);
+    auto shape = parse_input_list(o.input, error);
     if (!shape) {
-      std::cerr << "error[usage]: --input: " << error << "\n";
+      std::cerr << "error[usage]: --input: " << printable(error) << "\n";
       return kExitUsage;
     }
     overrides.erase(std::remove_if(overrides.begin(), overrides.end(),
                                    [](const Override& x) { return x.layer.empty() && x.field == "input"; }),
                     overrides.end());
-    overrides.push_back(*parse_override(fmt::format("input={}", fmt::join(*shape, ",")), error));
+    std::vector<std::string> items;  // "1,3,224,224" as before; a name as a JSON string
+    for (const auto& v : *shape) items.push_back(v.dump());
+    overrides.push_back(*parse_override(fmt::format("input={}", fmt::join(items, ",")), error));
   }
   out.overrides = overrides;
   auto parsed = parse_spec(text, overrides);

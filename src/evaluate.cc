@@ -62,12 +62,15 @@ class Evaluator {
     ev_.rows.reserve(g.nodes.size());
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
       const GraphNode& n = g.nodes[i];
-      if (i + 1 < g.nodes.size()) bias_before_batchnorm(i);
+      if (i + 1 < g.nodes.size() && n.shares < 0) bias_before_batchnorm(i);  // said once, at the module
       std::optional<Shape> y;
       if (auto* m = std::get_if<Merge>(&n.op)) {
         std::vector<Shape> in;
         for (const auto& x : n.inputs) in.push_back(value(x.value));
         y = merge(n, *m, in);
+      } else if (n.shares >= 0) {
+        y = shared(n, value(n.inputs[0].value));
+        if (n.has_from) ev_.rows[i].from = n.inputs[0].label;
       } else {
         y = visit_kind(n, value(n.inputs[0].value));
         if (n.has_from) ev_.rows[i].from = n.inputs[0].label;
@@ -250,6 +253,40 @@ class Evaluator {
       return std::nullopt;
     }
     return res.out;
+  }
+
+  // A second call of node `n.shares`'s module: the module was built for the
+  // input it got there, so what the spec inferred from that input (in_channels,
+  // num_features, in_features) is fixed, and checked here as PyTorch would.
+  // Its parameters are counted once, at the module.
+  std::optional<Shape> shared(const GraphNode& n, const Shape& in) {
+    const Row& first = ev_.rows[static_cast<std::size_t>(n.shares)];
+    GraphNode bound = n;
+    const Shape& was = first.input;
+    int64_t c = was.size() > 1 ? was[1] : 0;
+    std::visit(overloaded{[&](Conv& k) { k.in_channels = k.in_channels.value_or(c); },
+                          [&](ConvTranspose& k) { k.in_channels = k.in_channels.value_or(c); },
+                          [&](BatchNorm& k) { k.num_features = k.num_features.value_or(c); },
+                          [&](InstanceNorm& k) { k.num_features = k.num_features.value_or(c); },
+                          [&](GroupNorm& k) { k.num_channels = k.num_channels.value_or(c); },
+                          [&](Linear& k) { k.in_features = k.in_features.value_or(was.empty() ? 0 : was.back()); },
+                          [](auto&) {}},
+               bound.op);
+    std::size_t errors = ev_.diagnostics.items.size();
+    auto y = visit_kind(bound, in);
+    for (std::size_t k = errors; k < ev_.diagnostics.items.size(); ++k) {
+      auto& d = ev_.diagnostics.items[k];
+      // Its arguments are the module's: a message about one points at `shares`.
+      if (d.pointer.size() > n.pointer.size() && d.pointer.compare(0, n.pointer.size() + 1, n.pointer + "/") == 0)
+        d.pointer = n.pointer + "/shares";
+      if (d.severity == Severity::error)
+        d.notes.push_back(fmt::format("`{}` shares the module of `{}`, which was built for its input {}", n.name,
+                                      first.name, format_shape(was)));
+    }
+    Row& r = ev_.rows.back();
+    r.params = 0;
+    r.arguments = "shares " + first.name + (r.arguments.empty() ? "" : " · " + r.arguments);
+    return y;
   }
 
   std::optional<Shape> visit_kind(const GraphNode& n, const Shape& in) {

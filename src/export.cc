@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "text.h"
+
 namespace netshape {
 namespace {
 
@@ -22,7 +24,8 @@ std::string py_float(double v) {
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
 }
-std::string py_str(const std::string& s) { return json(s).dump(); }  // JSON's escapes are Python's
+// A string literal: nothing in `s` can end it or hide in it (python_escape).
+std::string py_str(const std::string& s) { return "\"" + python_escape(s) + "\""; }
 std::string py_tuple(const std::vector<int64_t>& v) {
   if (v.size() == 1) return fmt::format("({},)", v[0]);
   return fmt::format("({})", fmt::join(v, ", "));
@@ -57,14 +60,17 @@ bool is_keyword(const std::string& s) {
       "or",    "pass",   "raise",  "return", "try",     "while",  "with",   "yield"};
   return k.count(s) > 0;
 }
+// A name written as `self.name`: an identifier, and not one Python mangles
+// (`__x` inside a class body becomes `_Class__x`).
 bool is_identifier(const std::string& s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])) || s.rfind("__", 0) == 0) return false;
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   return !is_keyword(s);
 }
-// nn.Module's own attributes (PyTorch 1.13's dir(nn.Module()), public ones):
-// add_module() refuses them as module names.
+// nn.Module's own attributes, which add_module() refuses as module names
+// ("attribute 'x' already exists"): PyTorch 1.13's dir(nn.Module()), the
+// ones 2.x added, every dunder, and the Branches helper's own.
 bool is_module_attribute(const std::string& s) {
   static const std::set<std::string> a = {
       "T_destination", "add_module", "apply", "bfloat16", "buffers", "children", "cpu", "cuda", "double",
@@ -74,8 +80,41 @@ bool is_module_attribute(const std::string& s) {
       "register_buffer", "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
       "register_load_state_dict_post_hook", "register_module", "register_parameter", "requires_grad_",
       "set_extra_state", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
-      "zero_grad"};
-  return a.count(s) > 0 || s.rfind("_", 0) == 0;
+      "zero_grad",
+      // private in 1.13
+      "_apply", "_backward_hooks", "_buffers", "_call_impl", "_forward_hooks", "_forward_pre_hooks",
+      "_get_backward_hooks", "_get_name", "_is_full_backward_hook", "_load_from_state_dict",
+      "_load_state_dict_post_hooks", "_load_state_dict_pre_hooks", "_maybe_warn_non_full_backward_hook", "_modules",
+      "_named_members", "_non_persistent_buffers_set", "_parameters", "_register_load_state_dict_pre_hook",
+      "_register_state_dict_hook", "_replicate_for_data_parallel", "_save_to_state_dict", "_slow_forward",
+      "_state_dict_hooks", "_version",
+      // added in 2.x
+      "compile", "mtia", "set_submodule", "call_super_init", "register_full_backward_pre_hook",
+      "register_state_dict_pre_hook", "register_state_dict_post_hook", "register_load_state_dict_pre_hook",
+      "_backward_pre_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+      "_forward_pre_hooks_with_kwargs", "_state_dict_pre_hooks", "_wrapped_call_impl", "_compiled_call_impl",
+      "_get_backward_pre_hooks",
+      // the Branches helper keeps its settings here
+      "_netshape_merge"};
+  bool dunder = s.size() > 4 && s.rfind("__", 0) == 0 && s.compare(s.size() - 2, 2, "__") == 0;
+  return a.count(s) > 0 || dunder;
+}
+// Names a generated Python name must never take: the keywords, Python's
+// builtins (a parameter named `super` breaks super().__init__()), and every
+// name the file itself defines or imports at module level.
+bool is_reserved(const std::string& s) {
+  static const std::set<std::string> r = {
+      "abs", "aiter", "all", "anext", "any", "ascii", "bin", "bool", "breakpoint", "bytearray", "bytes",
+      "callable", "chr", "classmethod", "compile", "complex", "copyright", "credits", "delattr", "dict", "dir",
+      "divmod", "enumerate", "eval", "exec", "exit", "filter", "float", "format", "frozenset", "getattr",
+      "globals", "hasattr", "hash", "help", "hex", "id", "input", "int", "isinstance", "issubclass", "iter",
+      "len", "license", "list", "locals", "map", "max", "memoryview", "min", "next", "object", "oct", "open",
+      "ord", "pow", "print", "property", "quit", "range", "repr", "reversed", "round", "set", "setattr",
+      "slice", "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip",
+      "Ellipsis", "NotImplemented", "Exception",
+      // the file's own
+      "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "merge", "center_crop", "self"};
+  return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
 std::string identifier(const std::string& s) {
@@ -84,6 +123,14 @@ std::string identifier(const std::string& s) {
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "_" + out;
   if (is_keyword(out)) out += "_";
   return out;
+}
+// A Python name for `want` that is not reserved and not `taken`: "super" ->
+// "super_", "__class__" -> "p__class__".
+template <class Taken> std::string python_name(const std::string& want, const Taken& taken) {
+  std::string name = identifier(want);
+  if (name.rfind("__", 0) == 0) name = "p" + name;
+  while (is_reserved(name) || taken(name)) name += "_";
+  return name;
 }
 // "se_resnet_block" -> "SeResnetBlock".
 std::string class_name(const std::string& s) {
@@ -116,10 +163,11 @@ struct Kid {
 // A module as a Python expression: a call, an nn.Sequential of named kids,
 // or the Branches helper holding its branches (and `after`, the last kid).
 struct Expr {
-  enum Style { call, sequential, branches } style = call;
+  enum Style { call, sequential, branches, name } style = call;  // name: `head` alone, a variable
   std::string head;
   std::vector<Arg> args;
   std::vector<Kid> kids;
+  std::string bind;  // `(bind := …)`: a module that a later `shares` layer uses again
 };
 
 bool named_kids(const Expr& e) {
@@ -138,8 +186,15 @@ std::string args_text(const std::vector<Arg>& args) {
 std::string render(const Expr& e, int indent);
 std::string render_kid(const Kid& k, int indent) { return k.expr ? render(*k.expr, indent) : "None"; }
 
+std::string render_unbound(const Expr& e, int indent);
 std::string render(const Expr& e, int indent) {
+  std::string text = render_unbound(e, indent);
+  return e.bind.empty() ? text : "(" + e.bind + " := " + text + ")";
+}
+
+std::string render_unbound(const Expr& e, int indent) {
   std::string in = indent_text(indent + 4), out;
+  if (e.style == Expr::name) return e.head;
   if (e.style == Expr::call) return e.head + "(" + args_text(e.args) + ")";
   if (e.style == Expr::sequential) {
     if (e.kids.empty()) return "nn.Sequential()";
@@ -224,15 +279,15 @@ class Branches(nn.Module):
 
     def __init__(self, op, branches, after=None, dim=1, crop=False, merged=True):
         super().__init__()
-        self._op, self._dim, self._crop, self._merged = op, dim, crop, merged
-        self._names = [name for name, _ in branches]
+        self._netshape_merge = (op, dim, crop, merged, [name for name, _ in branches])
         for name, branch in branches:
             self.add_module(name, branch)
         self.add_module("after", after)
 
     def forward(self, x):
-        ys = [x if self._modules[n] is None else self._modules[n](x) for n in self._names]
-        y = merge(self._op, ys, self._dim, self._crop) if self._merged else ys[0]
+        op, dim, crop, merged, names = self._netshape_merge
+        ys = [x if self._modules[n] is None else self._modules[n](x) for n in names]
+        y = merge(op, ys, dim, crop) if merged else ys[0]
         return y if self._modules["after"] is None else self._modules["after"](y)
 )PY";
 
@@ -490,10 +545,15 @@ class Exporter {
   const Spec& spec_;
   const Evaluation& ev_;
   std::string error_, error_layer_;
-  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "OrderedDict"};
+  // Module-level names: the helpers', the imports', and Python's constants (a
+  // spec named "none" is class None_, not `class None`).
+  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "OrderedDict", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
+  std::set<std::string> shared_targets_;  // modules some `shares` layer calls again
+  std::map<std::string, std::pair<std::string, std::string>> shared_vars_;  // module -> (variable, scope)
+  std::string scope_;  // the class whose __init__ is being written
   std::string classes_;  // the block and list classes, each after those it uses
   bool ordered_dict_ = false;
 
@@ -510,6 +570,13 @@ class Exporter {
         fail(fmt::format("`{}` is an attribute of every nn.Module, so PyTorch cannot hold a layer by that name; "
                          "rename the layer", local), n.name);
       if (!n.instance_of.empty()) uses_[n.instance_of].push_back(&n);
+      if (auto* sh = std::get_if<Shared>(&n.kind)) {
+        std::string target = sh->module;
+        for (const Node* t = find_node(spec_.layers, target); t && std::holds_alternative<Shared>(t->kind);
+             t = find_node(spec_.layers, target))
+          target = std::get<Shared>(t->kind).module;
+        shared_targets_.insert(target);
+      }
       if (auto* s = std::get_if<Sequential>(&n.kind)) collect(s->layers);
       if (auto* b = std::get_if<Branches>(&n.kind)) {
         for (const auto& br : b->branches) {
@@ -534,7 +601,43 @@ class Exporter {
 
   // ---- expressions --------------------------------------------------------
 
-  std::shared_ptr<Expr> expr_of(const Node& n) {
+  // `shares`: the variable the module was bound to where it was made; both
+  // must be in the same __init__ (one class), as Python's scoping needs.
+  std::shared_ptr<Expr> shared_expr(const Node& n, const Shared& s) {
+    std::string target = s.module;
+    for (const Node* t = find_node(spec_.layers, target); t && std::holds_alternative<Shared>(t->kind);
+         t = find_node(spec_.layers, target))
+      target = std::get<Shared>(t->kind).module;
+    auto it = shared_vars_.find(target);
+    if (it == shared_vars_.end() || it->second.second != scope_) {
+      fail(fmt::format("`{}` shares `{}`, which is written in another class; export writes a shared module "
+                       "within one class (one __init__) only", n.name, target),
+           n.name);
+      return std::make_shared<Expr>();
+    }
+    auto e = std::make_shared<Expr>();
+    e->style = Expr::name;
+    e->head = it->second.first;
+    return e;
+  }
+
+  // Binds the expression of a module some `shares` layer uses again.
+  std::shared_ptr<Expr> bound(const Node& n, std::shared_ptr<Expr> e) {
+    if (!shared_targets_.count(n.name)) return e;
+    std::string var = python_name("shared_" + n.name, [&](const std::string& v) {
+      for (const auto& [name, entry] : shared_vars_)
+        if (entry.first == v && name != n.name) return true;
+      return taken_.count(v) > 0;
+    });
+    shared_vars_[n.name] = {var, scope_};
+    e->bind = var;
+    return e;
+  }
+
+  std::shared_ptr<Expr> expr_of(const Node& n) { return bound(n, expr_unbound(n)); }
+
+  std::shared_ptr<Expr> expr_unbound(const Node& n) {
+    if (auto* sh = std::get_if<Shared>(&n.kind)) return shared_expr(n, *sh);
     if (!n.instance_of.empty())
       if (const BlockClass* c = block_class(n.instance_of)) return std::make_shared<Expr>(use_call(*c, n));
     if (auto* s = std::get_if<Sequential>(&n.kind)) {
@@ -651,8 +754,13 @@ class Exporter {
   Candidates candidates(const BlockDef& def, const std::vector<const Node*>& uses) const {
     Candidates c;
     for (const auto& [name, dflt] : def.params) {
-      Param p{identifier(name), dflt ? std::optional(py_literal(json::parse(*dflt))) : std::nullopt, {}, false};
-      if (p.py == "in_channels" || p.py == "self" || p.py == "x") p.py += "_";
+      auto taken = [&](const std::string& n) {
+        if (n == "in_channels" || n == "x" || taken_.count(n)) return true;
+        for (const auto& q : c.params)
+          if (q.py == n) return true;
+        return false;
+      };
+      Param p{python_name(name, taken), dflt ? std::optional(py_literal(json::parse(*dflt))) : std::nullopt, {}, false};
       for (const Node* n : uses) {
         std::string v = "None";
         for (const auto& [key, value] : n->block_args)
@@ -718,6 +826,7 @@ class Exporter {
   // (or the input's channels) that has the same value in every use; else a
   // parameter of its own. A part present in some uses only is conditional.
   bool build_class(const std::string& block, BlockClass& cls) {
+    Scope scope(*this, "block " + block);
     const auto& uses = uses_[block];
     const BlockDef* def = nullptr;
     for (const auto& d : spec_.blocks)
@@ -771,7 +880,8 @@ class Exporter {
     for (auto& p : own)
       if (matches(p)) return p.py;
     std::string name = fresh(what.substr(what.rfind('.') + 1), params, own);
-    if (name != identifier(what.substr(what.rfind('.') + 1))) name = fresh(what, params, own);
+    if (name != python_name(what.substr(what.rfind('.') + 1), [](const std::string&) { return false; }))
+      name = fresh(what, params, own);
     Param p{name, std::nullopt, vals, true};
     for (auto& v : p.values)
       if (v.empty()) v = "None";
@@ -780,17 +890,14 @@ class Exporter {
   }
 
   // A parameter name not yet taken: the argument's own ("padding") when free.
-  static std::string fresh(const std::string& want, const std::vector<Param>& params, const std::vector<Param>& own) {
-    std::string name = identifier(want);
-    auto taken = [&](const std::string& n) {
-      if (n == "in_channels" || n == "self" || n == "x") return true;
+  std::string fresh(const std::string& want, const std::vector<Param>& params, const std::vector<Param>& own) const {
+    return python_name(want, [&](const std::string& n) {
+      if (n == "in_channels" || n == "x" || taken_.count(n)) return true;
       for (const auto* list : {&params, &own})
         for (const auto& p : *list)
           if (p.py == n) return true;
       return false;
-    };
-    while (taken(name)) name += "_";
-    return name;
+    });
   }
 
   std::string condition(const std::vector<std::string>& has, std::vector<Param>& params, std::vector<Param>& own,
@@ -818,12 +925,11 @@ class Exporter {
     return is_identifier(name) ? "        self." + name + " = " + value + "\n"
                                : "        self.add_module(" + py_str(name) + ", " + value + ")\n";
   }
+  // Every quote, backslash and control escaped: a description can never end
+  // the docstring early (`"""`, a trailing `"`) nor hold a NUL.
   static std::string docstring(const std::string& text, int indent) {
     if (text.empty()) return "";
-    std::string t;
-    for (char ch : text) t += ch == '\\' ? std::string("\\\\") : std::string(1, ch);
-    for (std::size_t at; (at = t.find("\"\"\"")) != std::string::npos;) t.replace(at, 3, "\\\"\\\"\\\"");
-    return indent_text(indent) + "\"\"\"" + t + "\"\"\"\n\n";
+    return indent_text(indent) + "\"\"\"" + python_escape(text, true) + "\"\"\"\n\n";
   }
 
   std::string signature(const BlockClass& c) const {
@@ -888,9 +994,18 @@ class Exporter {
 
   // A list of layers with skips (`from`), as a class: the network's own, or
   // a Sequential whose layers read earlier ones.
+  // The class whose __init__ expressions are being made, for `shares`.
+  struct Scope {
+    Exporter& e;
+    std::string saved;
+    Scope(Exporter& ex, const std::string& name) : e(ex), saved(ex.scope_) { e.scope_ = name; }
+    ~Scope() { e.scope_ = saved; }
+  };
+
   std::string list_class(const Layers& layers, const std::string& owner, const std::string& name,
                          const std::string& doc, bool top) {
-    std::set<std::string> siblings, wanted, vars{"x", "inp", "self", "torch", "nn"};
+    Scope scope(*this, "class " + name);
+    std::set<std::string> siblings, wanted, vars{"x", "inp"};
     std::map<std::string, std::string> var;
     auto prefix = owner.empty() ? std::string() : owner + ".";
     auto want = [&](const std::string& ref, const std::string& layer) {
@@ -908,8 +1023,7 @@ class Exporter {
       for (const auto& ref : spec_.outputs) want(ref, ref);
     for (const auto& ref : wanted) {
       if (ref == "input") { var[ref] = "inp"; continue; }  // forward()'s own argument
-      std::string v = identifier(ref.substr(prefix.size()));
-      while (vars.count(v)) v += "_";
+      std::string v = python_name(ref.substr(prefix.size()), [&](const std::string& n) { return vars.count(n) > 0; });
       vars.insert(v);
       var[ref] = v;
     }
@@ -942,7 +1056,7 @@ class Exporter {
 
   std::string header(const std::string& source) const {
     std::string out = fmt::format("\"\"\"{}: written by `netshape export --to pytorch` from {}.\n\n",
-                                  spec_.name, source);
+                                  python_escape(spec_.name, true), python_escape(source, true));
     out += "Every module's name in named_modules() is its layer's name in `netshape table`,\n"
            "so the table's shapes are what a forward hook on it sees.\n\"\"\"\n";
     if (ordered_dict_) out += "from collections import OrderedDict\n\n";

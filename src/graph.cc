@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "text.h"
+
 namespace netshape {
 namespace {
 
-// DOT string literal.
-std::string quote(const std::string& s) {
-  std::string out = "\"";
+// DOT string literal, controls escaped (printable): a spec's name or a file
+// name must not reach a terminal raw through `netshape graph`.
+std::string quote(const std::string& raw) {
+  std::string out = "\"", s = printable(raw, true);
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
     if (c == '\n') { out += "\\n"; continue; }

@@ -303,10 +303,16 @@ struct Branches {
   Layers after;
 };
 
+// `{"shares": "rcl.conv"}`: that earlier module called again, with the same
+// weights (PyTorch's `self.conv(x)` twice in forward()). lower() expands it
+// into a renamed copy of that module's nodes, each marked with the node whose
+// module it calls; its parameters count once, where the module is.
+struct Shared { std::string module; };
+
 using Kind = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                           Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle,
                           ChannelShuffle, InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax,
-                          Unflatten, Narrow, Chunk, Sequential, Branches>;
+                          Unflatten, Narrow, Chunk, Sequential, Branches, Shared>;
 
 // The spec's name of each kind, in the order of `Kind` (Merge, Branches,
 // Pointwise and the ranked kinds have more than one: spec_names()).
@@ -314,7 +320,7 @@ inline constexpr const char* kKindNames[] = {
     "Conv",   "BatchNorm", "ReLU",  "MaxPool", "AvgPool",   "AdaptiveAvgPool", "AdaptiveMaxPool",
     "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Upsample",
     "Pad",     "PixelShuffle", "ChannelShuffle", "InstanceNorm", "GroupNorm", "LayerNorm",
-    "LocalResponseNorm", "PReLU", "Softmax", "Unflatten", "Narrow", "Chunk", "Sequential", "Branches"};
+    "LocalResponseNorm", "PReLU", "Softmax", "Unflatten", "Narrow", "Chunk", "Sequential", "Branches", "Shared"};
 template <class T, class = void> struct is_ranked : std::false_type {};
 template <class T> struct is_ranked<T, std::void_t<decltype(T::names)>> : std::true_type {};
 // Kinds whose name depends on their fields (Upsample, Pad, PixelShuffle) have name().

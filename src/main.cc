@@ -1,8 +1,8 @@
 // netshape: the command line. Symbolic commands only: this binary never links
 // LibTorch; `run` hands over to netshape-torch (docs/architecture.md).
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <cstdlib>
 #include <algorithm>
@@ -19,10 +19,9 @@
 #include "run_options.h"
 #include "solve.h"
 #include "symbolic.h"
+#include "text.h"
 
 using namespace netshape;
-
-extern char** environ;  // posix_spawnp's environment: ours
 
 namespace {
 
@@ -81,7 +80,7 @@ int explain_command(const CommonOptions& opt, const std::string& layer) {
   if (in.parsed && !layer.empty() && items.empty()) {
     std::vector<std::string> names;
     for (const auto& r : in.eval.rows) names.push_back(r.name);
-    std::cerr << fmt::format("error[usage]: --layer: no row of the table is named `{}`{}\n", layer,
+    std::cerr << fmt::format("error[usage]: --layer: no row of the table is named `{}`{}\n", printable(layer),
                              [&] {
                                auto m = did_you_mean(layer, names);
                                return m ? fmt::format("; did you mean `{}`?", *m) : std::string();
@@ -108,9 +107,9 @@ int explain_command(const CommonOptions& opt, const std::string& layer) {
     std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, use_color(opt.color, STDERR_FILENO));
     bool color = use_color(opt.color, STDOUT_FILENO);
     for (const auto& e : items) {
-      std::cout << fmt::format("{}{}{} · {}\n", color ? "\033[1m" : "", e.name, color ? "\033[0m" : "",
-                               e.headline);
-      for (const auto& l : e.lines) std::cout << "  " << l << "\n";
+      std::cout << fmt::format("{}{}{} · {}\n", color ? "\033[1m" : "", printable(e.name), color ? "\033[0m" : "",
+                               printable(e.headline));
+      for (const auto& l : e.lines) std::cout << "  " << printable(l) << "\n";
       std::cout << "\n";
     }
   }
@@ -174,7 +173,7 @@ int diff_command(const CommonOptions& opt) {
               << "\n";
   } else {
     std::cerr << diagnostics_text(after.eval.diagnostics, after.context.file, use_color(opt.color, STDERR_FILENO));
-    std::cout << fmt::format("{} with --set {}\n\n", after.context.name, fmt::join(opt.sets, " --set "));
+    std::cout << printable(fmt::format("{} with --set {}", after.context.name, fmt::join(opt.sets, " --set "))) << "\n\n";
     std::cout << fmt::format("before: {}\nafter:  {}\n", summary(before.eval), summary(after.eval));
     if (before.eval.valid() && after.eval.valid() && before.eval.params != after.eval.params)
       std::cout << fmt::format("parameters: {:+}\n", after.eval.params - before.eval.params);
@@ -184,8 +183,9 @@ int diff_command(const CommonOptions& opt) {
       std::size_t w = 0, t = 0;
       for (const auto& c : v) { w = std::max(w, c.name.size()); t = std::max(t, c.type.size()); }
       for (const auto& c : v)
-        std::cout << fmt::format("  {:<{}}  {:<{}}  {}\n", c.name, w, c.type, t,
-                                 two ? c.was + "  ⇒  " + c.now : (c.was.empty() ? c.now : c.was));
+        std::cout << printable(fmt::format("  {:<{}}  {:<{}}  {}", c.name, w, c.type, t,
+                                           two ? c.was + "  ⇒  " + c.now : (c.was.empty() ? c.now : c.was)))
+                  << "\n";
     };
     section("residual adds that break", breaks, true);
     section("residual adds that heal", heals, true);
@@ -250,11 +250,11 @@ int sizes_command(const CommonOptions& opt) {
     std::size_t spatial = in.spec->input.size() > 2 ? in.spec->input.size() - 2 : 0;
     if (spatial == 1)
       std::cout << fmt::format("{}: the input sizes it accepts along its one spatial dim (input {})\n",
-                               in.context.name, format_shape(in.spec->input));
+                               printable(in.context.name), format_shape(in.spec->input));
     else
       std::cout << fmt::format("{}: the input sizes it accepts, one spatial dim at a time (the {} held at {} "
                                "in {})\n",
-                               in.context.name, spatial == 2 ? "other" : "others",
+                               printable(in.context.name), spatial == 2 ? "other" : "others",
                                spatial == 2 ? "its value" : "their values", format_shape(in.spec->input));
     for (const auto& a : dims) {
       std::cout << "\n";
@@ -331,7 +331,7 @@ std::string exe_dir(const char* argv0) {
 // output; its messages go straight to standard error. This binary itself
 // never loads Python or LibTorch.
 struct ImportOptions {
-  std::string target, input;
+  std::string target, input, output;
   std::vector<std::string> args;
 };
 #ifdef __EMSCRIPTEN__
@@ -341,6 +341,53 @@ int import_command(const ImportOptions&, const char*) {
   return kExitUsage;
 }
 #else
+// The helper's verdict on itself: nullopt when it printed a spec; else the
+// exit code, after saying what went wrong where the helper did not.
+std::optional<int> helper_failure(const ChildRun& r, const std::string& python, const std::string& script) {
+  std::string who = fmt::format("the import helper (`{} {}`)", python, script);
+  if (r.start_error) {
+    std::cerr << fmt::format("error[io]: netshape import runs `{}`, which could not be started: {}\n"
+                             "   = help: install Python 3 and PyTorch (Debian: apt-get install python3-torch), "
+                             "or set NETSHAPE_PYTHON\n", printable(python), std::strerror(r.start_error));
+    return kExitUsage;
+  }
+  if (!r.exited) {
+    std::cerr << fmt::format("error[import]: {} was killed by signal {} ({})\n"
+                             "   = help: a model too large for this machine's memory ends this way; "
+                             "try a smaller configuration (--arg)\n",
+                             printable(who), r.signal, strsignal(r.signal));
+    return kExitUsage;
+  }
+  if (r.code != kExitOk) {
+    // 1 and 2 are the helper's own codes, always with a message; anything else is not the helper speaking.
+    if (r.err_bytes == 0 || (r.code != kExitInvalid && r.code != kExitUsage))
+      std::cerr << fmt::format("error[import]: {} exited with {}{}\n", printable(who), r.code,
+                               r.err_bytes == 0 ? " without saying why" : "");
+    return r.code == kExitInvalid ? kExitInvalid : kExitUsage;
+  }
+  if (r.out_cut) {
+    std::cerr << fmt::format("error[io]: the imported spec is larger than {} bytes, the most a spec may be\n",
+                             kMaxFileBytes);
+    return kExitUsage;
+  }
+  // What it printed must be a spec before anything is written: a model that
+  // calls sys.exit(0) while loading, or a NETSHAPE_PYTHON that is not Python,
+  // must not leave an empty or foreign file behind -o.
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (r.out.find_first_not_of(" \t\r\n") == std::string::npos || j.is_discarded() || !j.is_object() ||
+      !j.contains("layers") || !j.contains("input")) {
+    std::string start = r.out.substr(0, std::min<std::size_t>(r.out.find('\n'), 60));
+    std::cerr << fmt::format("error[import]: {} exited with 0 but printed {}\n"
+                             "   = help: NETSHAPE_PYTHON must be a python3 that has PyTorch; the model's module "
+                             "must not end the process while it loads (sys.exit)\n",
+                             printable(who), r.out.find_first_not_of(" \t\r\n") == std::string::npos
+                                                  ? "no spec"
+                                                  : fmt::format("something that is not a spec: `{}`", printable(start)));
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
 int import_command(const ImportOptions& o, const char* argv0) {
   std::string dir = exe_dir(argv0), script;
   for (const std::string& s : {dir + "netshape_import.py", dir + "../share/netshape/netshape_import.py"})
@@ -350,48 +397,22 @@ int import_command(const ImportOptions& o, const char* argv0) {
                              "{}../share/netshape/; it is not there (rebuild, or reinstall)\n", dir);
     return kExitUsage;
   }
+  std::string error;
+  if (!o.input.empty() && !parse_input_list(o.input, error)) {
+    std::cerr << "error[usage]: --input: " << printable(error) << "\n";
+    return kExitUsage;
+  }
   const char* env = std::getenv("NETSHAPE_PYTHON");
   std::string python = env && *env ? env : "python3";
   std::vector<std::string> words{python, script, o.target};
   if (!o.input.empty()) words.insert(words.end(), {"--input", o.input});
   for (const auto& a : o.args) words.insert(words.end(), {"--arg", a});
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  int out[2];
-  if (pipe(out) != 0) { std::cerr << "error[io]: netshape import: cannot make a pipe\n"; return kExitUsage; }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  pid_t pid = 0;
-  int err = posix_spawnp(&pid, python.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  if (err != 0) {
-    close(out[0]);
-    std::cerr << fmt::format("error[io]: netshape import runs `{}`, which could not be started: {}\n"
-                             "   = help: install Python 3 and PyTorch (Debian: apt-get install python3-torch), "
-                             "or set NETSHAPE_PYTHON\n", python, std::strerror(err));
-    return kExitUsage;
-  }
-  std::string spec;
-  char buf[65536];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
-    if (n < 0) { if (errno == EINTR) continue; break; }
-    if (spec.size() < kMaxFileBytes) spec.append(buf, static_cast<std::size_t>(n));  // then only drained
-  }
-  close(out[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : kExitUsage;
-  if (rc != kExitOk) return rc == kExitInvalid ? kExitInvalid : kExitUsage;
-  if (spec.size() >= kMaxFileBytes) {
-    std::cerr << fmt::format("error[io]: the imported spec is larger than {} bytes, the most a spec may be\n",
-                             kMaxFileBytes);
-    return kExitUsage;
-  }
-  std::cout << spec;
+  // The helper refuses -o when it is the model's own source (by inode),
+  // before the model's module runs.
+  if (!o.output.empty()) words.insert(words.end(), {"--output-path", o.output});
+  ChildRun r = run_child(words, kMaxFileBytes);
+  if (auto rc = helper_failure(r, python, script)) return *rc;
+  std::cout << r.out;
   return kExitOk;
 }
 #endif
@@ -409,8 +430,8 @@ int export_command(const CommonOptions& opt) {
   }
   ExportResult r = export_pytorch(*in.spec, in.eval, in.context.file);
   if (!r.error.empty()) {
-    std::cerr << fmt::format("error[export]: {}\n", r.error);
-    if (!r.layer.empty()) std::cerr << fmt::format("  --> {} (layer {})\n", in.context.file, r.layer);
+    std::cerr << fmt::format("error[export]: {}\n", printable(r.error));
+    if (!r.layer.empty()) std::cerr << printable(fmt::format("  --> {} (layer {})", in.context.file, r.layer)) << "\n";
     return kExitUsage;
   }
   std::cout << r.code;
@@ -545,14 +566,30 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
 #define NETSHAPE_MAIN main
 #endif
 
+int netshape_main(int argc, char** argv);
+
+// Every command's output is checked once it is all written: a full disk, a
+// closed or failing standard output is exit 2 with its reason, never exit 0
+// with a cut file (`netshape table spec.json > /dev/full`).
 int NETSHAPE_MAIN(int argc, char** argv) {
+  StandardStreams streams = guard_standard_streams();
+  int rc = netshape_main(argc, argv);
+  std::string error;
+  if (!flush_standard_output(streams, error)) {
+    std::cerr << "error[io]: cannot write standard output: " << error << "\n";
+    return kExitUsage;
+  }
+  return rc;
+}
+
+int netshape_main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "run") return run_command(argc, argv);
   static const std::vector<std::string> commands = {"table", "check", "explain", "solve", "diff",
                                                     "sizes", "graph", "export", "import", "run", "help"};
   if (argc >= 2 && argv[1][0] != '-' &&
       std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     auto m = did_you_mean(argv[1], commands);
-    std::cerr << fmt::format("error[usage]: no command `{}`{}; the commands are {}\n", argv[1],
+    std::cerr << fmt::format("error[usage]: no command `{}`{}; the commands are {}\n", printable(argv[1]),
                              m ? fmt::format(" (did you mean `{}`?)", *m) : "", fmt::join(commands, ", "));
     return kExitUsage;
   }
@@ -648,7 +685,7 @@ int NETSHAPE_MAIN(int argc, char** argv) {
         return kExitOk;
       }
     std::cerr << fmt::format("error[usage]: no command `{}`; the commands are table, check, explain, "
-                             "solve, diff, sizes, graph, export, import, run\n", help_topic);
+                             "solve, diff, sizes, graph, export, import, run\n", printable(help_topic));
     return kExitUsage;
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
@@ -656,6 +693,7 @@ int NETSHAPE_MAIN(int argc, char** argv) {
     import_common.spec = import_opt.target.substr(0, import_opt.target.rfind(':'));  // -o may not be the model
     if (!output_path_ok(import_common)) return kExitUsage;
     OutputFile output(import_common.output);
+    import_opt.output = import_common.output;
     int rc = import_command(import_opt, argv[0]);
     if (rc == kExitOk && !output.commit()) return kExitUsage;
     return rc;
@@ -683,7 +721,7 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
     auto known = column_names(true);
     for (std::string c; std::getline(ss, c, ',');) {
       if (std::find(known.begin(), known.end(), c) == known.end()) {
-        std::cerr << fmt::format("error[usage]: --columns: no column `{}`; the columns are {}\n", c,
+        std::cerr << fmt::format("error[usage]: --columns: no column `{}`; the columns are {}\n", printable(c),
                                  fmt::join(known, ", "));
         return kExitUsage;
       }

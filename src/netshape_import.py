@@ -54,24 +54,59 @@ def report(f):
 
 # ---- loading the user's module ------------------------------------------------
 
-def load_target(target, arg_texts):
+def _refuse_own_file(origin, output):
+    """-o must not be the model's own source: checked by inode before the module runs."""
+    if output and origin and os.path.exists(output) and os.path.exists(origin) and os.path.samefile(origin, output):
+        raise ImportFailure("usage", f"-o `{output}` is the model's own source file (`{_shown(origin)}`); "
+                                     "writing the spec there would destroy it",
+                            help="give another file, e.g. -o net.json", exit_code=EXIT_USAGE)
+
+
+def _module_spec(where, output):
+    """The import spec of FILE.py or module.path, found without running the module itself."""
+    looks_like_file = where.endswith(".py") or os.path.sep in where or os.path.exists(where)
+    if looks_like_file:
+        if not os.path.isfile(where):
+            raise ImportFailure("io", f"no file `{where}`", exit_code=EXIT_USAGE)
+        if not where.endswith(".py"):
+            raise ImportFailure("usage", f"`{where}` is not a Python file (FILE.py): netshape import runs the "
+                                         "Python source that defines the model",
+                                help=f"rename it to end in .py, or give a module path (package.module:NAME)",
+                                exit_code=EXIT_USAGE)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(where)))
+        spec = importlib.util.spec_from_file_location(os.path.basename(where)[:-3] or "model", where)
+    else:
+        # `name:Class` finds name.py in the current folder, as `python3 -c "import name"` would.
+        sys.path.insert(0, os.getcwd())
+        spec = importlib.util.find_spec(where)
+        if spec is None:
+            raise ImportFailure("usage", f"no module `{where}` (looked in the current folder and Python's path)",
+                                help="give a file (model.py:Net) or an importable module path "
+                                     "(torchvision.models:resnet18)", exit_code=EXIT_USAGE)
+    _refuse_own_file(spec.origin, output)
+    return spec
+
+
+def load_target(target, arg_texts, output=None):
     if ":" not in target:
         raise ImportFailure("usage", f"`{target}` is not FILE.py:NAME or module.path:NAME",
                             help="e.g. netshape import model.py:Net, or torchvision.models:resnet18",
                             exit_code=EXIT_USAGE)
     where, name = target.rsplit(":", 1)
     try:
-        if where.endswith(".py") or os.path.sep in where or os.path.exists(where):
-            if not os.path.isfile(where):
-                raise ImportFailure("io", f"no file `{where}`", exit_code=EXIT_USAGE)
-            sys.path.insert(0, os.path.dirname(os.path.abspath(where)))
-            spec = importlib.util.spec_from_file_location(os.path.basename(where)[:-3] or "model", where)
+        spec = _module_spec(where, output)
+        if spec.name == where:  # a module path: imported as Python imports it (sys.modules, its package)
+            module = importlib.import_module(where)
+        else:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(where)
     except ImportFailure:
         raise
+    except SystemExit as e:  # sys.exit() while loading: nothing to import
+        raise ImportFailure("load", f"loading `{where}` ended the process: sys.exit({e.code!r})",
+                            where=_user_frame(e.__traceback__),
+                            help="put the module's script part under `if __name__ == \"__main__\":`",
+                            exit_code=EXIT_USAGE)
     except Exception as e:  # the user's file raised while loading
         raise ImportFailure("load", f"loading `{where}` raised {type(e).__name__}: {e}",
                             where=_user_frame(e.__traceback__), exit_code=EXIT_USAGE)
@@ -164,9 +199,11 @@ def trace(model):
             super().__init__(autowrap_functions=tuple(wrapped))
             self.record_stack_traces = True
             self.paths = [""]
+            self.called = set()  # every module forward() calls, leaf or not
 
         def call_module(self, m, forward, args, kwargs):
             self.paths.append(self.path_of_module(m))
+            self.called.add(self.paths[-1])
             try:
                 return super().call_module(m, forward, args, kwargs)
             except Exception:
@@ -205,7 +242,44 @@ def trace(model):
             help="symbolic tracing cannot follow code that depends on tensor values or sizes (an `if` on a "
                  "tensor, a loop over one, unpacking x.size() into a view); write that module so that its "
                  "shape logic is in torch.nn layers, or netshape the parts around it")
-    return graph
+    return graph, tracer.called
+
+
+def unused_modules(model, called):
+    """The top-most modules whose parameters and buffers no call in forward() reaches (eval mode:
+    GoogLeNet's and Inception's auxiliary heads run only in training), with their counts."""
+    reached = set()
+    for path in called:
+        m = model.get_submodule(path)
+        reached.update(id(t) for t in m.parameters())
+        reached.update(id(t) for t in m.buffers())
+    out, shown = [], []
+    for name, m in model.named_modules():
+        if not name or any(name.startswith(p + ".") for p in shown):
+            continue
+        own = list(m.parameters()) + list(m.buffers())
+        if own and not any(id(t) in reached for t in own):
+            shown.append(name)
+            params = sum(t.numel() for t in m.parameters() if id(t) not in reached)
+            out.append((name, type(m).__name__, params))
+    return out
+
+
+def warn_unused(left_out, model, target):
+    """A warning on standard error, and the sentence the spec's description keeps."""
+    total = sum(t.numel() for t in {id(t): t for t in model.parameters()}.values())
+    missing = sum(p for _, _, p in left_out)
+    names = [f"`{n}` ({kind}, {p:,} parameters)" for n, kind, p in left_out]
+    listed = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+    out = (f"warning[unused-modules]: forward() never calls {listed} in eval mode: the spec has "
+           f"{total - missing:,} parameters where the model's parameters() counts {total:,}\n"
+           "   = note: a module that runs only in training (an auxiliary classifier) is not in an eval-mode "
+           "trace, so the spec leaves it out\n")
+    if getattr(model, "aux_logits", False):
+        out += f"   = help: import with --arg aux_logits=False to build the model without them\n"
+    sys.stderr.write(out)
+    return (f"It leaves out {', '.join(n for n, _, _ in left_out)}, which forward() never calls in eval mode "
+            f"({missing:,} of the model's {total:,} parameters).")
 
 
 # ---- modules -> layers --------------------------------------------------------
@@ -378,14 +452,17 @@ def _functional_table():
 class Converter:
     """fx graph -> spec layers, nested in Sequentials that follow the module tree."""
 
-    def __init__(self, model, graph):
+    def __init__(self, model, graph, called=()):
         import torch
         import torch.nn.functional as F
         self.torch, self.F = torch, F
         self.model, self.graph = model, graph
         self.modules = dict(model.named_modules())
+        self.called = set(called)       # modules forward() calls (a ModuleList never is)
+        self.first = {}                 # module path -> the spec name of its first call
+        self.notes = []                 # said on standard error: names netshape had to change
         self.root = []
-        self.stack = [([], self.root)]  # open containers: (path, their list)
+        self.stack = [([], self.root, [])]  # open containers: (spec names, their list, module path)
         self.used = set()               # every dotted name given out
         self.value = {}                 # fx node -> the spec name that holds its tensor ("input")
         self.other = {}                 # fx node -> a non-tensor value (sizes, chunk tuples)
@@ -395,18 +472,29 @@ class Converter:
 
     # -- writing layers --
 
-    def place(self, path, local, layer, inputs, merge=False):
+    def inside(self, path):
+        """Whether `path` (a module path) is the open container's or below it."""
+        top = self.stack[-1][2]
+        return len(top) <= len(path) and path[:len(top)] == top
+
+    def place(self, path, local, layer, inputs, merge=False, functional=False):
         """Appends `layer` named path.local, in containers named as `path`; `from` when its input is
-        not the layer written just before."""
-        while not (len(self.stack[-1][0]) <= len(path) and path[:len(self.stack[-1][0])] == self.stack[-1][0]):
-            self.stack.pop()
-        while len(self.stack[-1][0]) < len(path):
-            parent, items = self.stack[-1]
-            part = path[len(parent)]
+        not the layer written just before. A functional call (relu between a ModuleList's layers)
+        stays in the open container when every container it would close is one forward() never
+        calls: a ModuleList walked in a loop keeps one container, `layers.0`, `layers.1`, as
+        named_modules() names them."""
+        keep = functional and self.stack[-1][2][:len(path)] == path and \
+            all(".".join(box[2]) not in self.called for box in self.stack if len(box[2]) > len(path))
+        if not keep:
+            while not self.inside(path):
+                self.stack.pop()
+        while not keep and len(self.stack[-1][2]) < len(path):
+            parent, items, module = self.stack[-1]
+            part = path[len(module)]
             name = self.unique(parent, part)
             box = {"name": name.split(".")[-1], "type": "Sequential", "layers": []}
             items.append(box)
-            self.stack.append((parent + [name.split(".")[-1]], box["layers"]))
+            self.stack.append((parent + [name.split(".")[-1]], box["layers"], module + [part]))
         full = self.unique(self.stack[-1][0], local)
         layer = {"name": full.split(".")[-1], **layer}
         if merge:
@@ -423,6 +511,9 @@ class Converter:
         while name in self.used or name == "input":
             name = f"{base}_{k}"
             k += 1
+        if base == "input":
+            self.notes.append(f"the module `input` is written as `{name}`: a spec's top-level `input` is the "
+                              "network's input")
         self.used.add(name)
         return name
 
@@ -469,8 +560,11 @@ class Converter:
             self.fail(node, f"calls `{node.target}`, a {type(m).__name__}, which netshape has no layer kind for")
         if len(node.args) != 1 or node.kwargs:
             self.fail(node, f"calls `{node.target}` with {len(node.args)} arguments; a layer takes one tensor")
+        if node.target in self.first:  # called again: the same weights (R2U-Net's recurrent conv)
+            layer = {"shares": self.first[node.target]}
         parts = node.target.split(".")
         self.value[node] = self.place(parts[:-1], parts[-1], layer, [self.tensor(node, node.args[0])])
+        self.first.setdefault(node.target, self.value[node])
 
     def here(self, node):
         path = node.meta.get("netshape_path") or ""
@@ -478,12 +572,12 @@ class Converter:
 
     def layer(self, node, layer, source):
         self.value[node] = self.place(self.here(node), node.name, without_defaults(layer),
-                                      [self.tensor(node, source)])
+                                      [self.tensor(node, source)], functional=True)
 
     def merge(self, node, kind, inputs, extra=None):
         names = [self.tensor(node, x) for x in inputs]
         self.value[node] = self.place(self.here(node), node.name, {"type": kind, **(extra or {})}, names,
-                                      merge=True)
+                                      merge=True, functional=True)
 
     def alias(self, node, source):
         self.value[node] = self.tensor(node, source)
@@ -621,7 +715,8 @@ class Converter:
             self.layer(node, {"type": f"AdaptiveAvgPool{r}d", "output_size": 1}, args[0])
             if not a["keepdim"]:
                 pool = self.value[node]
-                self.value[node] = self.place(self.here(node), node.name + "_flatten", {"type": "Flatten"}, [pool])
+                self.value[node] = self.place(self.here(node), node.name + "_flatten", {"type": "Flatten"}, [pool],
+                                              functional=True)
             return None
         return self.fail(node, f"takes a mean over dims {dims}; netshape maps a mean over the spatial dims "
                                "with keepdim=True (AdaptiveAvgPool)")
@@ -697,6 +792,7 @@ def main():
     p.add_argument("--input", help="the input shape, e.g. 1,3,224,224 (names allowed: N,3,H,W)")
     p.add_argument("--arg", action="append", default=[], help="KEY=VALUE for NAME's constructor (repeatable)")
     p.add_argument("--source-name", help=argparse.SUPPRESS)
+    p.add_argument("--output-path", help=argparse.SUPPRESS)  # netshape's -o: never the model's own file
     a = p.parse_args()
     try:
         import torch  # noqa: F401
@@ -710,11 +806,18 @@ def main():
         return report(ImportFailure("no-torch", f"{sys.executable} cannot import torch",
                                     help="install PyTorch (Debian: apt-get install python3-torch), or point "
                                          "NETSHAPE_PYTHON at a python3 that has it", exit_code=EXIT_USAGE))
+    # The spec goes to the real standard output; anything the model prints
+    # while it loads or traces goes to standard error, never into the spec.
+    sys.stdout.flush()
+    spec_out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     try:
-        model, name = load_target(a.target, a.arg)
+        model, name = load_target(a.target, a.arg, a.output_path)
         model.eval()  # as netshape evaluates: dropout off, BatchNorm's running statistics
-        graph = trace(model)
-        layers, outputs = Converter(model, graph).run()
+        graph, called = trace(model)
+        converter = Converter(model, graph, called)
+        layers, outputs = converter.run()
+        left_out = unused_modules(model, called)
         shape = None
         if a.input:
             shape = [int(x) if x.strip().lstrip("-").isdigit() else x.strip() for x in a.input.split(",")]
@@ -726,11 +829,20 @@ def main():
             sys.stderr.write(f"note: input {shape}, guessed from the first layer; --input sets it\n")
     except ImportFailure as f:
         return report(f)
-    spec = {"name": name.split(".")[-1], "description": f"Imported from {a.target} by `netshape import` "
-            f"(torch.fx){' with ' + ', '.join(a.arg) if a.arg else ''}.", "input": shape, "layers": layers}
+    except SystemExit as e:
+        return report(ImportFailure("load", f"the model ended the process while being traced: sys.exit({e.code!r})",
+                                    exit_code=EXIT_USAGE))
+    description = f"Imported from {a.target} by `netshape import` (torch.fx)" + \
+                  (f" with {', '.join(a.arg)}" if a.arg else "") + "."
+    if left_out:
+        description += " " + warn_unused(left_out, model, a.target)
+    for note in converter.notes:
+        sys.stderr.write(f"note: {note}\n")
+    spec = {"name": name.split(".")[-1], "description": description, "input": shape, "layers": layers}
     if outputs:
         spec["outputs"] = outputs
-    sys.stdout.write(spec_text(spec) + "\n")
+    spec_out.write(spec_text(spec) + "\n")
+    spec_out.flush()
     return 0
 
 

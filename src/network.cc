@@ -74,6 +74,7 @@ class Lowering {
         overloaded{
             [&](const Sequential& s) { return list(s.layers, x); },
             [&](const Branches& b) { return branches(n, b, x); },
+            [&](const Shared& s) { return shared(n, s, x); },
             [&](const Merge& m) {
               std::vector<Input> in;
               for (std::size_t i = 0; i < n.from.size(); ++i) {
@@ -85,11 +86,96 @@ class Lowering {
             [&](const auto&) { return add(n, *leaf_op(n.kind), {{x, label, false}}); },
         },
         n.kind);
+    if (std::holds_alternative<Shared>(n.kind)) return y;  // shared() named it
     if (std::holds_alternative<Sequential>(n.kind) || std::holds_alternative<Branches>(n.kind))
       container(n.name, y);
     else
       g_.modules.push_back({static_cast<int>(g_.nodes.size()) - 1, {}, y});
     return y;
+  }
+
+  // `shares`: the module `s.module` again on input x. Its subtree is lowered
+  // once more under this layer's name, each node marked with the node whose
+  // module it calls; the names it adds serve `from`, not named_modules().
+  int shared(const Node& n, const Shared& s, int x) {
+    if (tree_.empty()) index_tree(spec_.layers);
+    auto at = tree_.find(s.module);
+    const Node* orig = at == tree_.end() ? nullptr : at->second;
+    auto finished = resolve(s.module, n.pointer + "/shares", n.name, true);
+    if (!finished) return x;
+    if (!orig || orig == &n) {
+      ok_ = false;
+      auto& d = diags_.error("bad-reference", fmt::format("`shares` names `{}`, which is not a module", s.module),
+                             n.pointer + "/shares", n.name);
+      d.help = "name an earlier layer or container, as the table names it";
+      return x;
+    }
+    if (std::holds_alternative<Merge>(orig->kind)) {
+      ok_ = false;
+      auto& d = diags_.error("bad-reference",
+                             fmt::format("`{}` shares `{}`, a {}: a merge has no module to call again", n.name,
+                                         s.module, kind_name(orig->kind)),
+                             n.pointer + "/shares", n.name);
+      d.help = "write another Add, Cat or Mul with its own `from`";
+      return x;
+    }
+    Node copy = renamed(*orig, orig->name, n.name, n.pointer);
+    copy.from.clear();  // its input is this layer's
+    std::size_t first = g_.nodes.size(), modules = g_.modules.size();
+    int y = node(copy, x);
+    for (std::size_t k = first; k < g_.nodes.size(); ++k) {
+      if (g_.nodes[k].shares >= 0) continue;  // a `shares` inside the copy: already its module's
+      int t = node_index(orig->name + g_.nodes[k].name.substr(n.name.size()));
+      while (t >= 0 && g_.nodes[static_cast<std::size_t>(t)].shares >= 0) t = g_.nodes[static_cast<std::size_t>(t)].shares;
+      g_.nodes[k].shares = t;
+    }
+    for (std::size_t k = modules; k < g_.modules.size(); ++k) g_.modules[k].shared = true;
+    return y;
+  }
+
+  // A copy of `n` whose names (and the names its `from` and `shares` give
+  // inside it) start with `to` instead of `from`, every pointer `pointer`.
+  static Node renamed(const Node& n, const std::string& from, const std::string& to, const std::string& pointer) {
+    auto move = [&](const std::string& name) {
+      bool inside = name == from || name.compare(0, from.size() + 1, from + ".") == 0;
+      return inside ? to + name.substr(from.size()) : name;
+    };
+    Node c = n;
+    c.name = move(n.name);
+    c.pointer = pointer;
+    for (auto& f : c.from) f = move(f);
+    std::visit(overloaded{[&](Sequential& s) { for (auto& k : s.layers) k = renamed(k, from, to, pointer); },
+                          [&](Branches& b) {
+                            for (auto& br : b.branches)
+                              for (auto& k : br.layers) k = renamed(k, from, to, pointer);
+                            for (auto& k : b.after) k = renamed(k, from, to, pointer);
+                          },
+                          [&](Shared& s) { s.module = move(s.module); },
+                          [](auto&) {}},
+               c.kind);
+    return c;
+  }
+
+  // The node with this name, by a map built as far as needed.
+  int node_index(const std::string& name) {
+    for (; nodes_indexed_ < g_.nodes.size(); ++nodes_indexed_)
+      node_of_.emplace(g_.nodes[nodes_indexed_].name, static_cast<int>(nodes_indexed_));
+    auto it = node_of_.find(name);
+    return it == node_of_.end() ? -1 : it->second;
+  }
+  std::unordered_map<std::string, int> node_of_;
+  std::size_t nodes_indexed_ = 0;
+  // Every layer and container of the tree by name, built at the first `shares`.
+  std::unordered_map<std::string, const Node*> tree_;
+  void index_tree(const Layers& layers) {
+    for (const auto& n : layers) {
+      tree_.emplace(n.name, &n);
+      if (auto* q = std::get_if<Sequential>(&n.kind)) index_tree(q->layers);
+      if (auto* b = std::get_if<Branches>(&n.kind)) {
+        for (const auto& br : b->branches) index_tree(br.layers);
+        index_tree(b->after);
+      }
+    }
   }
 
   int branches(const Node& n, const Branches& b, int x) {

@@ -36,6 +36,7 @@ struct GraphNode {
   bool residual = false;  // the merge of a `Residual`
   bool then_after = false;  // a merge whose container has `after` layers
   bool has_from = false;  // its input was named with `from`
+  int shares = -1;        // `shares`: the node whose module this one calls again (its weights)
 };
 
 // A named module as named_modules() lists it, containers too: what a forward
@@ -44,6 +45,7 @@ struct Module {
   int node = -1;     // a leaf: its node; -1 for a container
   std::string name;  // a container's dotted name
   int value = 0;
+  bool shared = false;  // a second call of an earlier module (`shares`): a name for `from`, not in named_modules()
 };
 
 struct Graph {

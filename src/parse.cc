@@ -9,6 +9,7 @@
 
 #include "expr.h"
 #include "json_cursor.h"
+#include "text.h"
 
 namespace netshape {
 namespace {
@@ -80,7 +81,27 @@ class Parser {
   std::optional<std::vector<Branch>> branch_list(const Cursor& c, const Env& env,
                                                  const std::string& prefix);
   bool from_field(const Cursor& c, const Env& env, Node& node);
+  std::optional<Node> shared(const Cursor& c, const Env& env, const std::string& name);
+  // False (after `bad-name`) when `text`, a name or type, holds a control character.
+  bool printable_name(const std::string& text, const char* what, const std::string& pointer,
+                      const std::string& layer);
 };
+
+// A name is shown in terminals, tables, CSV, DOT and generated Python; a
+// control character (ESC, CR, a bidi override) would steer what the reader
+// sees there, so none is accepted (docs/diagnostics.md#text-from-a-spec).
+bool Parser::printable_name(const std::string& text, const char* what, const std::string& pointer,
+                            const std::string& layer) {
+  auto at = first_control(text);
+  if (!at) return true;
+  auto& d = diags_.error("bad-name",
+                         fmt::format("{} may not contain control characters: `{}` has {} at byte {}", what,
+                                     printable(text), code_point_text(at->code), at->byte),
+                         pointer, layer);
+  d.help = "remove it: a name is shown in terminals, tables and generated code, where a control "
+           "character (ESC, CR, a bidi override) would change what the reader sees";
+  return false;
+}
 
 // Reads the fields of one layer object; remembers which keys it asked for so
 // that the rest can be reported as unknown, with a "did you mean".
@@ -401,6 +422,10 @@ std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
       if (n && n->value->is_string() && !n->value->get<std::string>().empty() &&
           n->value->get<std::string>().find_first_of(".=") == std::string::npos) {
         local = n->value->get<std::string>();
+        if (!printable_name(local, "a layer name", n->pointer, join_name(prefix, std::to_string(i)))) {
+          ok = false;
+          continue;
+        }
       } else if (n) {
         auto& d = diags_.error("bad-name",
                                fmt::format("a layer name must be a non-empty string without "
@@ -412,6 +437,14 @@ std::optional<Layers> Parser::layer_list(const Cursor& c, const Env& env,
         ok = false;
         continue;
       }
+    }
+    if (prefix.empty() && local == "input") {
+      auto& d = diags_.error("bad-name", "a top-level layer cannot be named `input`: that name is the network's input",
+                             item.pointer + "/name", local);
+      d.notes.push_back("`from`: \"input\" and `outputs` would read the network's input, not this layer");
+      d.help = "give the layer another name, e.g. \"input_conv\"";
+      ok = false;
+      continue;
     }
     if (auto [it, fresh] = seen.emplace(local, item.pointer); !fresh) {
       auto& d = diags_.error("duplicate-name",
@@ -450,6 +483,7 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
     d.help = "write a layer as {\"type\": \"Conv2d\", ...}";
     return std::nullopt;
   }
+  if (c.value->contains("shares")) return shared(c, env, name);
   if (!c.value->contains("type")) {
     auto& d = diags_.error("missing-field", fmt::format("layer `{}` has no `type`", name),
                            c.pointer, name);
@@ -465,10 +499,39 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
     return std::nullopt;
   }
   const std::string& type = t->value->get_ref<const std::string&>();
+  if (!printable_name(type, "a layer type", t->pointer, name)) return std::nullopt;
   if (blocks_ && blocks_->contains(type)) return instantiate(c, env, name, type);
   auto k = kind(type, c, env, name);
   if (!k) return std::nullopt;
   Node node{name, c.pointer, {}, std::move(*k), {}, {}, {}};
+  if (!from_field(c, env, node)) return std::nullopt;
+  return node;
+}
+
+// `{"shares": "NAME"}` (with `name` and `from`, nothing else): NAME's module
+// called again; lower() checks that NAME is an earlier module.
+std::optional<Node> Parser::shared(const Cursor& c, const Env& env, const std::string& name) {
+  bool ok = true;
+  for (auto it = c.value->begin(); it != c.value->end(); ++it) {
+    if (it.key() == "shares" || it.key() == "name" || it.key() == "from") continue;
+    auto& d = diags_.error("unknown-field",
+                           fmt::format("layer `{}` shares another module, so it takes no `{}`", name, it.key()),
+                           c.pointer + "/" + pointer_escape(it.key()), name);
+    d.notes.push_back("a shared layer is that module again, with its arguments and its weights: it takes only "
+                      "shares, name, from");
+    if (it.key() == "type") d.help = "drop `type`, or drop `shares` to make a layer of its own";
+    ok = false;
+  }
+  auto m = resolve(c.at("shares"), env, name);
+  if (!m) return std::nullopt;
+  if (!m->value->is_string() || m->value->get_ref<const std::string&>().empty()) {
+    auto& d = diags_.error("wrong-type", fmt::format("`shares` must name an earlier layer, got {}", describe(*m->value)),
+                           m->pointer, name);
+    d.help = "write \"shares\": \"rcl.conv\" (the dotted name, as in the table)";
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
+  Node node{name, c.pointer, {}, Shared{m->value->get<std::string>()}, {}, {}, {}};
   if (!from_field(c, env, node)) return std::nullopt;
   return node;
 }
@@ -511,10 +574,12 @@ bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
     d.help = "to combine several outputs, use {\"type\": \"Cat\" (or Add, Mul), \"from\": [...]}";
     return false;
   }
-  if (!v->value->is_array() || v->value->size() < 2) {
+  // torch.cat([x]) is x; torch.add and torch.mul take two.
+  bool cat = std::get<Merge>(node.kind).op == MergeOp::cat;
+  if (!v->value->is_array() || v->value->size() < (cat ? 1u : 2u)) {
     auto& d = diags_.error("wrong-type",
-                           fmt::format("`from` of {} must list two or more layers, got {}", type,
-                                       describe(*v->value)),
+                           fmt::format("`from` of {} must list {} layers, got {}", type,
+                                       cat ? "one or more" : "two or more", describe(*v->value)),
                            v->pointer, node.name);
     d.help = "write \"from\": [\"enc1\", \"up1\"]";
     return false;
@@ -607,6 +672,7 @@ std::optional<std::vector<Branch>> Parser::branch_list(const Cursor& c, const En
           if (n && n->value->is_string() && !n->value->get<std::string>().empty() &&
               n->value->get<std::string>().find_first_of(".=") == std::string::npos) {
             local = n->value->get<std::string>();
+            if (!printable_name(local, "a branch name", n->pointer, prefix)) ok = false;
           } else {
             if (n) diags_.error("bad-name", fmt::format("a branch name must be a non-empty string without dots, got {}",
                                                         describe(*n->value)), n->pointer, prefix);
@@ -628,6 +694,15 @@ std::optional<std::vector<Branch>> Parser::branch_list(const Cursor& c, const En
         ok = false;
         continue;
       }
+    }
+    if (local == "after") {
+      auto& d = diags_.error("duplicate-name",
+                             fmt::format("a branch cannot be named `after`: `{}` names the layers after the merge",
+                                         join_name(prefix, "after")),
+                             item->pointer + "/name", prefix);
+      d.help = "give the branch another name, e.g. \"after_branch\"";
+      ok = false;
+      continue;
     }
     if (auto [it, fresh] = seen.emplace(local, item->pointer); !fresh) {
       diags_.error("duplicate-name", fmt::format("two branches are named `{}`", join_name(prefix, local)),
@@ -1388,8 +1463,10 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
   }
   if (root.value->contains("name")) {
     Cursor n = root.at("name");
-    if (n.value->is_string()) spec.name = n.value->get<std::string>();
-    else {
+    if (n.value->is_string()) {
+      spec.name = n.value->get<std::string>();
+      if (!printable_name(spec.name, "the spec's name", n.pointer, "")) ok = false;
+    } else {
       diags_.error("wrong-type", fmt::format("`name` must be a string, got {}", describe(*n.value)),
                    n.pointer, "");
       ok = false;
@@ -1481,6 +1558,14 @@ std::optional<Spec> Parser::spec(const Cursor& root) {
       for (auto it = b.value->begin(); it != b.value->end(); ++it) {
         Cursor def = b.at(it.key());
         std::string where = "block `" + it.key() + "`";
+        if (!printable_name(it.key(), "a block name", def.pointer, "")) {
+          blocks_ok = false;
+          continue;
+        }
+        if (def.value->is_object() && def.value->contains("params") && (*def.value)["params"].is_object())
+          for (auto p = (*def.value)["params"].begin(); p != (*def.value)["params"].end(); ++p)
+            if (!printable_name(p.key(), "a block parameter's name", def.pointer + "/params/" + pointer_escape(p.key()), ""))
+              blocks_ok = false;
         if (std::find(spec_names().begin(), spec_names().end(), it.key()) != spec_names().end()) {
           diags_.error("bad-name", fmt::format("a block cannot be named `{}`: that is a built-in "
                                                "layer type", it.key()),
@@ -1791,25 +1876,42 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
   return r;
 }
 
-std::optional<Shape> parse_shape_list(std::string_view text, std::string& error) {
-  Shape shape;
+std::optional<json> parse_input_list(std::string_view text, std::string& error) {
+  json shape = json::array();
   std::string s(text);
   std::stringstream ss(s);
   std::string part;
-  while (std::getline(ss, part, ',')) {
-    try {
-      // Digits only: stoll would also take "+32" and " 32".
-      if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) throw std::out_of_range("");
-      std::size_t used = 0;
-      long long v = std::stoll(part, &used);
-      if (used != part.size() || v < 1 || v > kMaxInt) throw std::out_of_range("");
-      shape.push_back(v);
-    } catch (const std::exception&) {
-      error = fmt::format("`{}` is not a shape: give sizes from 1 to {} separated by commas, "
-                          "e.g. 1,3,224,224",
-                          text, kMaxInt);
+  auto is_name = [](const std::string& p) {
+    return !p.empty() && p.size() < 32 && std::isalpha(static_cast<unsigned char>(p[0])) &&
+           std::all_of(p.begin(), p.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  };
+  if (s.empty()) {
+    error = fmt::format("`{}` is not a shape: give 1 to 8 sizes, e.g. 1,3,224,224", text);
+    return std::nullopt;
+  }
+  bool ok = s.back() != ',';
+  std::vector<std::string> parts;
+  while (ok && std::getline(ss, part, ',')) parts.push_back(part);
+  for (std::size_t i = 0; ok && i < parts.size(); ++i) {
+    part = parts[i];
+    if (is_name(part)) {
+      // Where the spec allows a name: the batch, or an NCHW input's height and width.
+      if (i == 0 || (parts.size() == 4 && i >= 2)) { shape.push_back(part); continue; }
+      error = fmt::format("`{}`: size {} cannot be a name (`{}`): only the batch and the height and width of an "
+                          "NCHW input can, e.g. N,3,H,W",
+                          text, i, part);
       return std::nullopt;
     }
+    // Digits only: stoll would also take "+32" and " 32".
+    ok = !part.empty() && part.size() <= 10 && part.find_first_not_of("0123456789") == std::string::npos &&
+         std::stoll(part) >= 1 && std::stoll(part) <= kMaxInt;
+    if (ok) shape.push_back(std::stoll(part));
+  }
+  if (!ok) {
+    error = fmt::format("`{}` is not a shape: give sizes from 1 to {} (or names such as N, H, W) separated by "
+                        "commas, e.g. 1,3,224,224",
+                        text, kMaxInt);
+    return std::nullopt;
   }
   if (shape.empty() || shape.size() > 8) {
     error = fmt::format("`{}` is not a shape: give 1 to 8 sizes, e.g. 1,3,224,224", text);

@@ -45,7 +45,8 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides = 
 // never with a "did you mean" for another layer.
 const std::vector<std::string>& unsupported_torch_layers();
 
-// Parses "1,3,224,224" (the --input option).
-std::optional<Shape> parse_shape_list(std::string_view text, std::string& error);
+// Parses "1,3,224,224" or "N,3,H,W" (the --input options): a JSON array of
+// sizes and names; where a name may stand is the spec's rule (parse_spec).
+std::optional<nlohmann::json> parse_input_list(std::string_view text, std::string& error);
 
 }  // namespace netshape

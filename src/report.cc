@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "text.h"
+
 namespace netshape {
 
 std::string thousands(int64_t n) {
@@ -99,12 +101,8 @@ std::vector<const Column*> pick(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
+// A cell of the text table: spec text (a layer's name) with every control escaped.
+std::string cell_text(const Column& c, const Row& r) { return printable(c.cell(r)); }
 
 }  // namespace
 
@@ -150,13 +148,13 @@ std::string table_text(const Evaluation& ev, const ReportContext& ctx) {
   for (const auto* c : cols) cells[0].push_back(c->header);
   for (const auto& r : ev.rows) {
     cells.emplace_back();
-    for (const auto* c : cols) cells.back().push_back(c->cell(r));
+    for (const auto* c : cols) cells.back().push_back(cell_text(*c, r));
   }
   std::vector<std::size_t> w(cols.size());
   for (const auto& row : cells)
     for (std::size_t i = 0; i < cols.size(); ++i) w[i] = std::max(w[i], width(row[i]));
 
-  std::string out = fmt::format("{}: input {}\n\n", ctx.name, input_text(ctx));
+  std::string out = fmt::format("{}: input {}\n\n", printable(ctx.name), input_text(ctx));
   for (std::size_t k = 0; k < cells.size(); ++k) {
     bool failed = k > 0 && ev.rows[k - 1].failed;
     std::string line;
@@ -198,12 +196,14 @@ std::string table_csv(const Evaluation& ev, const ReportContext& ctx) {
 
 std::string table_markdown(const Evaluation& ev, const ReportContext& ctx) {
   auto cols = pick(ctx.columns.empty() ? column_names(false) : ctx.columns);
-  auto esc = [](std::string s) {
+  // Cells that are not code are netshape's own words and numbers: `|` and
+  // what could start HTML are escaped; names are code spans (markdown_code).
+  auto esc = [](const std::string& s) {
     std::string o;
-    for (char c : s) o += c == '|' ? std::string("\\|") : std::string(1, c);
+    for (char c : printable(s)) o += std::string_view("|<>&`\\").find(c) != std::string_view::npos ? std::string("\\") + c : std::string(1, c);
     return o;
   };
-  std::string out = fmt::format("**{}**: input `{}`\n\n|", esc(ctx.name), format_shape(ctx.input));
+  std::string out = fmt::format("**{}**: input `{}`\n\n|", markdown_text(ctx.name), format_shape(ctx.input));
   for (const auto* c : cols) out += fmt::format(" {} |", c->header);
   out += "\n|";
   for (const auto* c : cols) out += c->numeric ? "---:|" : "---|";
@@ -214,7 +214,7 @@ std::string table_markdown(const Evaluation& ev, const ReportContext& ctx) {
       std::string v = c->cell(r);
       bool code = std::string(c->name) == "layer" || std::string(c->name) == "input" ||
                   std::string(c->name) == "output";
-      out += fmt::format(" {} |", code && !v.empty() ? "`" + esc(v) + "`" : esc(v));
+      out += fmt::format(" {} |", code && !v.empty() ? markdown_code(v) : esc(v));
     }
     out += "\n";
   }
@@ -225,10 +225,10 @@ std::string table_markdown(const Evaluation& ev, const ReportContext& ctx) {
 std::string check_text(const Evaluation& ev, const ReportContext& ctx) {
   if (!ev.valid()) {
     std::size_t n = error_count(ev.diagnostics);
-    return fmt::format("{}: invalid ({} error{})\n", ctx.file, n, n == 1 ? "" : "s");
+    return fmt::format("{}: invalid ({} error{})\n", printable(ctx.file), n, n == 1 ? "" : "s");
   }
   std::size_t warnings = ev.diagnostics.items.size() - error_count(ev.diagnostics);
-  return fmt::format("{}: ok: {} {} → {}, {} parameters{}\n", ctx.file, ctx.name,
+  return fmt::format("{}: ok: {} {} → {}, {} parameters{}\n", printable(ctx.file), printable(ctx.name),
                      format_shape(ctx.input), format_shape(*ev.output), thousands(ev.params),
                      warnings == 0 ? "" : fmt::format("; {} warning{}", warnings, warnings == 1 ? "" : "s"));
 }
@@ -309,6 +309,7 @@ nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
   auto& entries = modules.get_ref<json::object_t&>();
   if (ctx.graph)
     for (const auto& m : ctx.graph->modules) {
+      if (m.shared) continue;  // a second call: named_modules() lists the module once
       auto v = static_cast<std::size_t>(m.value);
       if (v == 0) entries.emplace_back(ctx.graph->module_name(m), json(ctx.input));
       else if (v - 1 < ev.rows.size() && !ev.rows[v - 1].failed)

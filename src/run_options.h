@@ -73,7 +73,7 @@ inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
   auto limit = parse_bytes(o.max_memory);
   if (!limit) {
     std::cerr << fmt::format("error[usage]: --max-memory: `{}` is not a size; write e.g. 512M, 4GiB or 1TiB\n",
-                             o.max_memory);
+                             printable(o.max_memory));
     return kExitUsage;
   }
   if (!output_path_ok(o.common)) return kExitUsage;

@@ -44,7 +44,21 @@ std::string row_status(const Row* p, const RealRow& r) {
 
 }  // namespace
 
+int run_main(int argc, char** argv);
+
+// As netshape's own main: standard output checked once everything is written.
 int main(int argc, char** argv) {
+  StandardStreams streams = guard_standard_streams();
+  int rc = run_main(argc, argv);
+  std::string error;
+  if (!flush_standard_output(streams, error)) {
+    std::cerr << "error[io]: cannot write standard output: " << error << "\n";
+    return kExitUsage;
+  }
+  return rc;
+}
+
+int run_main(int argc, char** argv) {
   CLI::App app{"netshape run: build the spec's network in LibTorch, run it, compare shapes"};
   app.name("netshape run");
   app.set_version_flag("--version", std::string(kVersion));

@@ -318,6 +318,11 @@ class NetImpl : public nn::Module {
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
       const GraphNode& n = g.nodes[i];
       if (std::holds_alternative<Merge>(n.op)) continue;
+      // `shares`: the same module object, called again (registered once).
+      if (n.shares >= 0) {
+        leaves_[i] = leaves_[static_cast<std::size_t>(n.shares)];
+        continue;
+      }
       // A leaf the evaluator never reached (a --force run past an error) is
       // built from its real input on first use, as PyTorch code would be.
       if (i < predicted.rows.size()) place(i, make_leaf(n.op, predicted.rows[i].input));
@@ -332,6 +337,7 @@ class NetImpl : public nn::Module {
       if (auto* m = std::get_if<Merge>(&n.op)) {
         v[i + 1] = merge(n, *m, v, i);
       } else {
+        if (leaves_[i].is_empty() && n.shares >= 0) leaves_[i] = leaves_[static_cast<std::size_t>(n.shares)];
         if (leaves_[i].is_empty()) {
           place(i, make_leaf(n.op, v[static_cast<std::size_t>(n.inputs[0].value)].sizes().vec()));
           leaves_[i].ptr()->to(device_, dtype_);
@@ -503,7 +509,7 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     RealRow r{g.nodes[i].name, op_name(g.nodes[i].op), std::nullopt, 0};
     if (!net.is_empty()) {
       r.shape = net->shapes[i];
-      if (!net->leaf(i).is_empty()) r.params = numel_of(net->leaf(i).ptr()->parameters());
+      if (!net->leaf(i).is_empty() && g.nodes[i].shares < 0) r.params = numel_of(net->leaf(i).ptr()->parameters());
     }
     result.rows.push_back(std::move(r));
   }

@@ -95,7 +95,8 @@ TEST_CASE("skips: `from` between the network's layers becomes variables in forwa
   CHECK(has(r.code, "def forward(self, inp):"));
   CHECK(has(r.code, "a = self.a(inp)"));
   CHECK(has(r.code, "b = self.b(a)"));
-  CHECK(has(r.code, "sum = self.sum(a, b)"));
+  // `sum` is a Python builtin: the variable is `sum_`, the module keeps its name.
+  CHECK(has(r.code, "sum_ = self.sum(a, b)"));
   CHECK(has(r.code, "c = self.c(inp)"));
   CHECK(has(r.code, "self.sum = Merge(\"add\")"));
 }
@@ -127,4 +128,51 @@ TEST_CASE("names that are not Python identifiers are held with add_module") {
   REQUIRE(r.error.empty());
   CHECK(has(r.code, "(\"0\", nn.Sequential("));
   CHECK(has(r.code, "(\"1\", None)"));
+}
+
+TEST_CASE("spec text reaches the file only as escaped literals: nothing in it can run") {
+  // A name that closes the module's docstring and starts a statement, a
+  // description ending in a quote and holding a NUL: escaped, never spliced.
+  ExportResult r = exported(R"({"name": "x\"\"\"+__import__('os').system('touch /tmp/pwn')+\"\"\"",
+    "description": "ends in a quote\" with a NUL\u0000 and a \\N{BULLET}",
+    "input": [1, 4, 8, 8], "layers": [{"type": "ReLU"}]})");
+  REQUIRE(r.error.empty());
+  CHECK(has(r.code, R"("""x\"\"\"+__import__(\'os\').system(\'touch /tmp/pwn\')+\"\"\": written by)"));
+  CHECK(has(r.code, R"("""ends in a quote\" with a NUL\x00 and a \\N{BULLET}""")"));
+  CHECK(r.code.find('\0') == std::string::npos);
+}
+
+TEST_CASE("generated names are never keywords, builtins or what __init__ relies on") {
+  ExportResult r = exported(R"({"name": "none", "input": [1, 4, 8, 8],
+    "blocks": {"true": {"params": {"nn": 1, "super": 2, "__class__": 3},
+      "layer": {"type": "Sequential", "layers": [
+        {"type": "Conv2d", "out_channels": "$nn", "kernel_size": 1},
+        {"type": "Conv2d", "out_channels": "$super", "kernel_size": 1},
+        {"type": "Conv2d", "out_channels": "$__class__", "kernel_size": 1}]}}},
+    "layers": [{"name": "a", "type": "true", "nn": 4, "super": 5, "__class__": 6},
+               {"name": "b", "type": "true", "nn": 6, "super": 7, "__class__": 8}]})");
+  REQUIRE(r.error.empty());
+  CHECK(has(r.code, "class True_(nn.Sequential):"));
+  CHECK(has(r.code, "def __init__(self, p__class__=3, nn_=1, super_=2):"));
+  CHECK(has(r.code, "nn.Conv2d(nn_, super_, 1)"));
+  CHECK(has(r.code, "class NoneNet(nn.Module):"));
+}
+
+TEST_CASE("names starting with an underscore: kept, through add_module when Python would mangle them") {
+  ExportResult r = exported(R"({"input": [1, 4, 8, 8], "layers": [
+    {"name": "_stem", "type": "ReLU"}, {"name": "__hidden", "type": "ReLU"}]})");
+  REQUIRE(r.error.empty());
+  CHECK(has(r.code, "self._stem = nn.ReLU()"));
+  CHECK(has(r.code, "self.add_module(\"__hidden\", nn.ReLU())"));
+  ExportResult refused = exported(R"({"input": [1, 4, 8, 8], "layers": [{"name": "_modules", "type": "ReLU"}]})");
+  CHECK(refused.error.find("attribute of every nn.Module") != std::string::npos);
+}
+
+TEST_CASE("shares: one module object, bound where it is made and used again") {
+  ExportResult r = exported(R"({"input": [1, 4, 8, 8], "layers": [
+    {"name": "conv", "type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1},
+    {"name": "again", "shares": "conv"}]})");
+  REQUIRE(r.error.empty());
+  CHECK(has(r.code, "self.conv = (shared_conv := nn.Conv2d(4, 4, 3, padding=1))"));
+  CHECK(has(r.code, "self.again = shared_conv"));
 }

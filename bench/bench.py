@@ -137,7 +137,8 @@ def python_forward_ms(model, runs, threads):
 def scaling_every_command(ns, baseline):
     """Each command on flat and branching specs; whole-process medians of 3."""
     print("\n## Scaling: every command, flat and branching specs (median of 3)\n")
-    cols = ["check", "table --format json", "explain", "diff --set input=1,3,9,9", "graph", "export --to pytorch"]
+    cols = ["check", "table --format json", "explain", "diff --set input=1,3,9,9", "graph", "sizes",
+            "export --to pytorch"]
     print("| spec | " + " | ".join(f"`{c}`" for c in cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     flat = lambda n: {"input": [1, 3, 8, 8], "layers": [{"type": "ReLU"}] * n}
@@ -147,10 +148,15 @@ def scaling_every_command(ns, baseline):
         {"type": "Conv2d", "out_channels": "$c", "kernel_size": "$k", "padding": "$k // 2"}, {"type": "ReLU"}]}}}
     blocks = lambda n: {"input": [1, 3, 8, 8], "blocks": block,
                         "layers": [{"type": "Block", "k": 1 + 2 * (i % 2)} for i in range(n)]}
+    # A named input (closed forms in every row) at the layer limit: each
+    # command must stay linear there too (issue 20: it was quadratic).
+    named = lambda spec: {**spec, "input": ["N", 3, "H", "W"]}
     with tempfile.TemporaryDirectory() as tmp:
         for label, make, sizes in (("ReLUs", flat, (1000, 10000, 40000)),
                                    ("branches", branching, (1000, 10000)),
-                                   ("block uses", blocks, (1000, 10000))):
+                                   ("block uses", blocks, (1000, 10000)),
+                                   ("ReLUs, input N,3,H,W", lambda n: named(flat(n)), (10000, 99999)),
+                                   ("branches, input N,3,H,W", lambda n: named(branching(n)), (33333,))):
             for n in sizes:
                 path = os.path.join(tmp, f"{label}{n}.json")
                 with open(path, "w") as f:

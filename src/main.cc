@@ -734,7 +734,7 @@ int symbolic_command(const CommonOptions& opt, CLI::App* table, CLI::App* expl, 
   ReportContext ctx = in.context;
   ctx.columns = column_list;
   if (opt.format == "json") {
-    std::cout << to_json(in.eval, ctx).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << json_text(in.eval, ctx) << "\n";
   } else if (opt.format == "csv" || opt.format == "markdown") {
     std::cerr << diagnostics_text(in.eval.diagnostics, in.context.file, color);
     if (in.parsed) std::cout << (opt.format == "csv" ? table_csv(in.eval, ctx) : table_markdown(in.eval, ctx));

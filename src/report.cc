@@ -269,68 +269,121 @@ static nlohmann::ordered_json rf_json(const Row& r) {
   return out;
 }
 
-nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx) {
-  using json = nlohmann::ordered_json;
-  json layers = json::array();
-  for (std::size_t i = 0; i < ev.rows.size(); ++i) {
-    const Row& r = ev.rows[i];
-    layers.push_back({{"name", r.name},
-                      {"type", r.type},
-                      {"pointer", r.pointer},
-                      {"arguments", r.arguments},
-                      {"input_shape", r.input},
-                      {"output_shape", r.failed ? json(nullptr) : json(r.output)},
-                      {"params", r.params},
-                      {"buffers", r.buffers},
-                      {"macs", r.macs},
-                      {"activation_bytes", r.activation_bytes},
-                      {"receptive_field", rf_json(r)}});
-    if (!r.symbolic_output.empty() || !r.symbolic_input.empty()) {
-      layers.back()["symbolic_input_shape"] = r.symbolic_input;
-      layers.back()["symbolic_output_shape"] = r.symbolic_output;
-    }
-    if (!r.inputs.empty()) {
-      layers.back()["input_shapes"] = r.inputs;
-      // A merge's inputs by the layer that gives each ("input": the network's),
-      // in order: what a diagram draws its edges from.
-      if (ctx.graph && i < ctx.graph->nodes.size()) {
-        json from = json::array();
-        for (const auto& in : ctx.graph->nodes[i].inputs) from.push_back(ctx.graph->producer_name(in.value));
-        layers.back()["input_layers"] = from;
-      }
-    }
-    if (!r.from.empty()) layers.back()["from"] = r.from;
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson layer_json(const Evaluation& ev, const ReportContext& ctx, std::size_t i) {
+  const Row& r = ev.rows[i];
+  ojson j = {{"name", r.name},
+             {"type", r.type},
+             {"pointer", r.pointer},
+             {"arguments", r.arguments},
+             {"input_shape", r.input},
+             {"output_shape", r.failed ? ojson(nullptr) : ojson(r.output)},
+             {"params", r.params},
+             {"buffers", r.buffers},
+             {"macs", r.macs},
+             {"activation_bytes", r.activation_bytes},
+             {"receptive_field", rf_json(r)}};
+  if (!r.symbolic_output.empty() || !r.symbolic_input.empty()) {
+    j["symbolic_input_shape"] = r.symbolic_input;
+    j["symbolic_output_shape"] = r.symbolic_output;
   }
-  // What a forward hook on every named module would see (containers too):
-  // a value's shape is its producer's row output.
-  // Appended to the ordered map's vector directly: its operator[] searches
-  // linearly, which would make this quadratic (names are unique).
-  json modules = json::object();
-  auto& entries = modules.get_ref<json::object_t&>();
-  if (ctx.graph)
-    for (const auto& m : ctx.graph->modules) {
-      if (m.shared) continue;  // a second call: named_modules() lists the module once
-      auto v = static_cast<std::size_t>(m.value);
-      if (v == 0) entries.emplace_back(ctx.graph->module_name(m), json(ctx.input));
-      else if (v - 1 < ev.rows.size() && !ev.rows[v - 1].failed)
-        entries.emplace_back(ctx.graph->module_name(m), json(ev.rows[v - 1].output));
+  if (!r.inputs.empty()) {
+    j["input_shapes"] = r.inputs;
+    // A merge's inputs by the layer that gives each ("input": the network's),
+    // in order: what a diagram draws its edges from.
+    if (ctx.graph && i < ctx.graph->nodes.size()) {
+      ojson from = ojson::array();
+      for (const auto& in : ctx.graph->nodes[i].inputs) from.push_back(ctx.graph->producer_name(in.value));
+      j["input_layers"] = from;
     }
-  json diags = json::array();
+  }
+  if (!r.from.empty()) j["from"] = r.from;
+  return j;
+}
+
+// What a forward hook on every named module would see (containers too): a
+// value's shape is its producer's row output. `each(name, shape)` per module.
+template <class Each> void each_module(const Evaluation& ev, const ReportContext& ctx, Each each) {
+  if (!ctx.graph) return;
+  for (const auto& m : ctx.graph->modules) {
+    if (m.shared) continue;  // a second call: named_modules() lists the module once
+    auto v = static_cast<std::size_t>(m.value);
+    if (v == 0) each(ctx.graph->module_name(m), ctx.input);
+    else if (v - 1 < ev.rows.size() && !ev.rows[v - 1].failed) each(ctx.graph->module_name(m), ev.rows[v - 1].output);
+  }
+}
+
+// Everything but the layers and the modules, in the document's order.
+ojson head_json(const Evaluation& ev, const ReportContext& ctx) {
+  ojson diags = ojson::array();
   for (const auto& d : ev.diagnostics.items) diags.push_back(diagnostic_json(d));
   return {{"name", ctx.name},
           {"file", ctx.file},
           {"input_shape", ctx.input},
-          {"input_names", ctx.input_names.empty() ? json(nullptr) : json(ctx.input_names)},
-          {"output_shape", ev.valid() ? json(*ev.output) : json(nullptr)},
-          {"output_shapes", ev.valid() ? json(ev.outputs) : json(nullptr)},
-          {"params", ev.valid() ? json(ev.params) : json(nullptr)},
-          {"buffers", ev.valid() ? json(ev.buffers) : json(nullptr)},
-          {"macs", ev.valid() ? json(ev.macs) : json(nullptr)},
-          {"peak_activation_bytes", ev.valid() ? json(ev.peak_activation_bytes) : json(nullptr)},
+          {"input_names", ctx.input_names.empty() ? ojson(nullptr) : ojson(ctx.input_names)},
+          {"output_shape", ev.valid() ? ojson(*ev.output) : ojson(nullptr)},
+          {"output_shapes", ev.valid() ? ojson(ev.outputs) : ojson(nullptr)},
+          {"params", ev.valid() ? ojson(ev.params) : ojson(nullptr)},
+          {"buffers", ev.valid() ? ojson(ev.buffers) : ojson(nullptr)},
+          {"macs", ev.valid() ? ojson(ev.macs) : ojson(nullptr)},
+          {"peak_activation_bytes", ev.valid() ? ojson(ev.peak_activation_bytes) : ojson(nullptr)},
           {"valid", ev.valid()},
-          {"layers", layers},
-          {"modules", modules},
+          {"layers", ojson::array()},
+          {"modules", ojson::object()},
           {"diagnostics", diags}};
+}
+
+std::string dumped(const ojson& j) { return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// Appends `text` (a dump at depth 0) to `out` as it reads at depth 2 (4 spaces).
+void append_indented(std::string& out, const std::string& text) {
+  std::size_t from = 0;
+  for (std::size_t at; (at = text.find('\n', from)) != std::string::npos; from = at + 1)
+    out.append(text, from, at + 1 - from).append("    ");
+  out.append(text, from, std::string::npos);
+}
+
+}  // namespace
+
+ojson to_json(const Evaluation& ev, const ReportContext& ctx) {
+  ojson j = head_json(ev, ctx);
+  for (std::size_t i = 0; i < ev.rows.size(); ++i) j["layers"].push_back(layer_json(ev, ctx, i));
+  // Appended to the ordered map's vector directly: its operator[] searches
+  // linearly, which would make this quadratic (names are unique).
+  auto& entries = j["modules"].get_ref<ojson::object_t&>();
+  each_module(ev, ctx, [&](const std::string& name, const Shape& shape) { entries.emplace_back(name, ojson(shape)); });
+  return j;
+}
+
+// The text of to_json(...).dump(2), written a layer at a time: a 100,000-row
+// document never exists as one tree (that tree's allocations were most of the
+// time `table --format json` took at the layer limit).
+std::string json_text(const Evaluation& ev, const ReportContext& ctx) {
+  std::string head = dumped(head_json(ev, ctx));
+  const std::string layers_key = "\n  \"layers\": []", modules_key = "\n  \"modules\": {}";
+  std::size_t at_layers = head.find(layers_key), at_modules = head.find(modules_key);
+  std::string out;
+  out.reserve(head.size() + ev.rows.size() * 700);
+  out.append(head, 0, at_layers + layers_key.size() - 2);
+  for (std::size_t i = 0; i < ev.rows.size(); ++i) {
+    out += i ? ",\n    " : "[\n    ";
+    append_indented(out, dumped(layer_json(ev, ctx, i)));
+  }
+  out += ev.rows.empty() ? "[]" : "\n  ]";
+  out.append(head, at_layers + layers_key.size(), at_modules + modules_key.size() - 2 - (at_layers + layers_key.size()));
+  bool first = true;
+  each_module(ev, ctx, [&](const std::string& name, const Shape& shape) {
+    out += first ? "{\n    " : ",\n    ";
+    first = false;
+    out += dumped(ojson(name)) + ": ";
+    append_indented(out, dumped(ojson(shape)));
+  });
+  out += first ? "{}" : "\n  }";
+  out.append(head, at_modules + modules_key.size(), std::string::npos);
+  return out;
 }
 
 std::string diagnostics_text(const Diagnostics& diags, const std::string& file, bool color) {

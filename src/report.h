@@ -37,6 +37,8 @@ std::string check_text(const Evaluation& ev, const ReportContext& ctx);
 
 // The JSON document of docs/json-output.md.
 nlohmann::ordered_json to_json(const Evaluation& ev, const ReportContext& ctx);
+// Its text, to_json(...).dump(2), written without building the whole tree.
+std::string json_text(const Evaluation& ev, const ReportContext& ctx);
 nlohmann::ordered_json diagnostic_json(const Diagnostic& d);
 
 // Every diagnostic, rendered for stderr.

@@ -1,5 +1,7 @@
 #include "symbolic.h"
 
+#include <unordered_map>
+
 #include <cmath>
 
 #include <algorithm>
@@ -813,7 +815,7 @@ bool resolve_named_input(Spec& spec) {
   if (spatial.empty()) return evaluate(spec).valid();
   // A bounded scan: about 20 million layer evaluations at most, so that a
   // huge spec stays fast (it then finds only small sizes).
-  std::size_t rows = std::max<std::size_t>(1, evaluate(spec).rows.size());
+  std::size_t rows = std::max<std::size_t>(1, spec.graph.nodes.size());
   int64_t tries = std::clamp<int64_t>(static_cast<int64_t>(20'000'000 / rows), 16, 4096);
   for (int64_t x = 1; x <= tries; ++x) {
     for (auto i : spatial) spec.input[i] = x;
@@ -831,16 +833,31 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
       dims.push_back(analyse_dim(spec, ev, static_cast<int>(axis)));
       dims.back().dim = spec.input_names[axis];
     }
-  auto text = [&](const Shape& s, const std::string& row, bool output) {
+  // Each dim's forms by node (row) index: the analysis records them in node
+  // order, so one walk places them, and naming every shape stays linear.
+  const Graph& graph = spec.graph;
+  auto by_node = [&](const std::vector<std::pair<std::string, QDim>>& forms) {
+    std::vector<const QDim*> out(graph.nodes.size(), nullptr);
+    std::size_t j = 0;
+    for (const auto& [name, f] : forms) {
+      while (j < graph.nodes.size() && graph.nodes[j].name != name) ++j;
+      if (j < graph.nodes.size()) out[j] = &f;
+    }
+    return out;
+  };
+  std::vector<std::vector<const QDim*>> outputs, inputs;
+  for (const auto& a : dims) outputs.push_back(by_node(a.forms)), inputs.push_back(by_node(a.inputs));
+  // `row`: the row's index, or -1 for the network's input.
+  auto text = [&](const Shape& s, std::ptrdiff_t row, bool output) {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < s.size(); ++i) {
       std::string v = std::to_string(s[i]);
       if (i == 0 && s.size() >= 2 && !spec.input_names[0].empty()) v = spec.input_names[0];
-      if (s.size() == spec.input.size() && i >= 2)
-        for (const auto& a : dims)
-          if (a.dim == spec.input_names[i])
-            for (const auto& [name, f] : output ? a.forms : a.inputs)
-              if (name == row) v = qdim_text(f, a.dim);
+      if (s.size() == spec.input.size() && i >= 2 && row >= 0)
+        for (std::size_t k = 0; k < dims.size(); ++k)
+          if (dims[k].dim == spec.input_names[i])
+            if (const QDim* f = (output ? outputs[k] : inputs[k])[static_cast<std::size_t>(row)])
+              v = qdim_text(*f, dims[k].dim);
       out.push_back(v);
     }
     return out;
@@ -850,7 +867,7 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
   // Linear after it.
   const Graph& g = spec.graph;
   std::vector<std::vector<std::string>> value(g.nodes.size() + 1);
-  value[0] = text(spec.input, "", false);
+  value[0] = text(spec.input, -1, false);
   auto numeric = [](const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; };
   // A name, or one floor or ceiling: a factor needs no parentheses.
   auto atomic = [](const std::string& s) {
@@ -863,7 +880,8 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
     Row& r = ev.rows[i];
     const GraphNode& n = g.nodes[i];
     const auto& from = value[static_cast<std::size_t>(n.inputs[0].value)];
-    r.symbolic_input = from.size() == r.input.size() && r.input.size() != spec.input.size() ? from : text(r.input, r.name, false);
+    auto at = static_cast<std::ptrdiff_t>(i);
+    r.symbolic_input = from.size() == r.input.size() && r.input.size() != spec.input.size() ? from : text(r.input, at, false);
     if (r.failed) continue;
     if (auto* f = std::get_if<Flatten>(&n.op); f && r.symbolic_input.size() == r.input.size()) {
       auto rank = static_cast<int64_t>(r.input.size());
@@ -887,7 +905,7 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
       for (std::size_t k = 0; k < r.output.size(); ++k)
         if (r.output[k] != r.input[k]) r.symbolic_output[k] = std::to_string(r.output[k]);
     } else {
-      r.symbolic_output = text(r.output, r.name, true);
+      r.symbolic_output = text(r.output, at, true);
     }
     value[i + 1] = r.symbolic_output;
   }

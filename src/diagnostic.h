@@ -11,7 +11,8 @@ namespace netshape {
 inline const std::vector<std::string>& warning_codes() {
   static const std::vector<std::string> codes = {
       "floor-discards", "conv-padding", "bias-before-batchnorm", "adaptive-upsamples", "linear-fixed-size",
-      "linear-rank", "rf-misaligned", "duplicate-key", "no-valid-size", "implicit-dim", "instance-norm-channels"};
+      "linear-rank", "rf-misaligned", "duplicate-key", "no-valid-size", "implicit-dim", "instance-norm-channels",
+      "group-norm-channels", "dropout-rank"};
   return codes;
 }
 

@@ -46,6 +46,16 @@ const Row* find_row(const Evaluation& ev, const std::string& name) {
 
 namespace {
 
+// Elements of a shape; nullopt past 64 bits.
+std::optional<int64_t> numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) {
+    auto m = checked_mul(n, d);
+    if (!m) return std::nullopt;
+    n = *m;
+  }
+  return n;
+}
 
 class Evaluator {
  public:
@@ -417,6 +427,7 @@ class Evaluator {
                     .notes.push_back("PyTorch: \"Dropout1d: Expected 2D or 3D input\"");
                 return fail(r);
               }
+              if ((k.rank == 2 || k.rank == 3) && !k.alpha) dropout_rank(n, k.rank, in);
               return in;
             },
             [&](const InstanceNorm& k) -> std::optional<Shape> { return instance_norm(n, k, in); },
@@ -432,6 +443,14 @@ class Evaluator {
                                                  "dimensions)\"", in.size()));
                 return fail(r);
               }
+              // F.local_response_norm squares the input and pads the square with
+              // size − 1 zero channels before its average pool: the one kind whose
+              // intermediate can dwarf its output (size 3,000,000 on 64 channels).
+              int64_t c = in[1];
+              auto rest = numel(in);
+              auto padded = checked_mul(rest.value_or(0) / std::max<int64_t>(c, 1), c + k.size - 1);
+              auto scratch = padded ? checked_add(*padded, rest.value_or(0)) : std::nullopt;
+              r.scratch_elements = scratch.value_or(-1);
               return in;
             },
             [&](const PReLU& k) -> std::optional<Shape> {
@@ -784,9 +803,46 @@ class Evaluator {
     return out;
   }
 
+  // F.dropout2d and F.dropout3d warn (in eval mode too) where the rank is not
+  // theirs: a 5-D input to Dropout2d drops whole depth slices of a volume, a
+  // 3-D one is read as [N, C, L] (PyTorch 1.13's functional.py).
+  void dropout_rank(const GraphNode& n, int rank, const Shape& in) {
+    std::size_t want = static_cast<std::size_t>(rank) + 2;
+    if (in.size() == want) return;
+    auto& d = ev_.diagnostics.warning(
+        "dropout-rank", fmt::format("Dropout{}d `{}` gets a {}-D input {}; it drops whole channels of {} {}", rank,
+                                    n.name, in.size(), format_shape(in), shape_form(rank),
+                                    in.size() == want - 1 ? "maps, so it reads this one as one sample without a batch"
+                                                          : "maps"),
+        n.pointer, n.name);
+    if (rank == 2 && in.size() == 3)
+      d.notes.push_back("PyTorch: \"dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+                        "dropout behavior is desired - input is interpreted as shape (N, C, L)\"");
+    else if (in.size() != want - 1)
+      d.notes.push_back(fmt::format("PyTorch: \"dropout{}d: Received a {}-D input to dropout{}d, which is deprecated "
+                                    "and will result in an error in a future release\"", rank, in.size(), rank));
+    d.help = in.size() >= 3 && in.size() <= 5
+                 ? fmt::format("for a {}-D input use Dropout{}d", in.size(), in.size() - 2)
+                 : "for other ranks use Dropout, which drops single values";
+  }
+
   std::optional<Shape> instance_norm(const GraphNode& n, const InstanceNorm& k, const Shape& in) {
     Row& r = row(n, op_name(n.op), in);
     if (!need_rank(n, in, r)) return std::nullopt;
+    // Statistics of one value per channel: PyTorch refuses them whenever it
+    // uses the input's own (training, or no running stats: eval mode too).
+    int64_t spatial = 1;
+    for (std::size_t i = 2; i < in.size(); ++i) spatial *= in[i];
+    if (spatial == 1 && !k.track_running_stats) {
+      auto& d = error(n, "one-value-per-channel", fmt::format("{} `{}` normalises each channel over its {} values, and {} has "
+                                                  "one per channel",
+                                                  op_name(n.op), n.name, shape_form(static_cast<int>(in.size()) - 2),
+                                                  format_shape(in)));
+      d.notes.push_back(fmt::format("PyTorch: \"Expected more than 1 spatial element when training, got input size "
+                                    "torch.Size({})\" (in eval mode too, without running stats)", format_shape(in)));
+      d.help = "normalise a larger map (InstanceNorm before the last pooling), or use track_running_stats=true";
+      return fail(r);
+    }
     // Only the affine weights and the running statistics tie it to a channel
     // count; without them PyTorch 1.13 normalises any channels (with a warning).
     if (k.num_features && *k.num_features != in[1]) {
@@ -820,11 +876,23 @@ class Evaluator {
                                        *k.num_channels, format_shape(in)));
       return fail(r);
     }
+    if (k.num_channels && *k.num_channels != c) {
+      // Without affine PyTorch keeps no per-channel weight, so it never looks.
+      auto& d = ev_.diagnostics.warning(
+          "group-norm-channels",
+          fmt::format("GroupNorm `{}` says num_channels {} but its input has {} channels", n.name, *k.num_channels, c),
+          n.pointer + "/num_channels", n.name);
+      d.notes.push_back("with affine=False PyTorch has no per-channel weight and does not check num_channels; the "
+                        "spec is almost surely wrong here");
+      d.help = fmt::format("write num_channels {} (or leave it out: netshape takes it from the input)", c);
+    }
     if (c % k.num_groups != 0) {
       auto& d = error(n, "groups", fmt::format("the input's {} channels are not divisible by num_groups {}", c,
                                                k.num_groups), "num_groups");
       d.notes.push_back(fmt::format("PyTorch: \"Expected number of channels in input to be divisible by num_groups, "
                                     "but got input of shape {} and num_groups={}\"", format_shape(in), k.num_groups));
+      int64_t g = largest_divisor_below(c, k.num_groups);
+      d.fixes.push_back({fmt::format("use num_groups {}, which divides {}", g, c), {fmt::format("{}.num_groups={}", n.name, g)}});
       return fail(r);
     }
     r.params = k.affine ? 2 * k.num_channels.value_or(c) : 0;
@@ -1151,25 +1219,22 @@ class Evaluator {
   }
 };
 
-std::optional<int64_t> numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) {
-    auto m = checked_mul(n, d);
-    if (!m) return std::nullopt;
-    n = *m;
-  }
-  return n;
-}
 
 }  // namespace
 
 std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input) {
   auto largest = numel(input);
-  int64_t weights = 0;
+  int64_t weights = 0, scratch = 0;
   for (const auto& r : ev.rows) {
     auto n = numel(r.output.empty() ? r.input : r.output);
-    if (!largest || !n) return std::nullopt;
+    if (!largest || !n || r.scratch_elements < 0) return std::nullopt;
     largest = std::max(*largest, *n);
+    // A kind's own intermediates live beside its input and output (LRN's).
+    if (r.scratch_elements > 0) {
+      auto with = checked_add(r.scratch_elements, checked_mul(*n, 2).value_or(INT64_MAX));
+      if (!with) return std::nullopt;
+      scratch = std::max(scratch, *with);
+    }
     // BatchNorm keeps running mean and variance beside its weight and bias.
     auto w = checked_add(weights, r.type.rfind("BatchNorm", 0) == 0 ? 2 * r.params : r.params);
     if (!w) return std::nullopt;
@@ -1178,6 +1243,7 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
   if (!largest) return std::nullopt;
   auto act = checked_mul(*largest, 3);
   if (!act) return std::nullopt;
+  act = std::max(*act, scratch);
   auto total = checked_add(*act, weights);
   if (!total) return std::nullopt;
   return checked_mul(*total, 4);  // float32

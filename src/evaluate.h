@@ -25,6 +25,9 @@ struct Row {
   // With a named input: the shapes with closed forms ("⌈H/32⌉"); else empty.
   std::vector<std::string> symbolic_input, symbolic_output;
   int64_t params = 0;     // trainable parameters (weights and biases)
+  // Elements a kind allocates beside its input and output while it runs
+  // (LocalResponseNorm's padded square); -1: more than 64 bits hold.
+  int64_t scratch_elements = 0;
   bool failed = false;
   // Filled by analyse() (analysis.h) on rows that did not fail:
   int64_t buffers = 0;            // BatchNorm running statistics
@@ -52,7 +55,10 @@ Evaluation evaluate(const Spec& spec);
 // Bytes a float32 forward pass needs, estimated from the symbolic shapes
 // before anything is allocated: parameters plus BatchNorm statistics, and
 // three times the largest activation (a residual block's input, the tensor
-// being read and the one being written). nullopt: it overflows 64 bits.
+// being read and the one being written), or a kind's own intermediates with
+// its input and output where they are more (LocalResponseNorm's padded
+// square is the one such kind; convolution backends' workspaces are not
+// counted). nullopt: it overflows 64 bits.
 std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input);
 
 // The row with this name (a merge's row has its container's name).

@@ -401,7 +401,9 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                       {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
                                       {"padding", py_dims(k.padding), "0"},
                                       {"ceil_mode", py_bool(k.ceil_mode), "False"},
-                                      {"count_include_pad", py_bool(k.count_include_pad), "True"}});
+                                      {"count_include_pad", py_bool(k.count_include_pad), "True"},
+                                      {"divisor_override", k.divisor_override ? py_int(*k.divisor_override) : "None",
+                                       "None"}});
           },
           [&](const AdaptiveAvgPool& k) { return adaptive_expr(nn_name(op), k.output_size); },
           [&](const AdaptiveMaxPool& k) { return adaptive_expr(nn_name(op), k.output_size); },

@@ -1,5 +1,7 @@
 #include "formula.h"
 
+#include <algorithm>
+
 namespace netshape {
 
 int64_t floor_div(int64_t a, int64_t b) {
@@ -40,6 +42,16 @@ std::optional<int64_t> checked_add(int64_t a, int64_t b) {
   int64_t r;
   if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
   return r;
+}
+
+int64_t largest_divisor_below(int64_t n, int64_t limit) {
+  int64_t best = 1;
+  for (int64_t d = 1; d <= n / d; ++d) {
+    if (n % d != 0) continue;
+    if (d < limit) best = std::max(best, d);
+    if (n / d < limit) best = std::max(best, n / d);
+  }
+  return best;
 }
 
 }  // namespace netshape

@@ -38,6 +38,10 @@ struct TransposedWindow {
 };
 int64_t transposed_output(const TransposedWindow& w);
 
+// The largest divisor of n (n ≥ 1) below `limit` (≥ 2): 1 at worst. By the
+// divisors up to √n, so a groups of 2,147,483,647 costs 46,341 steps, not 2^31.
+int64_t largest_divisor_below(int64_t n, int64_t limit);
+
 // Checked arithmetic: nullopt on overflow, never a wrap.
 std::optional<int64_t> checked_mul(int64_t a, int64_t b);
 std::optional<int64_t> checked_add(int64_t a, int64_t b);

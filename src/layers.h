@@ -97,6 +97,7 @@ struct AvgPool {
   Dims kernel_size, stride, padding;
   bool ceil_mode = false, count_include_pad = true;
   double norm_type = 0;  // LPPool's p; 0 for AvgPool
+  std::optional<int64_t> divisor_override;  // AvgPool2d/3d: what a window's sum is divided by
   const char* name() const {
     static const char* const lp[3] = {"LPPool1d", "LPPool2d", "LPPool3d"};
     return norm_type > 0 ? lp[rank - 1] : names[rank - 1];

@@ -36,7 +36,7 @@ class Lowering {
       g_.outputs = {out};
     } else {
       for (std::size_t i = 0; i < spec_.outputs.size(); ++i)
-        if (auto v = resolve(spec_.outputs[i], spec_.outputs_pointer + "/" + std::to_string(i), "", false))
+        if (auto v = resolve(spec_.outputs[i], spec_.outputs_pointer + "/" + std::to_string(i), "", "`outputs`"))
           g_.outputs.push_back(*v);
     }
     return ok_;
@@ -69,7 +69,7 @@ class Lowering {
     bool merge = std::holds_alternative<Merge>(n.kind);
     std::string label;  // the name `from` gave, as the user wrote it
     if (!n.from.empty() && !merge)
-      if (auto v = resolve(n.from[0], n.pointer + "/from", n.name, true)) x = *v, label = n.from[0];
+      if (auto v = resolve(n.from[0], n.pointer + "/from", n.name, "`from`")) x = *v, label = n.from[0];
     int y = std::visit(
         overloaded{
             [&](const Sequential& s) { return list(s.layers, x); },
@@ -79,7 +79,7 @@ class Lowering {
               std::vector<Input> in;
               for (std::size_t i = 0; i < n.from.size(); ++i) {
                 std::string at = n.pointer + "/from/" + std::to_string(i);
-                if (auto v = resolve(n.from[i], at, n.name, true)) in.push_back({*v, n.from[i], false});
+                if (auto v = resolve(n.from[i], at, n.name, "`from`")) in.push_back({*v, n.from[i], false});
               }
               return add(n, m, std::move(in));
             },
@@ -101,7 +101,7 @@ class Lowering {
     if (tree_.empty()) index_tree(spec_.layers);
     auto at = tree_.find(s.module);
     const Node* orig = at == tree_.end() ? nullptr : at->second;
-    auto finished = resolve(s.module, n.pointer + "/shares", n.name, true);
+    auto finished = resolve(s.module, n.pointer + "/shares", n.name, "`shares`");
     if (!finished) return x;
     if (!orig || orig == &n) {
       ok_ = false;
@@ -113,8 +113,8 @@ class Lowering {
     if (std::holds_alternative<Merge>(orig->kind)) {
       ok_ = false;
       auto& d = diags_.error("bad-reference",
-                             fmt::format("`{}` shares `{}`, a {}: a merge has no module to call again", n.name,
-                                         s.module, kind_name(orig->kind)),
+                             fmt::format("`{}` shares `{}`, which merges its inputs ({}): a merge has no module "
+                                         "to call again", n.name, s.module, kind_name(orig->kind)),
                              n.pointer + "/shares", n.name);
       d.help = "write another Add, Cat or Mul with its own `from`";
       return x;
@@ -194,13 +194,13 @@ class Lowering {
   }
 
   // The value a name stands for where it is used.
+  // `what`: the field that names it, for messages ("`from`", "`outputs`", "`shares`").
   std::optional<int> resolve(const std::string& name, const std::string& pointer,
-                             const std::string& layer, bool from) {
+                             const std::string& layer, const char* what) {
     for (; indexed_ < g_.modules.size(); ++indexed_)
       known_[g_.module_name(g_.modules[indexed_])] = g_.modules[indexed_].value;
     if (auto it = known_.find(name); it != known_.end()) return it->second;
     ok_ = false;
-    const char* what = from ? "`from`" : "`outputs`";
     std::set<std::string> all;  // every name in the spec: an error is rare, the walk is linear
     collect_names(spec_.layers, all);
     if (all.count(name)) {

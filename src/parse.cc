@@ -1,6 +1,7 @@
 #include "parse.h"
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "expr.h"
+#include "formula.h"
 #include "json_cursor.h"
 #include "text.h"
 
@@ -166,7 +168,7 @@ class Fields {
   std::optional<int64_t> integer_value(const Cursor& c, const std::string& key, int64_t lo) {
     auto v = exact_int(*c.value);
     if (!v) {
-      bad(c, key, lo >= 1 ? "a positive integer" : "a non-negative integer");
+      bad(c, key, lo >= 1 ? "a positive integer" : lo == 0 ? "a non-negative integer" : "an integer");
       return std::nullopt;
     }
     if (*v < lo) {
@@ -258,6 +260,17 @@ class Fields {
     if (!c) { if (failed_.count(key)) *ok = false; return dflt; }
     if (!c->value->is_boolean()) { bad(*c, key, "true or false"); *ok = false; return dflt; }
     return c->value->get<bool>();
+  }
+
+  // A number PyTorch converts to float32 (an activation's constants, a
+  // padding value, PReLU's init): past ±3.4028e38 PyTorch raises.
+  double float32(const std::string& key, double dflt, bool* ok) {
+    std::size_t before = p_.diags_.items.size();
+    double v = number(key, dflt, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), ok);
+    if (p_.diags_.items.size() > before && p_.diags_.items.back().code == "out-of-range")
+      p_.diags_.items.back().notes.push_back(
+          "PyTorch holds it as a float32: \"value cannot be converted to type float without overflow\"");
+    return v;
   }
 
   double number(const std::string& key, double dflt, double lo, double hi, bool* ok) {
@@ -488,6 +501,18 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
     auto& d = diags_.error("missing-field", fmt::format("layer `{}` has no `type`", name),
                            c.pointer, name);
     d.help = "add \"type\": \"Conv2d\" (or another layer kind, see docs/spec-format.md)";
+    // {"Type": "ReLU"}, {"typ": …}: the key the user meant, named (keys are case-sensitive).
+    for (auto it = c.value->begin(); it != c.value->end(); ++it) {
+      std::string lower = it.key();
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      if (lower == "type" || did_you_mean(it.key(), {"type"})) {
+        d.help = fmt::format("did you mean `type`? the layer has `{}` (keys are case-sensitive)", it.key());
+        break;
+      }
+    }
+    if (c.value->contains("if"))
+      d.help = "an `if` stands for a layer in a list of layers, as a field's value, or as a block's whole "
+               "`layer`: here it needs a `type` of its own";
     return std::nullopt;
   }
   if (!overrides_.empty()) layer_names.push_back(name);  // only --set needs them
@@ -816,8 +841,25 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
     for (const auto& [key, value] : used)
       if (key != "index") n.block_args.emplace_back(key, value.value->dump());
   };
+  // The template may itself be an `if`: one layer, a list of layers (a
+  // Sequential), or nothing (a false `if` without `else`: the identity).
+  auto expand = [&](const Env& e, const std::string& n) -> std::optional<Node> {
+    Cursor t = tmpl;
+    if (t.value->is_object() && t.value->contains("if") && !t.value->contains("type")) {
+      auto r = resolve(t, e, n);
+      if (!r) return std::nullopt;
+      t = *r;
+    }
+    if (t.value->is_null()) return Node{n, c.pointer, {}, Sequential{}, {}, {}, {}};
+    if (t.value->is_array()) {
+      auto l = layer_list(t, e, n);
+      if (!l) return std::nullopt;
+      return Node{n, t.pointer, {}, Sequential{std::move(*l)}, {}, {}, {}};
+    }
+    return layer(t, e, n);
+  };
   if (!repeat) {
-    result = layer(tmpl, args, name);
+    result = expand(args, name);
     if (result) mark(*result, args);
   } else {
     Sequential seq;
@@ -825,7 +867,7 @@ std::optional<Node> Parser::instantiate(const Cursor& c, const Env& env, const s
       Env inst = i == 0 ? first_args : args;
       computed_.push_back(json(i));
       inst["index"] = Cursor{&computed_.back(), c.pointer + "/repeat"};  // "$index": 0, 1, …
-      auto child = layer(tmpl, inst, join_name(name, std::to_string(i)));
+      auto child = expand(inst, join_name(name, std::to_string(i)));
       if (!child) { ok = false; break; }  // one report per block, not per repeat
       mark(*child, inst);
       seq.layers.push_back(std::move(*child));
@@ -906,12 +948,9 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
                                          k.out_channels, k.groups),
                              c.pointer + "/groups", name);
       d.notes.push_back("PyTorch: \"out_channels must be divisible by groups\"");
-      for (int64_t g = k.groups - 1; g >= 1; --g)
-        if (k.out_channels % g == 0) {
-          d.fixes.push_back({fmt::format("use groups {}, which divides {}", g, k.out_channels),
-                             {fmt::format("{}.groups={}", name, g)}});
-          break;
-        }
+      int64_t g = largest_divisor_below(k.out_channels, k.groups);
+      d.fixes.push_back({fmt::format("use groups {}, which divides {}", g, k.out_channels),
+                         {fmt::format("{}.groups={}", name, g)}});
       ok = false;
     }
     if (ok && k.in_channels && *k.in_channels % k.groups != 0) {
@@ -989,7 +1028,17 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     if (max) dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
     bool ceil_mode = f.boolean("ceil_mode", false, &ok);
     bool count_include_pad = !max && !lp && f.boolean("count_include_pad", true, &ok);
-    if (!max && !lp) f.get("divisor_override");  // accepted; changes no shape
+    // AvgPool2d/3d only (AvgPool1d has none): what each window's sum is divided
+    // by. Any integer but 0, as ATen's "divisor must be not zero"; no shape effect.
+    std::optional<int64_t> divisor;
+    if (!max && !lp && rank >= 2) divisor = f.optional_integer("divisor_override", -kMaxInt, &ok);
+    if (divisor && *divisor == 0) {
+      auto& d = diags_.error("out-of-range", fmt::format("`divisor_override` of {} must not be 0", type),
+                             c.pointer + "/divisor_override", name);
+      d.notes.push_back("PyTorch: \"divisor must be not zero\"");
+      d.help = "leave it out to divide each window's sum by the window's size";
+      ok = false;
+    }
     std::size_t bad = 0;
     while (bad < kernel.size() && padding[bad] <= kernel[bad] / 2) ++bad;
     if (ok && bad < kernel.size()) {
@@ -1013,7 +1062,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     if (max) out = MaxPool{rank, kernel, stride, padding, dilation, ceil_mode};
-    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad || lp, norm_type};
+    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad || lp, norm_type, divisor};
   } else if (rank_of(type, AdaptiveAvgPool::names) || rank_of(type, AdaptiveMaxPool::names)) {
     bool avg = rank_of(type, AdaptiveAvgPool::names) != 0;
     int rank = avg ? rank_of(type, AdaptiveAvgPool::names) : rank_of(type, AdaptiveMaxPool::names);
@@ -1134,7 +1183,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     for (const auto& [arg, dflt] : pk->args) {
       // Threshold(threshold, value) has no defaults in PyTorch: both are required.
       if (pk->fn == Fn::threshold && !f.get(arg)) { f.missing(arg, "a number"); ok = false; }
-      k.args.push_back(f.number(arg, dflt, -1e300, 1e300, &ok));
+      k.args.push_back(f.float32(arg, dflt, &ok));
     }
     if (pk->inplace) k.inplace = f.boolean("inplace", false, &ok);
     if (pk->fn == Fn::gelu)
@@ -1292,7 +1341,7 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     } else {
       *ok = false;
     }
-    if (p.mode == PadMode::constant && !p.zero) p.value = f.number("value", 0, -1e300, 1e300, ok);
+    if (p.mode == PadMode::constant && !p.zero) p.value = f.float32("value", 0, ok);
     return p;
   }
   if (type == "PixelShuffle" || type == "PixelUnshuffle") {
@@ -1330,12 +1379,9 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
                                                    *k.num_channels, k.num_groups),
                              c.pointer + "/num_groups", name);
       d.notes.push_back("PyTorch: \"num_channels must be divisible by num_groups\"");
-      for (int64_t g = k.num_groups - 1; g >= 1; --g)
-        if (*k.num_channels % g == 0) {
-          d.fixes.push_back({fmt::format("use num_groups {}, which divides {}", g, *k.num_channels),
-                             {fmt::format("{}.num_groups={}", name, g)}});
-          break;
-        }
+      int64_t g = largest_divisor_below(*k.num_channels, k.num_groups);
+      d.fixes.push_back({fmt::format("use num_groups {}, which divides {}", g, *k.num_channels),
+                         {fmt::format("{}.num_groups={}", name, g)}});
       *ok = false;
     }
     return k;
@@ -1372,7 +1418,7 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
   if (type == "PReLU") {
     PReLU k;
     k.num_parameters = f.integer("num_parameters", 1, 1, ok).value_or(1);
-    k.init = f.number("init", 0.25, -1e300, 1e300, ok);
+    k.init = f.float32("init", 0.25, ok);
     return k;
   }
   if (type == "Softmax" || type == "LogSoftmax" || type == "Softmin" || type == "Softmax2d") {
@@ -1790,6 +1836,22 @@ const std::vector<std::string>& unsupported_torch_layers() {
   return names;
 }
 
+// "UTF-16 (little-endian)" and the like, from a byte order mark or the NULs
+// ASCII text has in those encodings ({"… is 7B 00 22 00 in UTF-16LE).
+std::optional<std::string> wide_encoding(std::string_view t) {
+  auto at = [&](std::size_t i) { return i < t.size() ? static_cast<unsigned char>(t[i]) : 0x100u; };
+  if (at(0) == 0xFF && at(1) == 0xFE && at(2) == 0 && at(3) == 0) return "UTF-32 (little-endian)";
+  if (at(0) == 0 && at(1) == 0 && at(2) == 0xFE && at(3) == 0xFF) return "UTF-32 (big-endian)";
+  if (at(0) == 0xFF && at(1) == 0xFE) return "UTF-16 (little-endian)";
+  if (at(0) == 0xFE && at(1) == 0xFF) return "UTF-16 (big-endian)";
+  if (t.size() < 4) return std::nullopt;
+  if (at(0) && !at(1) && !at(2) && !at(3)) return "UTF-32 (little-endian)";
+  if (!at(0) && !at(1) && !at(2) && at(3)) return "UTF-32 (big-endian)";
+  if (at(0) && !at(1) && at(2) && !at(3)) return "UTF-16 (little-endian)";
+  if (!at(0) && at(1) && !at(2) && at(3)) return "UTF-16 (big-endian)";
+  return std::nullopt;
+}
+
 ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
   ParseResult r;
   auto located = [&](std::string code, std::string message, std::size_t offset) -> Diagnostic& {
@@ -1807,6 +1869,14 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides) {
     auto& d = r.diagnostics.error(
         "too-large", fmt::format("the file is larger than the limit of {} bytes", kMaxFileBytes));
     d.help = "a spec describes layers, not data: use blocks and repeat to keep it short";
+    return r;
+  }
+  // UTF-16 and UTF-32 (Windows editors save "Unicode" so) are full of NULs:
+  // say the encoding rather than "remove the NUL byte".
+  if (auto enc = wide_encoding(text)) {
+    auto& d = r.diagnostics.error("encoding", fmt::format("the file is {} text; netshape reads UTF-8", *enc));
+    d.help = fmt::format("save it as UTF-8 (your editor's \"Save with encoding\", or iconv -f {} -t UTF-8)",
+                         enc->substr(0, 6));
     return r;
   }
   // nlohmann stops at a NUL as at the end of input, so text after one would

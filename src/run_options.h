@@ -26,7 +26,16 @@ struct RunCli {
 inline void add_run_options(CLI::App& app, RunCli& o) {
   app.footer(examples_for("run"));
   add_common_options(app, o.common, {"text", "json", "csv", "markdown"});
-  app.add_option("--seed", o.run.seed, "Seed for the random input and weights")->capture_default_str();
+  // Digits only: CLI11 (like torch.manual_seed) would wrap -1 to 2^64 − 1.
+  app.add_option("--seed", o.run.seed, "Seed for the random input and weights (0 to 18446744073709551615)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos &&
+                          (v.size() < 20 || v <= "18446744073709551615");
+            return digits ? std::string() : "a seed is a whole number from 0 to 18446744073709551615";
+          },
+          "SEED"));
   app.add_option("--bench", o.run.bench, "Time N forward passes after one warm-up")
       ->check(CLI::Range(0, 100000));
   app.add_option("--threads", o.run.threads, "LibTorch threads (0: its default)")
@@ -94,13 +103,25 @@ inline std::optional<int> precheck_run(const RunCli& o, Loaded& in) {
   }
   auto estimate = forward_memory_estimate(in.eval, in.spec->input);
   if (!estimate || *estimate > *limit) {
+    // The layer with the largest intermediate of its own, when one has one.
+    const Row* scratch = nullptr;
+    for (const auto& r : in.eval.rows)
+      if (r.scratch_elements != 0 && (!scratch || r.scratch_elements < 0 ||
+                                      (scratch->scratch_elements >= 0 && r.scratch_elements > scratch->scratch_elements)))
+        scratch = &r;
     std::cerr << fmt::format(
         "error[memory]: running {} would need {}, above the limit of {}\n"
         "   = note: parameters and BatchNorm statistics, plus three times the largest "
-        "activation, in float32\n"
+        "activation, in float32{}\n"
         "   = help: use a smaller --input, or raise --max-memory if the machine has the room\n",
-        in.context.name, estimate ? "about " + human_bytes(*estimate) : std::string("more than 8 EiB"),
-        human_bytes(*limit));
+        printable(in.context.name), estimate ? "about " + human_bytes(*estimate) : std::string("more than 8 EiB"),
+        human_bytes(*limit),
+        scratch ? printable(fmt::format(", or a layer's own intermediates with its input and output where they are "
+                                        "more: {} `{}` squares its input and pads it by size − 1 channels ({} elements)",
+                                        scratch->type, scratch->name,
+                                        scratch->scratch_elements < 0 ? std::string("more than 2^63")
+                                                                      : thousands(scratch->scratch_elements)))
+                : "");
     return kExitTorch;
   }
   return std::nullopt;

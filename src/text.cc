@@ -89,8 +89,20 @@ std::string printable(std::string_view s, bool keep_newlines) {
 std::string csv_field(std::string_view raw) {
   // A CR or tab is escaped first, so a spreadsheet never sees one raw.
   std::string s = printable(raw);
-  bool number = !s.empty() && s.find_first_not_of("0123456789.-+eE") == std::string::npos &&
-                s.find_first_of("0123456789") != std::string::npos;
+  // -3, 2.5, 1e5: a plain number (optional minus, digits, fraction, exponent) is left as it is.
+  auto plain_number = [](const std::string& t) {
+    std::size_t i = t[0] == '-' ? 1 : 0, digits = 0;
+    auto run = [&] { std::size_t n = 0; while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++n; return n; };
+    digits = run();
+    if (i < t.size() && t[i] == '.') ++i, digits += run();
+    if (digits && i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+      ++i;
+      if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+      if (!run()) return false;
+    }
+    return digits > 0 && i == t.size();
+  };
+  bool number = !s.empty() && plain_number(s);
   if (!s.empty() && !number && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos) s = "'" + s;
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string q = "\"";

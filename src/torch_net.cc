@@ -58,9 +58,10 @@ template <std::size_t D, class Module> nn::AnyModule avg_pool_module(const AvgPo
       return nn::AnyModule(LP(nn::LPPoolOptions<D>(k.norm_type, arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
                                   .ceil_mode(k.ceil_mode)));
     }
-  return nn::AnyModule(Module(nn::AvgPoolOptions<D>(arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
-                                  .padding(arr<D>(k.padding)).ceil_mode(k.ceil_mode)
-                                  .count_include_pad(k.count_include_pad)));
+  auto options = nn::AvgPoolOptions<D>(arr<D>(k.kernel_size)).stride(arr<D>(k.stride))
+                     .padding(arr<D>(k.padding)).ceil_mode(k.ceil_mode).count_include_pad(k.count_include_pad);
+  if (k.divisor_override) options.divisor_override(*k.divisor_override);  // the parser allows it for 2-d/3-d only
+  return nn::AnyModule(Module(options));
 }
 template <std::size_t D, class Module> nn::AnyModule adaptive_module(const Dims& size) {
   if constexpr (D == 1) return nn::AnyModule(Module(arr<1>(size)));  // no None in 1-d

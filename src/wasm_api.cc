@@ -37,11 +37,13 @@ std::string last_out, last_err;  // the last call's, until the next
 // args_json: the command line after `netshape`, as a JSON array of strings;
 // file: the path the spec is written to (in the page's in-memory file
 // system, so that messages name it; "" for none, as for solve); text: the
-// spec. Returns the exit code; netshape_stdout() and netshape_stderr() hold
+// spec, `text_bytes` long (a NUL inside is the CLI's `nul-byte` error here
+// too, never the end of the text). Returns the exit code; netshape_stdout() and netshape_stderr() hold
 // what it printed until the next call. (Three calls rather than one JSON
 // reply: the table's JSON is then not escaped into a string and parsed twice,
 // a third of the time of a keystroke on ResNet50.)
-extern "C" EMSCRIPTEN_KEEPALIVE int netshape_call(const char* args_json, const char* file, const char* text) {
+extern "C" EMSCRIPTEN_KEEPALIVE int netshape_call(const char* args_json, const char* file, const char* text,
+                                                  int text_bytes) {
   // The output is captured, never a terminal: no colour codes.
   setenv("NO_COLOR", "1", 1);
   std::vector<std::string> words{"netshape"};
@@ -55,7 +57,7 @@ extern "C" EMSCRIPTEN_KEEPALIVE int netshape_call(const char* args_json, const c
   if (*file) {
     std::filesystem::path path(file);
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    std::ofstream(path, std::ios::binary | std::ios::trunc).write(text, text_bytes > 0 ? text_bytes : 0);
   }
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());

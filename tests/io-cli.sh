@@ -34,8 +34,28 @@ if mknod "$d/null" c 1 3 2>/dev/null && mknod "$d/full" c 1 7 2>/dev/null; then
   timeout 20 "$bin" table "$d/net.json" -o "$d/full" 2>"$d/err"; check "-o full device" 2 $?
   [ -c "$d/full" ] || { echo "FAIL -o full device was replaced"; fail=1; }
   grep -q "No space left" "$d/err" || { echo "FAIL -o full message"; cat "$d/err"; fail=1; }
+  timeout 20 "$bin" table "$d/net.json" > "$d/full" 2>"$d/err"; check "> full device" 2 $?
+  grep -q "cannot write standard output: No space left" "$d/err" || { echo "FAIL > full message"; cat "$d/err"; fail=1; }
 else
   echo "skip -o device: mknod not permitted"
+fi
+
+# Standard streams: -o naming the stream, or the very file it goes to, is
+# written through it (a log redirected with >> keeps what it had); a failing
+# or closed standard output is exit 2, never exit 0 with a cut file.
+echo "earlier lines" > "$d/build.log"
+timeout 20 "$bin" check "$d/net.json" -o /dev/stdout >> "$d/build.log" 2>/dev/null; check "-o /dev/stdout >> log" 0 $?
+head -1 "$d/build.log" | grep -q "earlier lines" && grep -q "ok: lenet5" "$d/build.log" || { echo "FAIL -o /dev/stdout wiped the log"; cat "$d/build.log"; fail=1; }
+timeout 20 "$bin" check "$d/net.json" -o "$d/build.log" >> "$d/build.log" 2>/dev/null; check "-o LOG >> LOG" 0 $?
+[ "$(head -1 "$d/build.log")" = "earlier lines" ] && [ "$(grep -c 'ok: lenet5' "$d/build.log")" = 2 ] || { echo "FAIL -o LOG >> LOG"; cat "$d/build.log"; fail=1; }
+timeout 20 "$bin" check "$d/net.json" -o /dev/fd/1 >> "$d/build.log" 2>/dev/null; check "-o /dev/fd/1" 0 $?
+[ "$(grep -c 'ok: lenet5' "$d/build.log")" = 3 ] || { echo "FAIL -o /dev/fd/1"; fail=1; }
+timeout 20 "$bin" table "$d/net.json" >&- 2>"$d/err"; check "standard output closed" 2 $?
+grep -q "cannot write standard output: it is closed" "$d/err" || { echo "FAIL closed stdout message"; cat "$d/err"; fail=1; }
+if [ "$(id -u)" = 0 ]; then  # as root: -o keeps a file's owner and group
+  echo old > "$d/theirs.txt"; chown 65534:65534 "$d/theirs.txt"
+  timeout 20 "$bin" check "$d/net.json" -o "$d/theirs.txt" 2>/dev/null; check "-o another user's file" 0 $?
+  [ "$(stat -c %u:%g "$d/theirs.txt")" = "65534:65534" ] || { echo "FAIL -o changed the owner: $(stat -c %u:%g "$d/theirs.txt")"; fail=1; }
 fi
 
 timeout 20 "$bin" check - < /dev/zero 2>"$d/err"; check "stdin /dev/zero" 1 $?

@@ -3,12 +3,15 @@
 // with mknod in a temporary folder (root only; skipped otherwise) — never the
 // system's /dev/null.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -173,4 +176,36 @@ TEST_CASE("check_output_path: the spec itself is refused, by inode, whatever the
   CHECK(check_output_path("", d / "net.json", error));
   put(d / "x.txt", "");
   CHECK(check_output_path(d / "x.txt", "-", error));
+}
+
+TEST_CASE("write_output: SIGTERM while the temporary file is written leaves no temporary file") {
+  TempDir d;
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // a large write (and its fsync) keeps the temporary file there long enough to see
+    std::string error, data(512u << 20, 'x');
+    ::_exit(write_output(d / "out.txt", data, error) ? 0 : 1);
+  }
+  auto temporary = [&] {
+    for (const auto& e : std::filesystem::directory_iterator(d.path))
+      if (e.path().filename().string().rfind(".netshape-", 0) == 0) return true;
+    return false;
+  };
+  bool seen = false;
+  for (int i = 0; i < 20000 && !seen; ++i) {
+    seen = temporary();
+    if (!seen) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  if (seen) ::kill(child, SIGTERM);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!seen || !WIFSIGNALED(status)) {
+    // The write finished before the signal could land: nothing to observe this time.
+    MESSAGE("the write finished before SIGTERM; the file is whole: ", std::filesystem::exists(d / "out.txt"));
+    CHECK(std::filesystem::exists(d / "out.txt"));
+  } else {
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK_FALSE(temporary());
+    CHECK_FALSE(std::filesystem::exists(d / "out.txt"));
+  }
 }

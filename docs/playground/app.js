@@ -16,11 +16,13 @@
     core.stringToUTF8(s, p, n);
     return p;
   }
-  // `netshape ARGS` on the spec text (null: no spec, as for solve).
+  // `netshape ARGS` on the spec text (null: no spec, as for solve). The text
+  // goes with its length: a NUL in it is netshape's error, as on the command line.
   function call(args, text) {
-    const ptrs = [cstr(JSON.stringify(args)), cstr(text === null ? "" : FILE), cstr(text || "")];
+    const spec = text || "";
+    const ptrs = [cstr(JSON.stringify(args)), cstr(text === null ? "" : FILE), cstr(spec)];
     try {
-      const code = core._netshape_call(...ptrs);
+      const code = core._netshape_call(...ptrs, core.lengthBytesUTF8(spec));
       return { code, stdout: core.UTF8ToString(core._netshape_stdout()), stderr: core.UTF8ToString(core._netshape_stderr()) };
     } finally {
       ptrs.forEach((p) => core._free(p));
@@ -105,18 +107,33 @@
     try { value(""); } catch (e) { /* malformed: netshape reports it with a line */ }
     return spans;
   }
-  const lineAt = (text, offset) => text.slice(0, offset).split("\n").length;
-  function lineOf(d, text) {
+  // Where every line starts, for a binary search: diagnostics are located
+  // once per evaluation, however many there are (2,000 used to re-scan the text 2,000 times).
+  function lineStarts(text) {
+    const starts = [0];
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+    return starts;
+  }
+  function lineAt(starts, offset) {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid; else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+  function lineOf(d, spans, starts) {
     if (d.line) return d.line;
     for (let p = d.pointer; p !== undefined; p = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : undefined) {
-      const s = locate(text).get(p);
-      if (s) return lineAt(text, s.start);
+      const s = spans.get(p);
+      if (s) return lineAt(starts, s.start);
       if (!p) break;
     }
     return null;
   }
 
   // ---- evaluate: `netshape table spec.json --format json` -----------------------
+  let lastCost = 0;  // ms the last evaluation took: large specs wait for a pause in typing
   function evaluate() {
     const text = editor.value;
     const t0 = performance.now();
@@ -125,6 +142,7 @@
     document.body.dataset.callMs = (performance.now() - t0).toFixed(2);
     render(text, r);
     const ms = performance.now() - t0;  // netshape, the JSON and the page's update
+    lastCost = ms;
     document.body.dataset.lastMs = ms.toFixed(2);
     $("status").textContent = `evaluated in ${ms.toFixed(1)} ms` + (overrides.length ? ` · with ${overrides.join(" ")}` : "");
     document.body.dataset.evaluations = String(Number(document.body.dataset.evaluations || 0) + 1);
@@ -156,9 +174,12 @@
         `${thousands(report.macs)} MACs`
       : `${report.name}: invalid (${errors} error${errors === 1 ? "" : "s"})`;
     // One string for the whole body: a DOM call per cell made the table the
-    // slowest part of a keystroke on ResNet50.
+    // slowest part of a keystroke on ResNet50. At most `shownRows` rows: a
+    // 100,000-row spec (a 100-byte link can make one) shows its first rows
+    // and a button for more, so the page stays responsive.
     const html = [];
-    for (const row of report.layers) {
+    const rows = report.layers.slice(0, shownRows);
+    for (const row of rows) {
       const cls = [!row.output_shape && "failed", row.input_shapes && "merge", row.name === selected && "selected"]
         .filter(Boolean).join(" ");
       const input = row.input_shapes ? row.input_shapes.map(shape).join(" + ") : shape(row.input_shape);
@@ -166,19 +187,34 @@
                 `<td>${escape(row.type)}</td><td>${input}</td><td>${shape(row.output_shape)}</td>` +
                 `<td>${escape(row.arguments)}</td><td class="num">${thousands(row.params)}</td></tr>`);
     }
+    if (report.layers.length > rows.length)
+      html.push(`<tr class="more"><td colspan="6">showing the first ${thousands(rows.length)} of ` +
+                `${thousands(report.layers.length)} rows · <button type="button" id="more-rows">show ` +
+                `${thousands(Math.min(ROWS, report.layers.length - rows.length))} more</button></td></tr>`);
     tbody.innerHTML = html.join("");
     renderDiagnostics(report.diagnostics, text);
     if ($("diagram-panel").open) diagram();
   }
 
   // ---- diagnostics, in the gutter and listed, with their fixes as buttons --------
+  const DIAGNOSTICS = 200;  // listed at most; every one still marks its line
   function renderDiagnostics(diags, text) {
     const box = $("diagnostics");
     box.textContent = "";
     const marks = new Map();
-    for (const d of diags) {
-      const line = lineOf(d, text);
-      if (line) marks.set(line, marks.get(line) === "bad" || d.severity === "error" ? "bad" : "warn");
+    const spans = diags.some((d) => !d.line) ? locate(text) : new Map(), starts = lineStarts(text);
+    const lines = diags.map((d) => lineOf(d, spans, starts));
+    diags.forEach((d, k) => {
+      if (lines[k]) marks.set(lines[k], marks.get(lines[k]) === "bad" || d.severity === "error" ? "bad" : "warn");
+    });
+    if (diags.length > DIAGNOSTICS) {
+      const note = document.createElement("div");
+      note.className = "diag more";
+      note.textContent = `showing the first ${DIAGNOSTICS} of ${thousands(diags.length)} diagnostics (all are marked in the gutter)`;
+      box.appendChild(note);
+    }
+    diags.slice(0, DIAGNOSTICS).forEach((d, k) => {
+      const line = lines[k];
       const div = document.createElement("div");
       div.className = "diag " + d.severity;
       const head = document.createElement("div");
@@ -212,21 +248,29 @@
         div.appendChild(b);
       }
       box.appendChild(div);
-    }
-    gutter(text, marks);
+    });
+    gutter(starts.length, marks);
   }
 
-  function gutter(text, marks) {
-    const g = $("gutter");
-    g.textContent = "";
-    const n = text.split("\n").length;
+  // The line numbers as one string (a node per line made a long spec slow):
+  // plain text, with a span only where a diagnostic marks the line.
+  function gutter(n, marks) {
+    const parts = [];
+    let run = [];
     for (let i = 1; i <= n; i++) {
-      const span = document.createElement("span");
-      span.textContent = i + "\n";
-      if (marks && marks.has(i)) span.className = marks.get(i);
-      g.appendChild(span);
+      if (marks && marks.has(i)) {
+        if (run.length) parts.push(run.join("\n") + "\n"), run = [];
+        parts.push(`<span class="${marks.get(i)}">${i}\n</span>`);
+      } else {
+        run.push(i);
+      }
     }
+    if (run.length) parts.push(run.join("\n") + "\n");
+    $("gutter").innerHTML = parts.join("");
   }
+
+  const ROWS = 2000;  // the table's rows drawn at a time
+  let shownRows = ROWS;
 
   function goToLine(line) {
     if (!line) return;
@@ -306,8 +350,13 @@
 
   const tbody = $("table").tBodies[0];
   tbody.addEventListener("click", (e) => {
+    if (e.target.id === "more-rows") {
+      shownRows += ROWS;
+      render(editor.value, { stderr: "" });
+      return;
+    }
     const tr = e.target.closest("tr");
-    if (tr) explain(tr.dataset.name, true);
+    if (tr && tr.dataset.name !== undefined) explain(tr.dataset.name, true);
   });
   tbody.addEventListener("keydown", (e) => {
     const tr = e.target.closest("tr");
@@ -318,11 +367,17 @@
   });
 
   // ---- the diagram: one box per row, merges fed by their branches ---------------
+  const DIAGRAM_ROWS = 1000;  // boxes drawn at most: an SVG of 100,000 boxes would stall the page
   function diagram() {
     const box = $("diagram");
     box.textContent = "";
     if (!report || !report.layers.length) return;
-    const rows = report.layers;
+    const rows = report.layers.slice(0, DIAGRAM_ROWS);
+    if (report.layers.length > rows.length) {
+      const note = document.createElement("p");
+      note.textContent = `the first ${thousands(rows.length)} of ${thousands(report.layers.length)} layers`;
+      box.appendChild(note);
+    }
     const H = 22, W = 360, X = 120;
     const index = new Map(rows.map((r, i) => [r.name, i]));
     const failed = new Set(rows.map((r, i) => (!r.output_shape ? i : -1)).filter((i) => i >= 0));
@@ -387,6 +442,7 @@
   function load(text) {
     overrides = [];
     selected = null;
+    shownRows = ROWS;
     editor.value = text;
     $("explain").textContent = "";
     $("explain-name").textContent = "(click a row)";
@@ -396,9 +452,17 @@
     const s = specs.find((x) => x.dataset.file === select.value);
     if (s) load(s.textContent.replace(/<\\\//g, "</"));
   });
-  let pending = false;
+  // One evaluation per frame while it is cheap; once one takes longer than a
+  // frame (a huge spec), evaluate when typing pauses, so keys never queue up.
+  let pending = false, idle = null;
   editor.addEventListener("input", () => {
     select.value = "";
+    if (lastCost > 50) {
+      clearTimeout(idle);
+      $("status").textContent = "evaluating when you pause (the last evaluation took " + lastCost.toFixed(0) + " ms)";
+      idle = setTimeout(evaluate, Math.min(1000, 150 + lastCost / 2));
+      return;
+    }
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => { pending = false; evaluate(); });

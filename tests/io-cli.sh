@@ -58,6 +58,13 @@ if [ "$(id -u)" = 0 ]; then  # as root: -o keeps a file's owner and group
   [ "$(stat -c %u:%g "$d/theirs.txt")" = "65534:65534" ] || { echo "FAIL -o changed the owner: $(stat -c %u:%g "$d/theirs.txt")"; fail=1; }
 fi
 
+# A file name is text too: ESC in it is shown escaped, never sent to the terminal.
+esc=$(printf 'bad\033[2Jname.json')
+printf '{"input": [1, 3, 8, 8], "layers": [{"type": "Conv2d", "out_channels": 8, "kernel_size": 9}]}' > "$d/$esc"
+timeout 20 "$bin" check "$d/$esc" > "$d/out" 2>"$d/err"; check "ESC in the file name" 1 $?
+if grep -q "$(printf '\033')" "$d/err" "$d/out"; then echo "FAIL ESC in the file name reached the terminal"; fail=1; fi
+grep -qF 'bad\x1b[2Jname.json' "$d/err" || { echo "FAIL ESC in the file name: not shown escaped"; cat -v "$d/err"; fail=1; }
+
 timeout 20 "$bin" check - < /dev/zero 2>"$d/err"; check "stdin /dev/zero" 1 $?
 grep -q "too-large" "$d/err" || { echo "FAIL stdin /dev/zero message"; cat "$d/err"; fail=1; }
 yes | timeout 20 "$bin" check - 2>/dev/null; check "stdin yes" 1 $?

@@ -373,9 +373,7 @@ std::optional<int> helper_failure(const ChildRun& r, const std::string& python, 
   // What it printed must be a spec before anything is written: a model that
   // calls sys.exit(0) while loading, or a NETSHAPE_PYTHON that is not Python,
   // must not leave an empty or foreign file behind -o.
-  auto j = nlohmann::json::parse(r.out, nullptr, false);
-  if (r.out.find_first_not_of(" \t\r\n") == std::string::npos || j.is_discarded() || !j.is_object() ||
-      !j.contains("layers") || !j.contains("input")) {
+  if (!is_spec_text(r.out)) {
     std::string start = r.out.substr(0, std::min<std::size_t>(r.out.find('\n'), 60));
     std::cerr << fmt::format("error[import]: {} exited with 0 but printed {}\n"
                              "   = help: NETSHAPE_PYTHON must be a python3 that has PyTorch; the model's module "

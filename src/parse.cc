@@ -1990,4 +1990,10 @@ std::optional<json> parse_input_list(std::string_view text, std::string& error) 
   return shape;
 }
 
+bool is_spec_text(std::string_view text) {
+  if (text.size() > kMaxFileBytes || too_deep(text)) return false;
+  auto j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  return !j.is_discarded() && j.is_object() && j.contains("layers") && j.contains("input");
+}
+
 }  // namespace netshape

@@ -45,6 +45,10 @@ ParseResult parse_spec(std::string_view text, std::vector<Override> overrides = 
 // never with a "did you mean" for another layer.
 const std::vector<std::string>& unsupported_torch_layers();
 
+// Whether `text` is a spec at first sight — a JSON object with `input` and
+// `layers` — as `netshape import` checks its helper's output before -o.
+bool is_spec_text(std::string_view text);
+
 // Parses "1,3,224,224" or "N,3,H,W" (the --input options): a JSON array of
 // sizes and names; where a name may stand is the spec's rule (parse_spec).
 std::optional<nlohmann::json> parse_input_list(std::string_view text, std::string& error);

@@ -764,6 +764,8 @@ TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool laye
         if (input.size() == static_cast<std::size_t>(nr + 1)) input.push_back(r.in(2, 6));  // never unbatched
         int64_t nf = r.chance(0.85) ? C : C + 1;
         bool affine = r.chance(0.5), track = r.chance(0.4);
+        // One value per channel (after a global pool): Python refuses it without running stats.
+        if (i % 16 == 0) std::fill(input.begin() + 2, input.end(), 1);
         layer = fmt::format(R"({{"type": "InstanceNorm{}d", "num_features": {}, "affine": {}, "track_running_stats": {}}})",
                             nr, nf, affine, track);
         forward = [=](const torch::Tensor& x) {
@@ -772,6 +774,8 @@ TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool laye
           TORCH_CHECK(x.dim() == nr + 1 || x.dim() == nr + 2, "expected ", nr + 1, "D or ", nr + 2, "D input");
           // Python raises for a channel mismatch when affine (a ValueError), LibTorch's C++ lets ATen decide.
           TORCH_CHECK(!(affine && x.size(x.dim() - nr - 1) != nf), "expected input's size at dim to match num_features");
+          // Python's F.instance_norm (_verify_spatial_size) whenever it uses the input's statistics; LibTorch's C++ has no such check.
+          TORCH_CHECK(track || x.numel() / (x.size(0) * x.size(1)) > 1, "Expected more than 1 spatial element when training");
           nn::AnyModule m = nr == 1 ? nn::AnyModule(nn::InstanceNorm1d(o)) : nr == 2 ? nn::AnyModule(nn::InstanceNorm2d(o))
                                                                                     : nn::AnyModule(nn::InstanceNorm3d(o));
           m.ptr()->eval();
@@ -933,6 +937,66 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
                       "on purpose)", valid, invalid, empty));
   DOCTEST_CHECK(valid > 300);
   DOCTEST_CHECK(invalid > 300);
+}
+
+// `shares` (issue 20): one module called again. Built here as PyTorch code
+// would be — one torch::nn module object, called on each input in turn — and
+// compared with netshape's verdict, its shapes, and its parameter and buffer
+// totals (PyTorch counts a module once). The second call reads the first's
+// output or the input; a conv, a BatchNorm or a Linear made for one channel
+// count fails on another, as in PyTorch.
+TEST_CASE("600 random networks calling one module again: netshape's verdict and counts are LibTorch's") {
+  torch::NoGradGuard no_grad;
+  namespace nn = torch::nn;
+  const uint64_t seed = 2020;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 600; ++i) {
+    int kind = static_cast<int>(r.in(0, 2));
+    int64_t c = r.in(1, 6), out = r.chance(0.5) ? c : r.in(1, 6), calls = r.in(2, 4);
+    bool conv = kind == 0, bn = kind == 1;
+    Shape input = conv || bn ? Shape{r.in(1, 2), c, r.in(3, 8), r.in(3, 8)} : Shape{r.in(1, 2), c};
+    std::string module = conv ? fmt::format(R"({{"name": "m", "type": "Conv2d", "out_channels": {}, "kernel_size": 3, "padding": 1}})", out)
+                         : bn ? std::string(R"({"name": "m", "type": "BatchNorm2d"})")
+                              : fmt::format(R"({{"name": "m", "type": "Linear", "out_features": {}}})", out);
+    std::vector<bool> from_input;  // each later call: on the input (always fits) or on the last output
+    std::string layers = module;
+    for (int64_t k = 1; k < calls; ++k) {
+      from_input.push_back(r.chance(0.3));
+      layers += fmt::format(R"(, {{"name": "again{}", "shares": "m"{}}})", k, from_input.back() ? R"(, "from": "input")" : "");
+    }
+    std::string spec = fmt::format(R"({{"input": {}, "layers": [{}]}})", format_shape(input), layers);
+    CAPTURE(spec);
+    auto parsed = parse_spec(spec);
+    REQUIRE(parsed.spec);
+    Evaluation ev = evaluate(*parsed.spec);
+    Verdict ours = ev.valid() ? Verdict(*ev.output) : std::nullopt;
+    Verdict theirs;
+    int64_t params = 0, buffers = 0;
+    try {
+      nn::AnyModule m = conv ? nn::AnyModule(nn::Conv2d(nn::Conv2dOptions(c, out, 3).padding(1)))
+                        : bn ? nn::AnyModule(nn::BatchNorm2d(c))
+                             : nn::AnyModule(nn::Linear(c, out));
+      m.ptr()->eval();
+      for (const auto& p : m.ptr()->parameters()) params += p.numel();
+      for (const auto& b : m.ptr()->buffers()) buffers += b.numel();
+      torch::Tensor x = torch::zeros(input), y = m.forward(x);
+      for (bool again_on_input : from_input) y = m.forward(again_on_input ? x : y);
+      theirs = y.sizes().vec();
+    } catch (const c10::Error&) {
+    }
+    (ours ? valid : invalid)++;
+    if (ours != theirs)
+      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}\n  case {} (seed {}): {}", verdict_text(ours),
+                             verdict_text(theirs), i, seed, spec));
+    if (ours) {
+      DOCTEST_CHECK(ev.params == params);
+      DOCTEST_CHECK(ev.buffers == buffers);
+    }
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid shared-module networks agreed", valid, invalid));
+  DOCTEST_CHECK(valid > 200);
+  DOCTEST_CHECK(invalid > 100);
 }
 
 // Every element-wise kind of the table, built by netshape's builder on a 4-D

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "evaluate.h"
+#include "pipeline.h"
 #include "fix.h"
 #include "io.h"
 #include "json_cursor.h"

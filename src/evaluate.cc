@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "analysis.h"
 #include "formula.h"
 
 namespace netshape {
@@ -1249,7 +1248,7 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
   return checked_mul(*total, 4);  // float32
 }
 
-Evaluation evaluate(const Spec& spec) {
+Evaluation evaluate_shapes(const Spec& spec) {
   Evaluation ev;
   Evaluator e(ev);
   for (std::size_t i = 2; i < spec.input_names.size(); ++i)
@@ -1268,7 +1267,6 @@ Evaluation evaluate(const Spec& spec) {
   } else {
     ev.outputs.clear();
   }
-  analyse(spec, ev);
   return ev;
 }
 

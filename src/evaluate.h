@@ -50,7 +50,9 @@ struct Evaluation {
   bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
 };
 
-Evaluation evaluate(const Spec& spec);
+// The shapes and parameter counts, row by row, and the diagnostics that need
+// shapes. pipeline.h's evaluate() runs this and then analyse().
+Evaluation evaluate_shapes(const Spec& spec);
 
 // Bytes a float32 forward pass needs, estimated from the symbolic shapes
 // before anything is allocated: parameters plus BatchNorm statistics, and

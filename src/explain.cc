@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "formula.h"
-#include "report.h"
+#include "text.h"
 
 namespace netshape {
 namespace {

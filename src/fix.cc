@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "formula.h"
+#include "pipeline.h"
 
 namespace netshape {
 namespace {

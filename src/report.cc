@@ -9,15 +9,6 @@
 
 namespace netshape {
 
-std::string thousands(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 // Display width of UTF-8 text (every code point counts as one column).
 static std::size_t width(const std::string& s) {
   return static_cast<std::size_t>(
@@ -40,14 +31,6 @@ static std::size_t error_count(const Diagnostics& d) {
   }));
 }
 
-std::string human_bytes(int64_t b) {
-  static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (b < 1024) return fmt::format("{} B", b);
-  double v = static_cast<double>(b);
-  int u = -1;
-  while (v >= 1024 && u < 5) v /= 1024, ++u;
-  return fmt::format("{:.1f} {}", v, units[u]);
-}
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluate.h"
+#include "text.h"
 
 namespace netshape {
 
@@ -20,7 +21,7 @@ struct ReportContext {
 };
 
 // "512 B", "36.8 KiB", "6.1 MiB", "1.5 GiB", … up to EiB.
-std::string human_bytes(int64_t bytes);
+
 
 // The table's column names: the default set, or all of them.
 std::vector<std::string> column_names(bool all);
@@ -44,7 +45,6 @@ nlohmann::ordered_json diagnostic_json(const Diagnostic& d);
 // Every diagnostic, rendered for stderr.
 std::string diagnostics_text(const Diagnostics& diags, const std::string& file, bool color);
 
-// 21801896 -> "21,801,896"
-std::string thousands(int64_t n);
+
 
 }  // namespace netshape

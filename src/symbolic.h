@@ -88,12 +88,6 @@ struct DimAnalysis {
 // they get there, as the built network would.
 DimAnalysis analyse_dim(const Spec& spec, const Evaluation& numeric, int axis);
 
-// For a spec whose input names dims: the batch becomes 1 and the named spatial
-// dims the smallest common size (1 to 4,096, fewer for a huge spec) at which the network is valid, so
-// that the numeric evaluation has numbers. Returns false if there is none
-// (then the sizes stay at 1).
-bool resolve_named_input(Spec& spec);
-
 // Fills Row::symbolic_input/symbolic_output: each named dim as its closed form.
 void name_shapes(const Spec& spec, Evaluation& ev);
 

@@ -151,4 +151,22 @@ std::string python_escape(std::string_view s, bool multiline) {
   return out;
 }
 
+std::string thousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string human_bytes(int64_t b) {
+  static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (b < 1024) return fmt::format("{} B", b);
+  double v = static_cast<double>(b);
+  int u = -1;
+  while (v >= 1024 && u < 5) v /= 1024, ++u;
+  return fmt::format("{:.1f} {}", v, units[u]);
+}
+
 }  // namespace netshape

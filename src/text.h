@@ -4,6 +4,7 @@
 // (docs/diagnostics.md#text-from-a-spec).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,5 +50,10 @@ std::string markdown_code(std::string_view s);
 // in it. Other non-ASCII text (a description in Chinese) stays as it is:
 // Python reads its source as UTF-8. `multiline` (a docstring) keeps newlines.
 std::string python_escape(std::string_view s, bool multiline = false);
+
+// 21801896 -> "21,801,896"
+std::string thousands(int64_t n);
+// 6389760 -> "6.1 MiB"
+std::string human_bytes(int64_t bytes);
 
 }  // namespace netshape

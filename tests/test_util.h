@@ -6,6 +6,7 @@
 #include <string>
 
 #include "evaluate.h"
+#include "pipeline.h"
 #include "fix.h"
 #include "parse.h"
 

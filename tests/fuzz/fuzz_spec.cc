@@ -23,6 +23,7 @@
 #include "fix.h"
 #include "io.h"
 #include "parse.h"
+#include "pipeline.h"
 #include "report.h"
 #include "solve.h"
 #include "symbolic.h"

@@ -22,7 +22,7 @@ endforeach()
 # catching by default).
 set(web_flags -fexceptions)
 add_executable(netshape_web
-  src/diagnostic.cc src/text.cc src/io.cc src/expr.cc src/json_cursor.cc src/parse.cc src/formula.cc src/network.cc
+  src/diagnostic.cc src/text.cc src/io.cc src/expr.cc src/json_cursor.cc src/kinds.cc src/kinds_doc.cc src/parse.cc src/formula.cc src/network.cc
   src/evaluate.cc src/analysis.cc src/pipeline.cc src/fix.cc src/explain.cc src/solve.cc src/graph.cc src/export.cc
   src/symbolic.cc src/report.cc src/main.cc src/wasm_api.cc)
 target_include_directories(netshape_web PRIVATE src)

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "kinds.h"
 #include "text.h"
 
 namespace netshape {
@@ -333,6 +334,21 @@ class Chunk(nn.Module):
 // ---- one leaf layer -----------------------------------------------------
 
 Expr call(std::string head, std::vector<Arg> args) { return Expr{Expr::call, std::move(head), std::move(args), {}}; }
+
+// PyTorch's default for argument `name` of this layer's kind, as export writes
+// a value (kinds.cc holds it): an argument equal to it is left out.
+std::string py_default(const std::string& kind, const char* name) {
+  const KindInfo* k = find_kind(kind);
+  const netshape::Arg* a = k ? k->arg(name) : nullptr;
+  if (!a) throw std::logic_error(kind + " declares no argument `" + name + "` in src/kinds.cc");
+  const json& d = a->dflt;
+  if (d.is_boolean()) return py_bool(d.get<bool>());
+  if (d.is_number_integer()) return py_int(d.get<int64_t>());
+  if (d.is_number_float()) return py_float(d.get<double>());
+  if (d.is_string()) return py_str(d.get<std::string>());
+  return "None";
+}
+std::string py_default(const Op& op, const char* name) { return py_default(op_name(op), name); }
 std::string nn_name(const Op& op) { return std::string("nn.") + op_name(op); }
 
 // Adaptive pools' output_size: None where the spec keeps the input's dim (0).
@@ -359,70 +375,70 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             return call(nn_name(op), {{"", py_int(k.in_channels.value_or(channels)), ""},
                                       {"", py_int(k.out_channels), ""},
                                       {"", py_dims(k.kernel_size), ""},
-                                      {"stride", py_dims(k.stride), "1"},
-                                      {"padding", padding, "0"},
-                                      {"dilation", py_dims(k.dilation), "1"},
-                                      {"groups", py_int(k.groups), "1"},
-                                      {"bias", py_bool(k.bias), "True"}});
+                                      {"stride", py_dims(k.stride), py_default(op, "stride")},
+                                      {"padding", padding, py_default(op, "padding")},
+                                      {"dilation", py_dims(k.dilation), py_default(op, "dilation")},
+                                      {"groups", py_int(k.groups), py_default(op, "groups")},
+                                      {"bias", py_bool(k.bias), py_default(op, "bias")}});
           },
           [&](const ConvTranspose& k) {
             return call(nn_name(op), {{"", py_int(k.in_channels.value_or(channels)), ""},
                                       {"", py_int(k.out_channels), ""},
                                       {"", py_dims(k.kernel_size), ""},
-                                      {"stride", py_dims(k.stride), "1"},
-                                      {"padding", py_dims(k.padding), "0"},
-                                      {"output_padding", py_dims(k.output_padding), "0"},
-                                      {"groups", py_int(k.groups), "1"},
-                                      {"bias", py_bool(k.bias), "True"},
-                                      {"dilation", py_dims(k.dilation), "1"}});
+                                      {"stride", py_dims(k.stride), py_default(op, "stride")},
+                                      {"padding", py_dims(k.padding), py_default(op, "padding")},
+                                      {"output_padding", py_dims(k.output_padding), py_default(op, "output_padding")},
+                                      {"groups", py_int(k.groups), py_default(op, "groups")},
+                                      {"bias", py_bool(k.bias), py_default(op, "bias")},
+                                      {"dilation", py_dims(k.dilation), py_default(op, "dilation")}});
           },
           [&](const BatchNorm& k) {
             return call(nn_name(op), {{"", py_int(k.num_features.value_or(channels)), ""},
-                                      {"eps", py_float(k.eps), "1e-05"},
-                                      {"momentum", py_float(k.momentum), "0.1"},
-                                      {"affine", py_bool(k.affine), "True"},
-                                      {"track_running_stats", py_bool(k.track_running_stats), "True"}});
+                                      {"eps", py_float(k.eps), py_default(op, "eps")},
+                                      {"momentum", py_float(k.momentum), py_default(op, "momentum")},
+                                      {"affine", py_bool(k.affine), py_default(op, "affine")},
+                                      {"track_running_stats", py_bool(k.track_running_stats), py_default(op, "track_running_stats")}});
           },
-          [&](const ReLU& k) { return call("nn.ReLU", {{"inplace", py_bool(k.inplace), "False"}}); },
+          [&](const ReLU& k) { return call("nn.ReLU", {{"inplace", py_bool(k.inplace), py_default(op, "inplace")}}); },
           [&](const MaxPool& k) {
             return call(nn_name(op), {{"", py_dims(k.kernel_size), ""},
                                       {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
-                                      {"padding", py_dims(k.padding), "0"},
-                                      {"dilation", py_dims(k.dilation), "1"},
-                                      {"ceil_mode", py_bool(k.ceil_mode), "False"}});
+                                      {"padding", py_dims(k.padding), py_default(op, "padding")},
+                                      {"dilation", py_dims(k.dilation), py_default(op, "dilation")},
+                                      {"ceil_mode", py_bool(k.ceil_mode), py_default(op, "ceil_mode")}});
           },
           [&](const AvgPool& k) {
             if (k.norm_type > 0)
               return call(nn_name(op), {{"", py_float(k.norm_type), ""},
                                         {"", py_dims(k.kernel_size), ""},
                                         {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
-                                        {"ceil_mode", py_bool(k.ceil_mode), "False"}});
+                                        {"ceil_mode", py_bool(k.ceil_mode), py_default(op, "ceil_mode")}});
             return call(nn_name(op), {{"", py_dims(k.kernel_size), ""},
                                       {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
-                                      {"padding", py_dims(k.padding), "0"},
-                                      {"ceil_mode", py_bool(k.ceil_mode), "False"},
-                                      {"count_include_pad", py_bool(k.count_include_pad), "True"},
+                                      {"padding", py_dims(k.padding), py_default(op, "padding")},
+                                      {"ceil_mode", py_bool(k.ceil_mode), py_default(op, "ceil_mode")},
+                                      {"count_include_pad", py_bool(k.count_include_pad), py_default(op, "count_include_pad")},
                                       {"divisor_override", k.divisor_override ? py_int(*k.divisor_override) : "None",
                                        "None"}});
           },
           [&](const AdaptiveAvgPool& k) { return adaptive_expr(nn_name(op), k.output_size); },
           [&](const AdaptiveMaxPool& k) { return adaptive_expr(nn_name(op), k.output_size); },
           [&](const Flatten& k) {
-            return call("nn.Flatten", {{"start_dim", py_int(k.start_dim), "1"}, {"end_dim", py_int(k.end_dim), "-1"}});
+            return call("nn.Flatten", {{"start_dim", py_int(k.start_dim), py_default(op, "start_dim")}, {"end_dim", py_int(k.end_dim), py_default(op, "end_dim")}});
           },
           [&](const Linear& k) {
             return call("nn.Linear", {{"", py_int(k.in_features.value_or(in.empty() ? 0 : in.back())), ""},
                                       {"", py_int(k.out_features), ""},
-                                      {"bias", py_bool(k.bias), "True"}});
+                                      {"bias", py_bool(k.bias), py_default(op, "bias")}});
           },
           [&](const Dropout& k) {
-            return call(nn_name(op), {{"p", py_float(k.p), "0.5"}, {"inplace", py_bool(k.inplace), "False"}});
+            return call(nn_name(op), {{"p", py_float(k.p), py_default(op, "p")}, {"inplace", py_bool(k.inplace), py_default(op, "inplace")}});
           },
           [&](const Merge& k) {
             helpers.insert("Merge");
             return call("Merge", {{"", py_str(merge_name(k.op)), ""},
                                   {"dim", py_int(k.dim), k.op == MergeOp::cat ? "1" : py_int(k.dim)},
-                                  {"crop", py_bool(k.crop), "False"}});
+                                  {"crop", py_bool(k.crop), "False"}});  // the Merge helper's own signature
           },
           [&](const Pointwise& k) {
             const PointwiseKind& pk = pointwise_kind(k.fn);
@@ -430,8 +446,8 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             for (std::size_t i = 0; i < pk.args.size(); ++i)
               args.push_back({k.fn == Fn::threshold ? "" : pk.args[i].first, py_float(k.args[i]),
                               k.fn == Fn::threshold ? "" : py_float(pk.args[i].second)});
-            if (k.fn == Fn::gelu) args.push_back({"approximate", k.tanh_gelu ? "\"tanh\"" : "\"none\"", "\"none\""});
-            if (pk.inplace) args.push_back({"inplace", py_bool(k.inplace), "False"});
+            if (k.fn == Fn::gelu) args.push_back({"approximate", k.tanh_gelu ? "\"tanh\"" : "\"none\"", py_default(op, "approximate")});
+            if (pk.inplace) args.push_back({"inplace", py_bool(k.inplace), py_default(op, "inplace")});
             return call(nn_name(op), args);
           },
           [&](const Upsample& k) {
@@ -443,7 +459,7 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
               args.push_back({"scale_factor", s.size() == 1 ? s[0] : fmt::format("({})", fmt::join(s, ", ")), ""});
             }
             if (k.kind == 0) {
-              args.push_back({"mode", py_str(interp_name(k.mode)), "\"nearest\""});
+              args.push_back({"mode", py_str(interp_name(k.mode)), py_default(op, "mode")});
               if (k.align_corners) args.push_back({"align_corners", py_bool(*k.align_corners), ""});
             }
             return call(nn_name(op), args);
@@ -460,34 +476,34 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
           [&](const ChannelShuffle& k) { return call("nn.ChannelShuffle", {{"", py_int(k.groups), ""}}); },
           [&](const InstanceNorm& k) {
             return call(nn_name(op), {{"", py_int(k.num_features.value_or(channels)), ""},
-                                      {"eps", py_float(k.eps), "1e-05"},
-                                      {"momentum", py_float(k.momentum), "0.1"},
-                                      {"affine", py_bool(k.affine), "False"},
-                                      {"track_running_stats", py_bool(k.track_running_stats), "False"}});
+                                      {"eps", py_float(k.eps), py_default(op, "eps")},
+                                      {"momentum", py_float(k.momentum), py_default(op, "momentum")},
+                                      {"affine", py_bool(k.affine), py_default(op, "affine")},
+                                      {"track_running_stats", py_bool(k.track_running_stats), py_default(op, "track_running_stats")}});
           },
           [&](const GroupNorm& k) {
             return call("nn.GroupNorm", {{"", py_int(k.num_groups), ""},
                                          {"", py_int(k.num_channels.value_or(channels)), ""},
-                                         {"eps", py_float(k.eps), "1e-05"},
-                                         {"affine", py_bool(k.affine), "True"}});
+                                         {"eps", py_float(k.eps), py_default(op, "eps")},
+                                         {"affine", py_bool(k.affine), py_default(op, "affine")}});
           },
           [&](const LayerNorm& k) {
             std::string shape = k.normalized_shape.size() == 1 ? py_int(k.normalized_shape[0])
                                                                : fmt::format("[{}]", fmt::join(k.normalized_shape, ", "));
             return call("nn.LayerNorm", {{"", shape, ""},
-                                         {"eps", py_float(k.eps), "1e-05"},
-                                         {"elementwise_affine", py_bool(k.elementwise_affine), "True"},
-                                         {"bias", py_bool(k.bias), "True"}});  // bias=False: PyTorch 2.1+
+                                         {"eps", py_float(k.eps), py_default(op, "eps")},
+                                         {"elementwise_affine", py_bool(k.elementwise_affine), py_default(op, "elementwise_affine")},
+                                         {"bias", py_bool(k.bias), py_default(op, "bias")}});  // bias=False: PyTorch 2.1+
           },
           [&](const LocalResponseNorm& k) {
             return call("nn.LocalResponseNorm", {{"", py_int(k.size), ""},
-                                                 {"alpha", py_float(k.alpha), "0.0001"},
-                                                 {"beta", py_float(k.beta), "0.75"},
-                                                 {"k", py_float(k.k), "1.0"}});
+                                                 {"alpha", py_float(k.alpha), py_default(op, "alpha")},
+                                                 {"beta", py_float(k.beta), py_default(op, "beta")},
+                                                 {"k", py_float(k.k), py_default(op, "k")}});
           },
           [&](const PReLU& k) {
-            return call("nn.PReLU", {{"num_parameters", py_int(k.num_parameters), "1"},
-                                     {"init", py_float(k.init), "0.25"}});
+            return call("nn.PReLU", {{"num_parameters", py_int(k.num_parameters), py_default(op, "num_parameters")},
+                                     {"init", py_float(k.init), py_default(op, "init")}});
           },
           [&](const Softmax& k) {
             if (k.which == Softmax::softmax2d || !k.dim) return call(nn_name(op), {});

@@ -1,8 +1,8 @@
-// The layer kinds netshape understands, with PyTorch's names and defaults.
+// The layer kinds netshape understands: one struct per family with the values
+// a spec gave (the parser fills every field). Their names, arguments and
+// PyTorch's defaults are declared once, in the kind table (kinds.h/kinds.cc).
 //
-// Adding a kind: one struct here, one entry in `Kind`, then the compiler points
-// at every std::visit that lacks a case (parse.cc, evaluate.cc, torch_net.cc)
-// — and its tests.
+// Adding a kind: docs/architecture.md#adding-a-layer-kind.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -43,8 +43,8 @@ struct Conv {
   int64_t out_channels = 0;
   Dims kernel_size, stride, padding, dilation;
   Padding padding_mode = Padding::explicit_;  // "same"/"valid" strings
-  int64_t groups = 1;
-  bool bias = true;
+  int64_t groups = 0;
+  bool bias = false;
 };
 // The zeros a conv adds before and after, per dim: "valid" adds none, and
 // "same" adds dilation·(kernel − 1) in total, the odd one after, as PyTorch does.
@@ -70,8 +70,8 @@ struct ConvTranspose {
   std::optional<int64_t> in_channels;
   int64_t out_channels = 0;
   Dims kernel_size, stride, padding, output_padding, dilation;
-  int64_t groups = 1;
-  bool bias = true;
+  int64_t groups = 0;
+  bool bias = false;
 };
 
 // BatchNorm1d takes [N, C] or [N, C, L]; 2d [N, C, H, W]; 3d [N, C, D, H, W].
@@ -79,8 +79,8 @@ struct BatchNorm {
   static constexpr const char* names[3] = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d"};
   int rank = 2;
   std::optional<int64_t> num_features;
-  double eps = 1e-5, momentum = 0.1;
-  bool affine = true, track_running_stats = true;
+  double eps = 0, momentum = 0;
+  bool affine = false, track_running_stats = false;
 };
 struct ReLU { bool inplace = false; };
 struct MaxPool {
@@ -95,7 +95,7 @@ struct AvgPool {
   static constexpr const char* names[3] = {"AvgPool1d", "AvgPool2d", "AvgPool3d"};
   int rank = 2;
   Dims kernel_size, stride, padding;
-  bool ceil_mode = false, count_include_pad = true;
+  bool ceil_mode = false, count_include_pad = false;
   double norm_type = 0;  // LPPool's p; 0 for AvgPool
   std::optional<int64_t> divisor_override;  // AvgPool2d/3d: what a window's sum is divided by
   const char* name() const {
@@ -114,17 +114,17 @@ struct AdaptiveMaxPool {
   int rank = 2;
   Dims output_size;
 };
-struct Flatten { int64_t start_dim = 1, end_dim = -1; };
+struct Flatten { int64_t start_dim = 0, end_dim = 0; };
 struct Linear {
   std::optional<int64_t> in_features;
   int64_t out_features = 0;
-  bool bias = true;
+  bool bias = false;
 };
 // Dropout and its variants: the shape is unchanged (identity in eval mode).
 // rank 1/2/3: Dropout1d/2d/3d (whole channels); alpha: AlphaDropout, with
 // rank > 0 FeatureAlphaDropout.
 struct Dropout {
-  double p = 0.5;
+  double p = 0;
   bool inplace = false;
   int rank = 0;
   bool alpha = false;
@@ -235,24 +235,24 @@ struct InstanceNorm {
   static constexpr const char* names[3] = {"InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"};
   int rank = 2;
   std::optional<int64_t> num_features;
-  double eps = 1e-5, momentum = 0.1;
-  bool affine = false, track_running_stats = false;  // PyTorch's defaults, unlike BatchNorm's
+  double eps = 0, momentum = 0;
+  bool affine = false, track_running_stats = false;
 };
 struct GroupNorm {
-  int64_t num_groups = 1;
+  int64_t num_groups = 0;
   std::optional<int64_t> num_channels;  // inferred from the input when absent
-  double eps = 1e-5;
-  bool affine = true;
+  double eps = 0;
+  bool affine = false;
 };
 struct LayerNorm {
   Shape normalized_shape;  // the trailing dims it normalises over
-  double eps = 1e-5;
-  bool elementwise_affine = true, bias = true;  // bias=False: PyTorch 2.1+
+  double eps = 0;
+  bool elementwise_affine = false, bias = false;  // bias=False: PyTorch 2.1+
 };
-struct LocalResponseNorm { int64_t size = 1; double alpha = 1e-4, beta = 0.75, k = 1.0; };
+struct LocalResponseNorm { int64_t size = 0; double alpha = 0, beta = 0, k = 0; };
 
 // PReLU: a learned slope, one for all channels or one per channel (dim 1).
-struct PReLU { int64_t num_parameters = 1; double init = 0.25; };
+struct PReLU { int64_t num_parameters = 0; double init = 0; };
 // Softmax, LogSoftmax, Softmin along `dim`; Softmax2d over the channels of [N, C, H, W].
 struct Softmax {
   enum Which { softmax, log_softmax, softmin, softmax2d } which = softmax;
@@ -263,12 +263,12 @@ struct Softmax {
   }
 };
 // Unflatten(dim, unflattened_size): one dim becomes several (one may be -1).
-struct Unflatten { int64_t dim = 1; Shape sizes; };
+struct Unflatten { int64_t dim = 0; Shape sizes; };
 
 // Tensor ops that select part of one dim: torch.narrow(x, dim, start, length)
 // and torch.chunk(x, chunks, dim)[index] (ShuffleNetV2's channel split).
-struct Narrow { int64_t dim = 1, start = 0, length = 1; };
-struct Chunk { int64_t chunks = 2, dim = 1, index = 0; };
+struct Narrow { int64_t dim = 0, start = 0, length = 0; };
+struct Chunk { int64_t chunks = 0, dim = 0, index = 0; };
 
 // A merge: several inputs become one (torch.add, torch.cat, torch.mul).
 enum class MergeOp { add, cat, mul };

@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "export.h"
 #include "graph.h"
+#include "kinds.h"
 #include "json_cursor.h"
 #include "run_options.h"
 #include "solve.h"
@@ -436,6 +437,30 @@ int export_command(const CommonOptions& opt) {
   return kExitOk;
 }
 
+// `netshape help KIND` and `netshape help kinds [--format …]`: from the kind
+// table (kinds.h), as the schema and the docs are.
+int help_kind(const std::string& topic, const std::string& format) {
+  if (topic == "kinds") {
+    if (format == "json") std::cout << kinds_json().dump(2) << "\n";
+    else if (format == "schema") std::cout << spec_schema().dump(2) << "\n";
+    else if (format == "markdown") std::cout << kinds_markdown();
+    else std::cout << kinds_list();
+    return kExitOk;
+  }
+  if (const KindInfo* k = find_kind(topic)) {
+    std::cout << kind_card(*k);
+    return kExitOk;
+  }
+  std::vector<std::string> names = {"table", "check", "explain", "solve", "diff", "sizes", "graph", "export",
+                                    "import", "run", "kinds"};
+  for (const auto& k : kinds()) names.push_back(k.name);
+  auto m = did_you_mean(topic, names);
+  std::cerr << fmt::format("error[usage]: no command or layer kind `{}`{}; the commands are table, check, explain, "
+                           "solve, diff, sizes, graph, export, import, run; `netshape help kinds` lists the layer kinds\n",
+                           printable(topic), m ? fmt::format(" (did you mean `{}`?)", *m) : "");
+  return kExitUsage;
+}
+
 // solve --transposed as text: every (value, output_padding) pair on its line,
 // with the formula, and the conv that the transposed conv undoes.
 template <class Value>
@@ -654,9 +679,13 @@ int netshape_main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
 
   for (auto* sub : app.get_subcommands({})) sub->footer(examples_for(sub->get_name()));
-  std::string help_topic;
-  auto* help = app.add_subcommand("help", "Show a command's options and examples: netshape help COMMAND");
-  help->add_option("command", help_topic, "A command");
+  std::string help_topic, help_format = "text";
+  auto* help = app.add_subcommand("help", "A command's options and examples, or a layer kind's card: netshape help "
+                                          "COMMAND, netshape help Conv2d, netshape help kinds");
+  help->add_option("topic", help_topic, "A command, a layer kind (Conv2d), or `kinds` for all of them");
+  help->add_option("--format", help_format,
+                   "With `kinds`: text, json (the importer's map), schema (specs/schema.json), markdown (the docs' table)")
+      ->check(CLI::IsMember({"text", "json", "schema", "markdown"}));
 
   try {
     app.parse(argc, argv);
@@ -682,9 +711,7 @@ int netshape_main(int argc, char** argv) {
         std::cout << sub->help();
         return kExitOk;
       }
-    std::cerr << fmt::format("error[usage]: no command `{}`; the commands are table, check, explain, "
-                             "solve, diff, sizes, graph, export, import, run\n", printable(help_topic));
-    return kExitUsage;
+    return help_kind(help_topic, help_format);
   }
   if (solve_cmd->parsed()) return solve_command(q, solve_format);
   if (imp->parsed()) {

@@ -11,6 +11,7 @@
 #include "expr.h"
 #include "formula.h"
 #include "json_cursor.h"
+#include "kinds.h"
 #include "text.h"
 
 namespace netshape {
@@ -111,8 +112,44 @@ class Fields {
  public:
   Fields(Parser& p, const Cursor& obj, const Env& env, const std::string& layer,
          std::string kind)
-      : p_(p), obj_(obj), env_(env), layer_(layer), kind_(std::move(kind)) {
+      : p_(p), obj_(obj), env_(env), layer_(layer), kind_(std::move(kind)), info_(find_kind(kind_)) {
     known_ = {"type", "name", "from"};
+  }
+
+  // An argument as the kind table declares it (kinds.cc): its default and
+  // range come from there, read by the same readers as ever.
+  const Arg& spec(const std::string& key) const {
+    const Arg* a = info_ ? info_->arg(key) : nullptr;
+    if (!a) throw std::logic_error(kind_ + " declares no argument `" + key + "` in src/kinds.cc");
+    return *a;
+  }
+  std::optional<int64_t> int_arg(const std::string& key, bool* ok) {
+    const Arg& a = spec(key);
+    return integer(key, a.required ? std::nullopt : std::optional<int64_t>(a.dflt.get<int64_t>()),
+                   static_cast<int64_t>(a.lo), ok);
+  }
+  std::optional<int64_t> inferred_arg(const std::string& key, bool* ok) {
+    return optional_integer(key, static_cast<int64_t>(spec(key).lo), ok);
+  }
+  // `same`: the value of the argument this one defaults to (a pool's stride: its kernel).
+  std::optional<Dims> dims_arg(const std::string& key, int rank, bool* ok, std::optional<Dims> same = std::nullopt) {
+    const Arg& a = spec(key);
+    std::optional<Dims> dflt = !a.same_as.empty() ? same
+                               : a.required       ? std::nullopt
+                                                  : std::optional<Dims>(Dims(static_cast<std::size_t>(rank), a.dflt.get<int64_t>()));
+    return dims(key, rank, dflt, static_cast<int64_t>(a.lo), ok);
+  }
+  Dims dims_default(const std::string& key, int rank) const {
+    return Dims(static_cast<std::size_t>(rank), spec(key).dflt.get<int64_t>());
+  }
+  bool bool_arg(const std::string& key, bool* ok) { return boolean(key, spec(key).dflt.get<bool>(), ok); }
+  double number_arg(const std::string& key, bool* ok) {
+    const Arg& a = spec(key);
+    return number(key, a.required ? 0 : a.dflt.get<double>(), a.lo, a.hi, ok);
+  }
+  double float32_arg(const std::string& key, bool* ok) {
+    const Arg& a = spec(key);
+    return float32(key, a.required ? 0 : a.dflt.get<double>(), ok);
   }
 
   // The resolved value of `key`, or nullopt when absent or null.
@@ -325,6 +362,7 @@ class Fields {
   std::string layer_, kind_;
   std::vector<std::string> known_;
   std::set<std::string> failed_;
+  const KindInfo* info_;  // nullptr: a type the table does not hold (reported as unknown)
 };
 
 std::optional<Cursor> Parser::resolve(const Cursor& c, const Env& env, const std::string& layer) {
@@ -889,11 +927,11 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
   if (int rank = rank_of(type, Conv::names)) {
     Conv k;
     k.rank = rank;
-    k.in_channels = f.optional_integer("in_channels", 1, &ok);
-    k.out_channels = f.integer("out_channels", std::nullopt, 1, &ok).value_or(0);
-    k.kernel_size = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
-    k.stride = *f.dims("stride", rank, Dims(rank, 1), 1, &ok);
-    k.padding = Dims(rank, 0);
+    k.in_channels = f.inferred_arg("in_channels", &ok);
+    k.out_channels = f.int_arg("out_channels", &ok).value_or(0);
+    k.kernel_size = f.dims_arg("kernel_size", rank, &ok).value_or(Dims(rank, 1));
+    k.stride = *f.dims_arg("stride", rank, &ok);
+    k.padding = f.dims_default("padding", rank);
     if (auto p = f.get("padding")) {
       if (p->value->is_string()) {
         const auto& s = p->value->get_ref<const std::string&>();
@@ -913,9 +951,9 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
         ok = false;
       }
     }
-    k.dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
-    k.groups = f.integer("groups", 1, 1, &ok).value_or(1);
-    k.bias = f.boolean("bias", true, &ok);
+    k.dilation = *f.dims_arg("dilation", rank, &ok);
+    k.groups = f.int_arg("groups", &ok).value_or(1);
+    k.bias = f.bool_arg("bias", &ok);
     if (auto m = f.get("padding_mode")) {
       if (!m->value->is_string() || m->value->get<std::string>() != "zeros") {
         auto& d = diags_.error("unsupported",
@@ -965,15 +1003,15 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
   } else if (int rank = rank_of(type, ConvTranspose::names)) {
     ConvTranspose k;
     k.rank = rank;
-    k.in_channels = f.optional_integer("in_channels", 1, &ok);
-    k.out_channels = f.integer("out_channels", std::nullopt, 1, &ok).value_or(0);
-    k.kernel_size = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
-    k.stride = *f.dims("stride", rank, Dims(rank, 1), 1, &ok);
-    k.padding = *f.dims("padding", rank, Dims(rank, 0), 0, &ok);
-    k.output_padding = *f.dims("output_padding", rank, Dims(rank, 0), 0, &ok);
-    k.dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
-    k.groups = f.integer("groups", 1, 1, &ok).value_or(1);
-    k.bias = f.boolean("bias", true, &ok);
+    k.in_channels = f.inferred_arg("in_channels", &ok);
+    k.out_channels = f.int_arg("out_channels", &ok).value_or(0);
+    k.kernel_size = f.dims_arg("kernel_size", rank, &ok).value_or(Dims(rank, 1));
+    k.stride = *f.dims_arg("stride", rank, &ok);
+    k.padding = *f.dims_arg("padding", rank, &ok);
+    k.output_padding = *f.dims_arg("output_padding", rank, &ok);
+    k.dilation = *f.dims_arg("dilation", rank, &ok);
+    k.groups = f.int_arg("groups", &ok).value_or(1);
+    k.bias = f.bool_arg("bias", &ok);
     if (auto m = f.get("padding_mode"); m && !(m->value->is_string() && m->value->get<std::string>() == "zeros")) {
       diags_.error("unsupported", fmt::format("{} supports only padding_mode \"zeros\", as PyTorch", type),
                    m->pointer, name)
@@ -1006,28 +1044,28 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
   } else if (int rank = rank_of(type, BatchNorm::names)) {
     BatchNorm k;
     k.rank = rank;
-    k.num_features = f.optional_integer("num_features", 1, &ok);
-    k.eps = f.number("eps", 1e-5, 0, 1e300, &ok);
-    k.momentum = f.number("momentum", 0.1, 0, 1, &ok);
-    k.affine = f.boolean("affine", true, &ok);
-    k.track_running_stats = f.boolean("track_running_stats", true, &ok);
+    k.num_features = f.inferred_arg("num_features", &ok);
+    k.eps = f.number_arg("eps", &ok);
+    k.momentum = f.number_arg("momentum", &ok);
+    k.affine = f.bool_arg("affine", &ok);
+    k.track_running_stats = f.bool_arg("track_running_stats", &ok);
     out = k;
   } else if (type == "ReLU") {
-    out = ReLU{f.boolean("inplace", false, &ok)};
+    out = ReLU{f.bool_arg("inplace", &ok)};
   } else if (rank_of(type, MaxPool::names) || rank_of(type, AvgPool::names) || type == "LPPool1d" ||
              type == "LPPool2d") {
     bool max = rank_of(type, MaxPool::names) != 0;
     bool lp = type == "LPPool1d" || type == "LPPool2d";
     int rank = max ? rank_of(type, MaxPool::names) : lp ? type[6] - '0' : rank_of(type, AvgPool::names);
-    double norm_type = lp ? f.number("norm_type", 0, 1e-300, 1e300, &ok) : 0;
+    double norm_type = lp ? f.number_arg("norm_type", &ok) : 0;
     if (lp && !f.get("norm_type")) { f.missing("norm_type", "a positive number (2 for an L2 pool)"); ok = false; }
-    Dims kernel = f.dims("kernel_size", rank, std::nullopt, 1, &ok).value_or(Dims(rank, 1));
-    Dims stride = *f.dims("stride", rank, kernel, 1, &ok);
-    Dims padding = lp ? Dims(rank, 0) : *f.dims("padding", rank, Dims(rank, 0), 0, &ok);
+    Dims kernel = f.dims_arg("kernel_size", rank, &ok).value_or(Dims(rank, 1));
+    Dims stride = *f.dims_arg("stride", rank, &ok, kernel);
+    Dims padding = lp ? Dims(rank, 0) : *f.dims_arg("padding", rank, &ok);
     Dims dilation(rank, 1);
-    if (max) dilation = *f.dims("dilation", rank, Dims(rank, 1), 1, &ok);
-    bool ceil_mode = f.boolean("ceil_mode", false, &ok);
-    bool count_include_pad = !max && !lp && f.boolean("count_include_pad", true, &ok);
+    if (max) dilation = *f.dims_arg("dilation", rank, &ok);
+    bool ceil_mode = f.bool_arg("ceil_mode", &ok);
+    bool count_include_pad = !max && !lp && f.bool_arg("count_include_pad", &ok);
     // AvgPool2d/3d only (AvgPool1d has none): what each window's sum is divided
     // by. Any integer but 0, as ATen's "divisor must be not zero"; no shape effect.
     std::optional<int64_t> divisor;
@@ -1102,14 +1140,14 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       }
       return *n;
     };
-    k.start_dim = dim("start_dim", 1);
-    k.end_dim = dim("end_dim", -1);
+    k.start_dim = dim("start_dim", f.spec("start_dim").dflt.get<int64_t>());
+    k.end_dim = dim("end_dim", f.spec("end_dim").dflt.get<int64_t>());
     out = k;
   } else if (type == "Linear") {
     Linear k;
-    k.in_features = f.optional_integer("in_features", 1, &ok);
-    k.out_features = f.integer("out_features", std::nullopt, 1, &ok).value_or(0);
-    k.bias = f.boolean("bias", true, &ok);
+    k.in_features = f.inferred_arg("in_features", &ok);
+    k.out_features = f.int_arg("out_features", &ok).value_or(0);
+    k.bias = f.bool_arg("bias", &ok);
     out = k;
   } else if (type == "Dropout" || type == "Dropout1d" || type == "Dropout2d" || type == "Dropout3d" ||
              type == "AlphaDropout" || type == "FeatureAlphaDropout") {
@@ -1117,8 +1155,8 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     k.alpha = type.find("Alpha") != std::string::npos;
     k.rank = type == "Dropout1d" ? 1 : type == "Dropout2d" || type == "FeatureAlphaDropout" ? 2
            : type == "Dropout3d" ? 3 : 0;
-    k.p = f.number("p", 0.5, 0, 1, &ok);
-    k.inplace = f.boolean("inplace", false, &ok);
+    k.p = f.number_arg("p", &ok);
+    k.inplace = f.bool_arg("inplace", &ok);
     out = k;
   } else if (type == "Sequential") {
     auto v = f.get("layers");
@@ -1141,7 +1179,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     branch("body", true, r.branches[0].layers);
     branch("shortcut", false, r.branches[1].layers);
     branch("after", false, r.after);
-    r.merged = f.boolean("add", true, &ok);
+    r.merged = f.bool_arg("add", &ok);
     if (ok && r.branches[0].layers.empty()) {
       auto& d = diags_.error("empty-body", fmt::format("residual `{}` has an empty body", name),
                              c.pointer + "/body", name);
@@ -1163,7 +1201,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       if (auto l = layer_list(*v, env, join_name(name, "after"))) b.after = std::move(*l);
       else ok = false;
     }
-    b.merged = f.boolean("add", true, &ok);
+    b.merged = f.bool_arg("add", &ok);
     if (!b.merged && b.merge.op != MergeOp::add) {
       diags_.error("wrong-type", "`add`: false only makes sense with merge \"add\"",
                    c.pointer + "/add", name);
@@ -1182,10 +1220,10 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     Pointwise k{pk->fn, false, {}, false};
     for (const auto& [arg, dflt] : pk->args) {
       // Threshold(threshold, value) has no defaults in PyTorch: both are required.
-      if (pk->fn == Fn::threshold && !f.get(arg)) { f.missing(arg, "a number"); ok = false; }
-      k.args.push_back(f.float32(arg, dflt, &ok));
+      if (f.spec(arg).required && !f.get(arg)) { f.missing(arg, "a number"); ok = false; }
+      k.args.push_back(f.float32_arg(arg, &ok));
     }
-    if (pk->inplace) k.inplace = f.boolean("inplace", false, &ok);
+    if (pk->inplace) k.inplace = f.bool_arg("inplace", &ok);
     if (pk->fn == Fn::gelu)
       if (auto a = f.get("approximate")) {
         if (a->value->is_string() && (a->value->get<std::string>() == "none" || a->value->get<std::string>() == "tanh"))
@@ -1341,16 +1379,16 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     } else {
       *ok = false;
     }
-    if (p.mode == PadMode::constant && !p.zero) p.value = f.float32("value", 0, ok);
+    if (p.mode == PadMode::constant && !p.zero) p.value = f.float32_arg("value", ok);
     return p;
   }
   if (type == "PixelShuffle" || type == "PixelUnshuffle") {
     PixelShuffle k;
     k.unshuffle = type == "PixelUnshuffle";
-    k.factor = f.integer(k.unshuffle ? "downscale_factor" : "upscale_factor", std::nullopt, 1, ok).value_or(1);
+    k.factor = f.int_arg(k.unshuffle ? "downscale_factor" : "upscale_factor", ok).value_or(1);
     return k;
   }
-  if (type == "ChannelShuffle") return ChannelShuffle{f.integer("groups", std::nullopt, 1, ok).value_or(1)};
+  if (type == "ChannelShuffle") return ChannelShuffle{f.int_arg("groups", ok).value_or(1)};
   return std::nullopt;
 }
 
@@ -1361,19 +1399,19 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
   if (int rank = rank_of(type, InstanceNorm::names)) {
     InstanceNorm k;
     k.rank = rank;
-    k.num_features = f.optional_integer("num_features", 1, ok);
-    k.eps = f.number("eps", 1e-5, 0, 1e300, ok);
-    k.momentum = f.number("momentum", 0.1, 0, 1, ok);
-    k.affine = f.boolean("affine", false, ok);
-    k.track_running_stats = f.boolean("track_running_stats", false, ok);
+    k.num_features = f.inferred_arg("num_features", ok);
+    k.eps = f.number_arg("eps", ok);
+    k.momentum = f.number_arg("momentum", ok);
+    k.affine = f.bool_arg("affine", ok);
+    k.track_running_stats = f.bool_arg("track_running_stats", ok);
     return k;
   }
   if (type == "GroupNorm") {
     GroupNorm k;
-    k.num_groups = f.integer("num_groups", std::nullopt, 1, ok).value_or(1);
-    k.num_channels = f.optional_integer("num_channels", 1, ok);
-    k.eps = f.number("eps", 1e-5, 0, 1e300, ok);
-    k.affine = f.boolean("affine", true, ok);
+    k.num_groups = f.int_arg("num_groups", ok).value_or(1);
+    k.num_channels = f.inferred_arg("num_channels", ok);
+    k.eps = f.number_arg("eps", ok);
+    k.affine = f.bool_arg("affine", ok);
     if (*ok && k.num_channels && *k.num_channels % k.num_groups != 0) {
       auto& d = diags_.error("groups", fmt::format("num_channels {} is not divisible by num_groups {}",
                                                    *k.num_channels, k.num_groups),
@@ -1402,23 +1440,23 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
       f.missing("normalized_shape", "the trailing dims to normalise, e.g. 768 or [64, 56, 56]");
       *ok = false;
     }
-    k.eps = f.number("eps", 1e-5, 0, 1e300, ok);
-    k.elementwise_affine = f.boolean("elementwise_affine", true, ok);
-    k.bias = f.boolean("bias", true, ok);
+    k.eps = f.number_arg("eps", ok);
+    k.elementwise_affine = f.bool_arg("elementwise_affine", ok);
+    k.bias = f.bool_arg("bias", ok);
     return k;
   }
   if (type == "LocalResponseNorm") {
     LocalResponseNorm k;
-    k.size = f.integer("size", std::nullopt, 1, ok).value_or(1);
-    k.alpha = f.number("alpha", 1e-4, -1e300, 1e300, ok);
-    k.beta = f.number("beta", 0.75, -1e300, 1e300, ok);
-    k.k = f.number("k", 1.0, -1e300, 1e300, ok);
+    k.size = f.int_arg("size", ok).value_or(1);
+    k.alpha = f.number_arg("alpha", ok);
+    k.beta = f.number_arg("beta", ok);
+    k.k = f.number_arg("k", ok);
     return k;
   }
   if (type == "PReLU") {
     PReLU k;
-    k.num_parameters = f.integer("num_parameters", 1, 1, ok).value_or(1);
-    k.init = f.float32("init", 0.25, ok);
+    k.num_parameters = f.int_arg("num_parameters", ok).value_or(1);
+    k.init = f.float32_arg("init", ok);
     return k;
   }
   if (type == "Softmax" || type == "LogSoftmax" || type == "Softmin" || type == "Softmax2d") {
@@ -1450,13 +1488,13 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
       if (!st) { f.missing("start", "the first index kept (negative counts from the end)"); *ok = false; }
       else if (!n || *n < -kMaxInt || *n > kMaxInt) { f.bad(*st, "start", "an integer"); *ok = false; }
       else k.start = *n;
-      k.length = f.integer("length", std::nullopt, 0, ok).value_or(1);
+      k.length = f.int_arg("length", ok).value_or(1);
       return k;
     }
     Chunk k;
-    k.chunks = f.integer("chunks", std::nullopt, 1, ok).value_or(1);
-    k.dim = dim_field("dim", 0);  // torch.chunk's default dim is 0
-    k.index = f.integer("index", std::nullopt, 0, ok).value_or(0);
+    k.chunks = f.int_arg("chunks", ok).value_or(1);
+    k.dim = dim_field("dim", f.spec("dim").dflt.get<int64_t>());  // torch.chunk's default dim is 0
+    k.index = f.int_arg("index", ok).value_or(0);
     return k;
   }
   if (type == "Unflatten") {

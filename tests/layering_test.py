@@ -10,7 +10,7 @@ the pipeline than itself (docs/architecture.md). The levels, upstream first:
   5  analysis         (costs, from the shapes)
   6  pipeline         (evaluate, then analyse)
   7  symbolic, explain, fix, graph, export, solve, torch_net  (passes over an evaluation; none includes another)
-  8  report           (formats an evaluation)
+  8  report, kinds_doc (formats an evaluation; the documents generated from the kind table)
   9  cli_common, run_options, main, torch_main, wasm_api  (the commands)
 
 A file may include its own header and anything on a lower level; on its own
@@ -32,7 +32,7 @@ LEVELS = {
     5: ["analysis"],
     6: ["pipeline"],
     7: ["symbolic", "explain", "fix", "graph", "export", "solve", "torch_net"],
-    8: ["report"],
+    8: ["report", "kinds_doc"],
     9: ["cli_common", "run_options", "main", "torch_main", "wasm_api"],
 }
 level = {name: k for k, names in LEVELS.items() for name in names}

@@ -46,8 +46,20 @@ graph = {"input": ["N", 3, "H", "W"], "outputs": ["skip", "head"], "layers": [
     {"name": "skip", "type": "Cat", "from": ["a", "m"], "crop": "center"},
     {"name": "head", "type": "Conv2d", "from": "a", "out_channels": 2, "kernel_size": 1}]}
 expect("graph syntax", validator.is_valid(graph), "; ".join(e.message for e in list(validator.iter_errors(graph))[:3]))
+for name, layer in [("cat of one (torch.cat([x]) is x)", {"type": "Cat", "from": ["a"]}),
+                    ("a shared module", {"name": "again", "shares": "a"})]:
+    doc = {"input": [1, 3, 8, 8], "layers": [{"name": "a", "type": "ReLU"}, layer]}
+    expect(name, validator.is_valid(doc), "; ".join(e.message for e in list(validator.iter_errors(doc))[:3]))
+# With blocks, a type may be a block's name (the schema cannot know which).
+blocky = {"input": [1, 3, 8, 8], "blocks": {"B": {"layer": {"type": "ReLU"}}}, "layers": [{"type": "B", "repeat": 2}]}
+expect("a block's use", validator.is_valid(blocky), "; ".join(e.message for e in list(validator.iter_errors(blocky))[:3]))
 for name, layer in [("cat without from", {"type": "Cat"}),
-                    ("cat of one", {"type": "Cat", "from": ["a"]}),
+                    ("cat of none", {"type": "Cat", "from": []}),
+                    ("a kind netshape does not have", {"type": "Nonsense"}),
+                    ("out_channels below 1", {"type": "Conv1d", "out_channels": -3, "kernel_size": 3}),
+                    ("a misspelt argument", {"type": "Conv2d", "out_channels": 8, "kernel_sise": 3}),
+                    ("a control character in a name", {"name": "a\u001b[2J", "type": "ReLU"}),
+                    ("shares with arguments", {"shares": "a", "kernel_size": 3}),
                     ("merge not an op", {"type": "Branches", "merge": "sum", "branches": [[]]}),
                     ("crop other than center", {"type": "Cat", "from": ["a", "b"], "crop": "left"}),
                     ("field of another kind", {"type": "Sigmoid", "inplace": True})]:

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "formula.h"
+#include "kinds.h"
 
 namespace netshape {
 
@@ -156,10 +157,13 @@ class Evaluator {
                                 format_shape(in)));
     // Where the wrong rank came from: the network's input, or a layer that
     // changed the rank on the way (a Flatten, a Linear).
+    // Kinds that set their output's rank (kinds.h: sets_rank) end the walk.
+    auto sets_rank = [](const GraphNode* x) {
+      const KindInfo* k = find_kind(op_name(x->op));
+      return std::holds_alternative<Merge>(x->op) || (k && k->sets_rank);
+    };
     const GraphNode* from = g_->producer(n.inputs[0].value);
-    while (from && !std::holds_alternative<Flatten>(from->op) && !std::holds_alternative<Linear>(from->op) &&
-           !std::holds_alternative<Merge>(from->op))
-      from = g_->producer(from->inputs[0].value);
+    while (from && !sets_rank(from)) from = g_->producer(from->inputs[0].value);
     const char* other = in.size() >= 3 ? sibling(n.op, in.size() - 2) : nullptr;
     if (from && !std::holds_alternative<Merge>(from->op)) {
       d.notes.push_back(fmt::format("`{}` ({}) made it {}-D", from->name, op_name(from->op), in.size()));

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "formula.h"
+#include "kinds.h"
 #include "pipeline.h"
 
 namespace netshape {
@@ -194,11 +195,9 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
 // layers that keep the channels (BatchNorm, activations, pools, dropout).
 const GraphNode* channel_source(const Graph& g, int v) {
   for (const GraphNode* n = g.producer(v); n; n = g.producer(n->inputs[0].value)) {
-    if (std::holds_alternative<Conv>(n->op) || std::holds_alternative<ConvTranspose>(n->op)) return n;
-    bool keeps = std::holds_alternative<BatchNorm>(n->op) || std::holds_alternative<ReLU>(n->op) ||
-                 std::holds_alternative<Pointwise>(n->op) || std::holds_alternative<Dropout>(n->op) ||
-                 std::holds_alternative<MaxPool>(n->op) || std::holds_alternative<AvgPool>(n->op);
-    if (!keeps) return nullptr;
+    const KindInfo* k = find_kind(op_name(n->op));  // a merge is no kind: the walk stops there
+    if (k && k->makes_channels) return n;
+    if (!k || !k->keeps_channels) return nullptr;
   }
   return nullptr;
 }

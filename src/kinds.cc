@@ -468,6 +468,13 @@ void containers(std::vector<KindInfo>& out) {
 std::vector<KindInfo> build() {
   std::vector<KindInfo> out;
   for (auto family : {conv, pool, norm, elementwise, dropout, linear, resize, reshape, merges, containers}) family(out);
+  // Traits that follow from the family: a conv makes its channels; what
+  // keeps the shape, pools, pads and resizes spatially keeps them.
+  for (auto& k : out) {
+    k.makes_channels = k.family == "conv";
+    k.keeps_channels = k.keeps_shape || k.family == "pool" || k.family == "pad" ||
+                       (k.family == "resize" && k.name.rfind("Pixel", 0) != 0);
+  }
   return out;
 }
 

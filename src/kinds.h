@@ -52,6 +52,8 @@ struct KindInfo {
   std::vector<Arg> args;  // PyTorch's signature order
   // Traits, read by the passes instead of lists of kinds kept elsewhere.
   bool keeps_shape = false;   // the output shape is the input's (element-wise, norms, dropout)
+  bool keeps_channels = false;  // dim 1 passes through unchanged (keeps_shape, pools, padding, resizing)
+  bool makes_channels = false;  // its out_channels sets the output's channels (the convolutions)
   std::string channels_arg;   // the argument that fixes its input's channels: in_channels, num_features, …
   bool sets_rank = false;     // its output's rank is its own doing (Flatten, Unflatten, Linear)
   bool container = false;     // holds layers (Sequential, Residual, Branches)

@@ -179,6 +179,8 @@ ojson kinds_json() {
                {"doc", k.doc}, {"rule", k.rule}, {"signature", signature_text(k)}, {"args", args}};
     ojson traits = ojson::array();
     if (k.keeps_shape) traits.push_back("keeps_shape");
+    if (k.keeps_channels) traits.push_back("keeps_channels");
+    if (k.makes_channels) traits.push_back("makes_channels");
     if (k.sets_rank) traits.push_back("sets_rank");
     if (k.container) traits.push_back("container");
     e["traits"] = traits;

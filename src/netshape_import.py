@@ -303,33 +303,49 @@ def _attrs(m, *names):
     return {n: _pair(n, getattr(m, n)) for n in names}
 
 
-POINTWISE = {  # torch.nn class -> the attributes that are its arguments
-    "ReLU6": ("inplace",), "Sigmoid": (), "Tanh": (), "SiLU": ("inplace",), "GELU": ("approximate",),
-    "ELU": ("alpha", "inplace"), "SELU": ("inplace",), "CELU": ("alpha", "inplace"),
-    "LeakyReLU": ("negative_slope", "inplace"), "Hardswish": ("inplace",), "Hardsigmoid": ("inplace",),
-    "Hardtanh": ("min_val", "max_val", "inplace"), "Mish": ("inplace",), "Softplus": ("beta", "threshold"),
-    "Identity": (), "Softsign": (), "Softshrink": ("lambd",), "Hardshrink": ("lambd",), "Tanhshrink": (),
-    "LogSigmoid": (), "RReLU": ("lower", "upper", "inplace"), "Threshold": ("threshold", "value", "inplace"),
-    "ReLU": ("inplace",), "Softmax2d": (),
-}
+# The element-wise torch.nn classes whose arguments are attributes of the same
+# names: every activation of the kind table but PReLU and the softmaxes, read
+# on their own (module_layer).
+SPECIAL_ACTIVATIONS = ("PReLU", "Softmax", "LogSoftmax", "Softmin")
 
 
-DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "output_padding": 0,
-            "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True, "inplace": False,
-            "ceil_mode": False, "count_include_pad": True, "start_dim": 1, "end_dim": -1,
-            "elementwise_affine": True}
+def _pointwise():
+    global KINDS
+    KINDS = KINDS or _kinds()
+    return {n: tuple(a["name"] for a in k["args"]) for n, k in KINDS.items()
+            if k["family"] == "activation" and n not in SPECIAL_ACTIVATIONS}
+
+
+KINDS = None  # netshape's kind table, loaded on first use
+
+
+def _kinds():
+    """netshape's kind table (src/netshape_kinds.json, generated from src/kinds.cc; installed beside
+    this script): every kind's arguments and PyTorch's defaults."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "netshape_kinds.json"), os.path.join(here, "..", "src", "netshape_kinds.json")):
+        if os.path.exists(path):
+            with open(path) as f:
+                return {k["name"]: k for k in json.load(f)["kinds"]}
+    raise ImportFailure("io", f"netshape_kinds.json is missing beside {__file__} (rebuild, or reinstall)",
+                        exit_code=EXIT_USAGE)
 
 
 def without_defaults(layer):
-    """The arguments a person would write: those equal to PyTorch's default left out
-    (a pool's stride defaults to its kernel_size; InstanceNorm's affine and
-    track_running_stats to False). in_channels and the like stay: netshape checks them."""
-    kind = layer["type"]
-    defaults = dict(DEFAULTS)
-    if "Pool" in kind:
-        defaults["stride"] = layer.get("kernel_size")
-    if kind.startswith("InstanceNorm"):
-        defaults.update(affine=False, track_running_stats=False)
+    """The arguments a person would write: those equal to PyTorch's default (the kind table's)
+    left out — a pool's stride when it is its kernel_size. in_channels and the like stay: netshape
+    checks them."""
+    global KINDS
+    KINDS = KINDS or _kinds()
+    kind = KINDS.get(layer["type"])
+    if kind is None:
+        return layer
+    defaults = {}
+    for a in kind["args"]:
+        if "default" in a:
+            defaults[a["name"]] = a["default"]
+        elif "default_is" in a:
+            defaults[a["name"]] = layer.get(a["default_is"])
     return {k: v for k, v in layer.items() if k == "type" or k not in defaults or v != defaults[k]}
 
 
@@ -343,8 +359,9 @@ def _module_layer(m):
     kind = type(m).__name__
     if not type(m).__module__.startswith("torch.nn"):
         return None
-    if kind in POINTWISE:
-        return {"type": kind, **_attrs(m, *POINTWISE[kind])}
+    pointwise = _pointwise()
+    if kind in pointwise:
+        return {"type": kind, **_attrs(m, *pointwise[kind])}
     if kind in ("Conv1d", "Conv2d", "Conv3d"):
         if m.padding_mode != "zeros":
             return None

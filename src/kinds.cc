@@ -142,7 +142,8 @@ void pool(std::vector<KindInfo>& out) {
               flag("count_include_pad", true, "count the padding's zeros in each mean")};
     if (r >= 2)
       k.args.push_back(special("divisor_override", false, nullptr,
-                               {{"anyOf", json::array({int_schema(-kInt), {{"type", "null"}}})}},
+                               {{"anyOf", json::array({{{"allOf", json::array({int_schema(-kInt), {{"not", {{"const", 0}}}}})}},
+                                                       {{"type", "null"}}})}},
                                "divide each window's sum by this instead of its size: an integer, not 0"));
     out.push_back(std::move(k));
   }
@@ -471,6 +472,12 @@ std::vector<KindInfo> build() {
   // Traits that follow from the family: a conv makes its channels; what
   // keeps the shape, pools, pads and resizes spatially keeps them.
   for (auto& k : out) {
+    if (k.arg("scale_factor")) {  // size or scale_factor, not both (null is absent)
+      auto given = [](const char* a) {
+        return json{{"required", {a}}, {"properties", {{a, {{"not", {{"type", "null"}}}}}}}};
+      };
+      k.schema_rule = {{"oneOf", json::array({given("size"), given("scale_factor")})}};
+    }
     k.makes_channels = k.family == "conv";
     k.keeps_channels = k.keeps_shape || k.family == "pool" || k.family == "pad" ||
                        (k.family == "resize" && k.name.rfind("Pixel", 0) != 0);

@@ -95,9 +95,10 @@ json kind_schema(const KindInfo& k, const std::string& mode) {
     props[a.name] = with_mode(arg_schema(a, std::max(k.rank, 1)), mode);
     if (a.required && a.type != ArgType::inferred) required.push_back(a.name);
   }
-  return {{"if", {{"properties", {{"type", {{"const", k.name}}}}}, {"required", {"type"}}}},
-          {"then", {{"properties", props}, {"required", required}, {"additionalProperties", false},
-                    {"description", k.name + ": " + k.doc}}}};
+  json then = {{"properties", props}, {"required", required}, {"additionalProperties", false},
+               {"description", k.name + ": " + k.doc}};
+  if (!k.schema_rule.is_null()) then.update(k.schema_rule);
+  return {{"if", {{"properties", {{"type", {{"const", k.name}}}}}, {"required", {"type"}}}}, {"then", then}};
 }
 
 // A kind's schema is in $defs once ("kind_Conv2d"); a container's twice, once

@@ -1323,7 +1323,11 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
         if (!a->value->is_boolean()) { f.bad(*a, "align_corners", "true, false or null"); *ok = false; }
         else k.align_corners = a->value->get<bool>();
       }
-      f.get("recompute_scale_factor");  // accepted: the output size is the same either way
+      // Accepted (the output size is the same either way), but as PyTorch types it: a bool or None.
+      if (auto r = f.get("recompute_scale_factor"); r && !r->value->is_boolean()) {
+        f.bad(*r, "recompute_scale_factor", "true, false or null");
+        *ok = false;
+      }
       bool interpolating = k.mode == Interp::linear || k.mode == Interp::bilinear || k.mode == Interp::bicubic ||
                            k.mode == Interp::trilinear;
       if (*ok && k.align_corners && !interpolating) {

@@ -46,6 +46,16 @@ Verdict netshape_verdict(const std::string& spec) {
   return o.eval.output;
 }
 
+// The comparison every randomized test makes: netshape's verdict (a shape, or
+// refused) against LibTorch's on one case, failing with both and the case.
+void compare(const Verdict& ours, const Verdict& theirs, const std::string& torch_error, int i, uint64_t seed,
+             const std::string& spec) {
+  if (ours == theirs) return;
+  FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
+                         verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
+                         seed, spec));
+}
+
 struct Rng {
   std::mt19937_64 gen;
   explicit Rng(uint64_t seed) : gen(seed) {}
@@ -333,12 +343,7 @@ TEST_CASE("2,400 random conv and pool layers: netshape's verdict is LibTorch's")
       torch_error = e.what_without_backtrace();
     }
     (ours ? valid : invalid)++;
-    if (ours != theirs) {
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}",
-                             verdict_text(ours), verdict_text(theirs),
-                             torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
-                             seed, c.spec));
-    }
+    compare(ours, theirs, torch_error, i, seed, c.spec);
   }
   MESSAGE(fmt::format("{} valid and {} invalid single-layer cases agreed or were reported", valid, invalid));
   DOCTEST_CHECK(valid > 300);    // the generator must exercise both verdicts
@@ -467,10 +472,7 @@ TEST_CASE("1,200 random transposed convs: netshape's verdict is LibTorch's") {
       torch_error = e.what_without_backtrace();
     }
     (ours ? valid : invalid)++;
-    if (ours != theirs)
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
-                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
-                             seed, spec));
+    compare(ours, theirs, torch_error, i, seed, spec);
   }
   MESSAGE(fmt::format("{} valid and {} invalid transposed convs agreed or were reported", valid, invalid));
   DOCTEST_CHECK(valid > 200);
@@ -606,10 +608,7 @@ TEST_CASE("2,400 random 1-d and 3-d layers: netshape's verdict is LibTorch's") {
       ++empty_max_pool1d;
       continue;
     }
-    if (ours != theirs)
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
-                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
-                             seed, spec));
+    compare(ours, theirs, torch_error, i, seed, spec);
   }
   MESSAGE(fmt::format("{} valid and {} invalid 1-d/3-d layers agreed or were reported ({} empty max_pool1d outputs "
                       "refused on purpose)", valid, invalid, empty_max_pool1d));
@@ -729,10 +728,7 @@ TEST_CASE("2,400 random resizing layers: netshape's verdict is LibTorch's") {
       ++empty_area;
       continue;
     }
-    if (ours != theirs)
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
-                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
-                             seed, spec));
+    compare(ours, theirs, torch_error, i, seed, spec);
   }
   MESSAGE(fmt::format("{} valid and {} invalid resizing layers agreed or were reported ({} empty \"area\" outputs "
                       "refused on purpose)", valid, invalid, empty_area));
@@ -882,10 +878,7 @@ TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool laye
       torch_error = e.what_without_backtrace();
     }
     (ours ? valid : invalid)++;
-    if (ours != theirs)
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
-                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
-                             seed, spec));
+    compare(ours, theirs, torch_error, i, seed, spec);
   }
   MESSAGE(fmt::format("{} valid and {} invalid norm/softmax/dropout/PReLU/Unflatten/LPPool layers agreed or were reported",
                       valid, invalid));
@@ -928,10 +921,7 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
     (ours ? valid : invalid)++;
     // Deliberate: a narrow of length 0 is an empty tensor to PyTorch, an error to netshape.
     if (!ours && theirs && narrow && b == 0) { ++empty; continue; }
-    if (ours != theirs)
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}{}\n  case {} (seed {}): {}", verdict_text(ours),
-                             verdict_text(theirs), torch_error.empty() ? "" : " (" + torch_error.substr(0, 200) + ")", i,
-                             seed, spec));
+    compare(ours, theirs, torch_error, i, seed, spec);
   }
   MESSAGE(fmt::format("{} valid and {} invalid narrows and chunks agreed or were reported ({} empty narrows refused "
                       "on purpose)", valid, invalid, empty));
@@ -986,9 +976,7 @@ TEST_CASE("600 random networks calling one module again: netshape's verdict and 
     } catch (const c10::Error&) {
     }
     (ours ? valid : invalid)++;
-    if (ours != theirs)
-      FAIL_CHECK(fmt::format("shape mismatch: ours={} | torch={}\n  case {} (seed {}): {}", verdict_text(ours),
-                             verdict_text(theirs), i, seed, spec));
+    compare(ours, theirs, "", i, seed, spec);
     if (ours) {
       DOCTEST_CHECK(ev.params == params);
       DOCTEST_CHECK(ev.buffers == buffers);

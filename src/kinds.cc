@@ -508,6 +508,15 @@ const KindInfo* find_kind(std::string_view name) {
   return it == index.end() ? nullptr : it->second;
 }
 
+const std::vector<std::string>& spec_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& k : kinds()) n.push_back(k.name);
+    return n;
+  }();
+  return names;
+}
+
 const std::vector<std::pair<std::string, std::string>>& kind_families() {
   static const std::vector<std::pair<std::string, std::string>> f = {
       {"conv", "convolutions and transposed convolutions, 1-d to 3-d"},

@@ -65,6 +65,8 @@ struct KindInfo {
 const std::vector<KindInfo>& kinds();
 // The kind of a spec type name; nullptr for a block or a typo.
 const KindInfo* find_kind(std::string_view name);
+// Every type name a spec may use, in that order.
+const std::vector<std::string>& spec_names();
 // The families in order, with a one-line description each.
 const std::vector<std::pair<std::string, std::string>>& kind_families();
 

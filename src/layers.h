@@ -82,7 +82,10 @@ struct BatchNorm {
   double eps = 0, momentum = 0;
   bool affine = false, track_running_stats = false;
 };
-struct ReLU { bool inplace = false; };
+struct ReLU {
+  static constexpr const char* kType = "ReLU";
+  bool inplace = false;
+};
 struct MaxPool {
   static constexpr const char* names[3] = {"MaxPool1d", "MaxPool2d", "MaxPool3d"};
   int rank = 2;
@@ -114,8 +117,12 @@ struct AdaptiveMaxPool {
   int rank = 2;
   Dims output_size;
 };
-struct Flatten { int64_t start_dim = 0, end_dim = 0; };
+struct Flatten {
+  static constexpr const char* kType = "Flatten";
+  int64_t start_dim = 0, end_dim = 0;
+};
 struct Linear {
+  static constexpr const char* kType = "Linear";
   std::optional<int64_t> in_features;
   int64_t out_features = 0;
   bool bias = false;
@@ -227,7 +234,10 @@ struct PixelShuffle {
   const char* name() const { return unshuffle ? "PixelUnshuffle" : "PixelShuffle"; }
 };
 // ChannelShuffle(groups) (ShuffleNet): the channels regrouped, the shape unchanged.
-struct ChannelShuffle { int64_t groups = 1; };
+struct ChannelShuffle {
+  static constexpr const char* kType = "ChannelShuffle";
+  int64_t groups = 1;
+};
 
 // Normalisation beyond BatchNorm (#10): the shape is unchanged; the checks
 // are on channels and trailing dims.
@@ -239,20 +249,28 @@ struct InstanceNorm {
   bool affine = false, track_running_stats = false;
 };
 struct GroupNorm {
+  static constexpr const char* kType = "GroupNorm";
   int64_t num_groups = 0;
   std::optional<int64_t> num_channels;  // inferred from the input when absent
   double eps = 0;
   bool affine = false;
 };
 struct LayerNorm {
+  static constexpr const char* kType = "LayerNorm";
   Shape normalized_shape;  // the trailing dims it normalises over
   double eps = 0;
   bool elementwise_affine = false, bias = false;  // bias=False: PyTorch 2.1+
 };
-struct LocalResponseNorm { int64_t size = 0; double alpha = 0, beta = 0, k = 0; };
+struct LocalResponseNorm {
+  static constexpr const char* kType = "LocalResponseNorm";
+  int64_t size = 0; double alpha = 0, beta = 0, k = 0;
+};
 
 // PReLU: a learned slope, one for all channels or one per channel (dim 1).
-struct PReLU { int64_t num_parameters = 0; double init = 0; };
+struct PReLU {
+  static constexpr const char* kType = "PReLU";
+  int64_t num_parameters = 0; double init = 0;
+};
 // Softmax, LogSoftmax, Softmin along `dim`; Softmax2d over the channels of [N, C, H, W].
 struct Softmax {
   enum Which { softmax, log_softmax, softmin, softmax2d } which = softmax;
@@ -263,12 +281,21 @@ struct Softmax {
   }
 };
 // Unflatten(dim, unflattened_size): one dim becomes several (one may be -1).
-struct Unflatten { int64_t dim = 0; Shape sizes; };
+struct Unflatten {
+  static constexpr const char* kType = "Unflatten";
+  int64_t dim = 0; Shape sizes;
+};
 
 // Tensor ops that select part of one dim: torch.narrow(x, dim, start, length)
 // and torch.chunk(x, chunks, dim)[index] (ShuffleNetV2's channel split).
-struct Narrow { int64_t dim = 0, start = 0, length = 0; };
-struct Chunk { int64_t chunks = 0, dim = 0, index = 0; };
+struct Narrow {
+  static constexpr const char* kType = "Narrow";
+  int64_t dim = 0, start = 0, length = 0;
+};
+struct Chunk {
+  static constexpr const char* kType = "Chunk";
+  int64_t chunks = 0, dim = 0, index = 0;
+};
 
 // A merge: several inputs become one (torch.add, torch.cat, torch.mul).
 enum class MergeOp { add, cat, mul };
@@ -290,13 +317,17 @@ using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool
 
 struct Node;
 using Layers = std::vector<Node>;
-struct Sequential { Layers layers; };
+struct Sequential {
+  static constexpr const char* kType = "Sequential";
+  Layers layers;
+};
 // Several branches applied to the same input, then merged, then `after`.
 // `Residual` is Branches with merge add and branches `body` and `shortcut`
 // (the identity when empty). merged = false (`"add": false`) keeps the first
 // branch alone, as torchvision's inverted residual without its skip.
 struct Branch { std::string name; Layers layers; };
 struct Branches {
+  static constexpr const char* kType = "Branches";
   Merge merge;
   bool merged = true;
   bool residual = false;  // written as `Residual`: its messages say body/shortcut
@@ -308,50 +339,25 @@ struct Branches {
 // weights (PyTorch's `self.conv(x)` twice in forward()). lower() expands it
 // into a renamed copy of that module's nodes, each marked with the node whose
 // module it calls; its parameters count once, where the module is.
-struct Shared { std::string module; };
+struct Shared {
+  static constexpr const char* kType = "Shared";
+  std::string module;
+};
 
-using Kind = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
-                          Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle,
-                          ChannelShuffle, InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax,
-                          Unflatten, Narrow, Chunk, Sequential, Branches, Shared>;
+// A layer as the spec writes it: a node's kind, or a container the parser lowers.
+template <class V, class... More> struct variant_with;
+template <class... T, class... More> struct variant_with<std::variant<T...>, More...> {
+  using type = std::variant<T..., More...>;
+};
+using Kind = variant_with<Op, Sequential, Branches, Shared>::type;
 
-// The spec's name of each kind, in the order of `Kind` (Merge, Branches,
-// Pointwise and the ranked kinds have more than one: spec_names()).
-inline constexpr const char* kKindNames[] = {
-    "Conv",   "BatchNorm", "ReLU",  "MaxPool", "AvgPool",   "AdaptiveAvgPool", "AdaptiveMaxPool",
-    "Flatten", "Linear",   "Dropout", "Merge", "Pointwise", "ConvTranspose",   "Upsample",
-    "Pad",     "PixelShuffle", "ChannelShuffle", "InstanceNorm", "GroupNorm", "LayerNorm",
-    "LocalResponseNorm", "PReLU", "Softmax", "Unflatten", "Narrow", "Chunk", "Sequential", "Branches", "Shared"};
 template <class T, class = void> struct is_ranked : std::false_type {};
 template <class T> struct is_ranked<T, std::void_t<decltype(T::names)>> : std::true_type {};
 // Kinds whose name depends on their fields (Upsample, Pad, PixelShuffle) have name().
 template <class T, class = void> struct has_name : std::false_type {};
 template <class T> struct has_name<T, std::void_t<decltype(std::declval<const T&>().name())>> : std::true_type {};
-static_assert(std::size(kKindNames) == std::variant_size_v<Kind>,
-              "every layer kind needs its spec name");
 
 inline std::string fmt_rank(const char* base, int rank) { return base + std::to_string(rank) + "d"; }
-
-// Every type name a spec may use (and the pointwise table's).
-inline const std::vector<std::string>& spec_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"ReLU", "Flatten", "Linear", "Dropout", "Add", "Cat", "Mul",
-                                  "Sequential", "Residual", "Branches", "Upsample", "UpsamplingNearest2d",
-                                  "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
-                                  "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
-                                  "GroupNorm", "LayerNorm", "LocalResponseNorm", "PReLU", "Softmax", "LogSoftmax",
-                                  "Softmin", "Softmax2d", "Unflatten", "LPPool1d", "LPPool2d", "Narrow", "Chunk"};
-    for (const char* pad : {"ConstantPad", "ReflectionPad", "ReplicationPad", "ZeroPad"})
-      for (int r = 1; r <= 3; ++r) n.push_back(fmt_rank(pad, r));
-    for (const char* const* family : {Conv::names, ConvTranspose::names, BatchNorm::names, MaxPool::names,
-                                      AvgPool::names, AdaptiveAvgPool::names, AdaptiveMaxPool::names,
-                                      InstanceNorm::names})
-      n.insert(n.end(), family, family + 3);
-    for (const auto& k : pointwise_kinds()) n.push_back(k.name);
-    return n;
-  }();
-  return names;
-}
 
 // PyTorch's name of a kind as written: "Conv1d", "ReLU6", "cat", "Branches".
 template <class V> const char* kind_name(const V& k) {
@@ -362,7 +368,7 @@ template <class V> const char* kind_name(const V& k) {
         else if constexpr (std::is_same_v<T, Pointwise>) return pointwise_kind(x.fn).name;
         else if constexpr (has_name<T>::value) return x.name();
         else if constexpr (is_ranked<T>::value) return T::names[x.rank - 1];
-        else return kKindNames[k.index()];
+        else return T::kType;  // one name
       },
       k);
 }

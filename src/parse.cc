@@ -1247,7 +1247,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     auto& d = diags_.error("unknown-type", fmt::format("unknown layer type `{}`", type),
                            c.pointer + "/type", name);
     if (auto m = did_you_mean(type, names)) d.help = fmt::format("did you mean `{}`?", *m);
-    else d.notes.push_back(fmt::format("known types: {}", fmt::join(names, ", ")));
+    else d.notes.push_back("`netshape help kinds` lists every layer type, by family");
     return std::nullopt;
   }
   if (!f.finish()) ok = false;

@@ -156,6 +156,7 @@ void pool(std::vector<KindInfo>& out) {
               dims_as("stride", "kernel_size", 1, "the step between windows (None: the kernel_size)"),
               flag("ceil_mode", false, "round the window count up")};
     k.args[0].required = true;
+    k.attributes = true;
     out.push_back(std::move(k));
   }
   for (bool avg : {true, false})
@@ -213,7 +214,7 @@ void norm(std::vector<KindInfo>& out) {
             inferred("num_channels", "the input's channels (taken from the input when absent, checked when given)"),
             number("eps", 1e-5, 0, kBig, "added to the variance before the square root"),
             flag("affine", true, "a learned scale and shift per channel")};
-  g.keeps_shape = true;
+  g.keeps_shape = g.attributes = true;
   g.channels_arg = "num_channels";
   out.push_back(std::move(g));
   KindInfo l{"LayerNorm", "norm", "torch.nn.LayerNorm", 0, "[*, normalized_shape]",
@@ -236,7 +237,7 @@ void norm(std::vector<KindInfo>& out) {
               number("alpha", 1e-4, -kBig, kBig, "the squares' weight"),
               number("beta", 0.75, -kBig, kBig, "the power"),
               number("k", 1.0, -kBig, kBig, "added before the power")};
-  lrn.keeps_shape = true;
+  lrn.keeps_shape = lrn.attributes = true;
   out.push_back(std::move(lrn));
 }
 
@@ -244,7 +245,7 @@ void elementwise(std::vector<KindInfo>& out) {
   KindInfo relu{"ReLU", "activation", "torch.nn.ReLU", 0, "any", "max(0, x), element by element",
                 "the shape is unchanged", R"({"type": "ReLU", "inplace": true})",
                 {flag("inplace", false, "overwrite the input (saves memory; same shape)")}};
-  relu.keeps_shape = true;
+  relu.keeps_shape = relu.attributes = true;
   out.push_back(std::move(relu));
   // The element-wise table (layers.h: pointwise_kinds) holds their arguments and defaults.
   for (const auto& p : pointwise_kinds()) {
@@ -257,7 +258,7 @@ void elementwise(std::vector<KindInfo>& out) {
       k.args.push_back(choice("approximate", "none", {"none", "tanh"}, "\"tanh\": the tanh approximation"));
     if (p.inplace) k.args.push_back(flag("inplace", false, "overwrite the input (same shape)"));
     if (p.fn == Fn::threshold) k.example = R"({"type": "Threshold", "threshold": 0.1, "value": 20})";
-    k.keeps_shape = true;
+    k.keeps_shape = k.attributes = true;
     out.push_back(std::move(k));
   }
   KindInfo prelu{"PReLU", "activation", "torch.nn.PReLU", 0, "[N, C, …]", "x if x ≥ 0 else a·x, a learned",
@@ -273,12 +274,12 @@ void elementwise(std::vector<KindInfo>& out) {
                "the shape is unchanged", fmt::format(R"({{"type": "{}", "dim": 1}})", n),
                {special("dim", false, nullptr, {{"anyOf", json::array({int_schema(-64, 64), {{"type", "null"}}})}},
                         "the dim it normalises along (absent: PyTorch's deprecated implicit choice)")}};
-    k.keeps_shape = true;
+    k.keeps_shape = k.attributes = true;
     out.push_back(std::move(k));
   }
   KindInfo s2{"Softmax2d", "activation", "torch.nn.Softmax2d", 0, "[N, C, H, W] or [C, H, W]",
               "softmax over the channels at every position", "the shape is unchanged", R"({"type": "Softmax2d"})", {}};
-  s2.keeps_shape = true;
+  s2.keeps_shape = s2.attributes = true;
   out.push_back(std::move(s2));
 }
 
@@ -294,7 +295,7 @@ void dropout(std::vector<KindInfo>& out) {
                "the shape is unchanged", fmt::format(R"({{"type": "{}", "p": 0.2}})", name),
                {number("p", 0.5, 0, 1, "the probability of zeroing"),
                 flag("inplace", false, "overwrite the input (same shape)")}};
-    k.keeps_shape = true;
+    k.keeps_shape = k.attributes = true;
     out.push_back(std::move(k));
   }
 }
@@ -356,23 +357,26 @@ void resize(std::vector<KindInfo>& out) {
                  {special("padding", true, nullptr, pads,
                           fmt::format("an int for every side, or {} sizes, the last dim first", 2 * r))}};
       if (constant) k.args.push_back(float32("value", 0.0, "the value padded in (netshape's default 0; PyTorch requires it)"));
+      k.attributes = true;
       out.push_back(std::move(k));
     }
   KindInfo ps{"PixelShuffle", "resize", "torch.nn.PixelShuffle", 0, "[*, C·r², H, W]",
               "moves channels into space: sub-pixel convolution (ESPCN)", "[*, C·r², H, W] → [*, C, H·r, W·r]",
               R"({"type": "PixelShuffle", "upscale_factor": 3})",
               {integer("upscale_factor", std::nullopt, 1, "r: the channels must divide by r²")}};
+  ps.attributes = true;
   out.push_back(std::move(ps));
   KindInfo pu{"PixelUnshuffle", "resize", "torch.nn.PixelUnshuffle", 0, "[*, C, H·r, W·r]",
               "moves space into channels, PixelShuffle's inverse", "[*, C, H·r, W·r] → [*, C·r², H, W]",
               R"({"type": "PixelUnshuffle", "downscale_factor": 2})",
               {integer("downscale_factor", std::nullopt, 1, "r: the height and width must divide by r")}};
+  pu.attributes = true;
   out.push_back(std::move(pu));
   KindInfo cs{"ChannelShuffle", "resize", "torch.nn.ChannelShuffle", 0, "[N, C, …]",
               "regroups the channels (ShuffleNet)", "the shape is unchanged; the channels must divide into groups",
               R"({"type": "ChannelShuffle", "groups": 2})",
               {integer("groups", std::nullopt, 1, "the channels are split into this many groups and interleaved")}};
-  cs.keeps_shape = true;
+  cs.keeps_shape = cs.attributes = true;
   out.push_back(std::move(cs));
 }
 
@@ -381,7 +385,7 @@ void reshape(std::vector<KindInfo>& out) {
              "merges dims start_dim … end_dim into one (before a Linear)", "those dims become their product",
              R"({"type": "Flatten"})",
              {dim_index("start_dim", 1, "the first dim merged"), dim_index("end_dim", -1, "the last dim merged")}};
-  f.sets_rank = true;
+  f.sets_rank = f.attributes = true;
   out.push_back(std::move(f));
   KindInfo u{"Unflatten", "reshape", "torch.nn.Unflatten", 0, "any",
              "splits one dim into several", "dim becomes unflattened_size (one entry may be −1: inferred)",
@@ -391,7 +395,7 @@ void reshape(std::vector<KindInfo>& out) {
                       {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
                        {"items", {{"anyOf", json::array({int_schema(1), {{"const", -1}}})}}}},
                       "the new sizes, whose product is that dim (one may be −1)")}};
-  u.sets_rank = true;
+  u.sets_rank = u.attributes = true;
   out.push_back(std::move(u));
   KindInfo n{"Narrow", "reshape", "torch.narrow", 0, "any", "keeps `length` entries of one dim from `start`",
              "that dim becomes length", R"({"type": "Narrow", "dim": 1, "start": 0, "length": 32})",

@@ -184,6 +184,7 @@ ojson kinds_json() {
     if (k.makes_channels) traits.push_back("makes_channels");
     if (k.sets_rank) traits.push_back("sets_rank");
     if (k.container) traits.push_back("container");
+    if (k.attributes) traits.push_back("attributes");
     e["traits"] = traits;
     if (!k.channels_arg.empty()) e["channels_arg"] = k.channels_arg;
     list.push_back(e);

@@ -303,19 +303,6 @@ def _attrs(m, *names):
     return {n: _pair(n, getattr(m, n)) for n in names}
 
 
-# The element-wise torch.nn classes whose arguments are attributes of the same
-# names: every activation of the kind table but PReLU and the softmaxes, read
-# on their own (module_layer).
-SPECIAL_ACTIVATIONS = ("PReLU", "Softmax", "LogSoftmax", "Softmin")
-
-
-def _pointwise():
-    global KINDS
-    KINDS = KINDS or _kinds()
-    return {n: tuple(a["name"] for a in k["args"]) for n, k in KINDS.items()
-            if k["family"] == "activation" and n not in SPECIAL_ACTIVATIONS}
-
-
 KINDS = None  # netshape's kind table, loaded on first use
 
 
@@ -359,9 +346,11 @@ def _module_layer(m):
     kind = type(m).__name__
     if not type(m).__module__.startswith("torch.nn"):
         return None
-    pointwise = _pointwise()
-    if kind in pointwise:
-        return {"type": kind, **_attrs(m, *pointwise[kind])}
+    global KINDS
+    KINDS = KINDS or _kinds()
+    if kind in KINDS and "attributes" in KINDS[kind]["traits"]:
+        # The module keeps each argument as an attribute of that name (the kind table says which).
+        return {"type": kind, **_attrs(m, *(a["name"] for a in KINDS[kind]["args"]))}
     if kind in ("Conv1d", "Conv2d", "Conv3d"):
         if m.padding_mode != "zeros":
             return None
@@ -375,15 +364,11 @@ def _module_layer(m):
         if m.momentum is not None:
             d["momentum"] = m.momentum
         return d
-    if kind == "GroupNorm":
-        return {"type": kind, **_attrs(m, "num_groups", "num_channels", "eps", "affine")}
     if kind == "LayerNorm":
         d = {"type": kind, **_attrs(m, "normalized_shape", "eps", "elementwise_affine")}
         if m.elementwise_affine and getattr(m, "bias", True) is None:
             d["bias"] = False  # PyTorch 2.1+
         return d
-    if kind == "LocalResponseNorm":
-        return {"type": kind, **_attrs(m, "size", "alpha", "beta", "k")}
     if kind in ("MaxPool1d", "MaxPool2d", "MaxPool3d"):
         if m.return_indices:
             return None
@@ -393,20 +378,12 @@ def _module_layer(m):
         if getattr(m, "divisor_override", None) is not None:
             d["divisor_override"] = m.divisor_override
         return d
-    if kind in ("LPPool1d", "LPPool2d"):
-        return {"type": kind, **_attrs(m, "norm_type", "kernel_size", "stride", "ceil_mode")}
     if kind.startswith("AdaptiveAvgPool") or kind.startswith("AdaptiveMaxPool"):
         if getattr(m, "return_indices", False):
             return None
         return {"type": kind, **_attrs(m, "output_size")}
-    if kind == "Flatten":
-        return {"type": kind, **_attrs(m, "start_dim", "end_dim")}
-    if kind == "Unflatten":
-        return {"type": kind, **_attrs(m, "dim", "unflattened_size")}
     if kind == "Linear":
         return {"type": kind, **_attrs(m, "in_features", "out_features"), "bias": m.bias is not None}
-    if kind in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
-        return {"type": kind, **_attrs(m, "p", "inplace")}
     if kind in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
         d = {"type": kind}
         if m.size is not None:
@@ -418,20 +395,8 @@ def _module_layer(m):
             if m.align_corners is not None:
                 d["align_corners"] = m.align_corners
         return d
-    if kind.startswith("ConstantPad"):
-        return {"type": kind, **_attrs(m, "padding", "value")}
-    if kind.startswith(("ZeroPad", "ReflectionPad", "ReplicationPad")):
-        return {"type": kind, **_attrs(m, "padding")}
-    if kind == "PixelShuffle":
-        return {"type": kind, **_attrs(m, "upscale_factor")}
-    if kind == "PixelUnshuffle":
-        return {"type": kind, **_attrs(m, "downscale_factor")}
-    if kind == "ChannelShuffle":
-        return {"type": kind, **_attrs(m, "groups")}
     if kind == "PReLU":
         return {"type": kind, "num_parameters": m.num_parameters, "init": float(m.weight.flatten()[0])}
-    if kind in ("Softmax", "LogSoftmax", "Softmin"):
-        return {"type": kind, "dim": m.dim} if m.dim is not None else {"type": kind}
     return None
 
 

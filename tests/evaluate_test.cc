@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "test_util.h"
+#include "kinds.h"
 
 using namespace netshape;
 using namespace netshape::test;

@@ -478,6 +478,7 @@ class Evaluator {
             [&](const Unflatten& k) -> std::optional<Shape> { return unflatten(n, k, in); },
             [&](const Narrow& k) -> std::optional<Shape> { return narrow(n, k, in); },
             [&](const Chunk& k) -> std::optional<Shape> { return chunk(n, k, in); },
+            [&](const GLU& k) -> std::optional<Shape> { return glu(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -1051,6 +1052,26 @@ class Evaluator {
     }
     Shape out = in;
     out[static_cast<std::size_t>(dim)] = std::min(each, size - k.index * each);
+    return out;
+  }
+
+  // torch.nn.GLU: the first half of dim times the sigmoid of the second (ATen's glu_meta).
+  std::optional<Shape> glu(const GraphNode& n, const GLU& k, const Shape& in) {
+    Row& r = row(n, "GLU", in);
+    r.arguments = fmt::format("dim={}", k.dim);
+    auto dim_at = dim_of(n, "GLU", k.dim, in, r);
+    if (!dim_at) return std::nullopt;
+    const auto d = static_cast<std::size_t>(*dim_at);
+    if (in[d] % 2 != 0) {
+      auto& e = error(n, "glu-odd", fmt::format("GLU halves dim {}, but its size {} is odd", *dim_at, in[d]), "dim");
+      e.notes.push_back(fmt::format("PyTorch: \"Halving dimension must be even, but dimension {} is size {}\"",
+                                    *dim_at, in[d]));
+      e.help = fmt::format("make dim {} even ({} or {}) in the layer before, or split another dim", *dim_at, in[d] - 1,
+                           in[d] + 1);
+      return fail(r);
+    }
+    Shape out = in;
+    out[d] /= 2;
     return out;
   }
 

@@ -409,6 +409,13 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.lines.push_back(fmt::format("chunks of ⌈{}/{}⌉ = {} along dim {}; chunk {} has {}", in[d], k.chunks, each, d,
                                           k.index, row.output[d]));
           },
+          [&](const GLU& k) {
+            e.headline = fmt::format("GLU(dim={})", k.dim);
+            if (row.failed) return;
+            auto d = static_cast<std::size_t>(k.dim < 0 ? k.dim + static_cast<int64_t>(in.size()) : k.dim);
+            e.lines.push_back(fmt::format("a ⊗ σ(b), a and b the two halves of dim {}: {} / 2 = {}", d, in[d],
+                                          row.output[d]));
+          },
           [&](const Merge&) {},
       },
       node.op);

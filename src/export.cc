@@ -516,6 +516,7 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             helpers.insert("Narrow");
             return call("Narrow", {{"", py_int(k.dim), ""}, {"", py_int(k.start), ""}, {"", py_int(k.length), ""}});
           },
+          [&](const GLU& k) { return call("nn.GLU", {{"dim", py_int(k.dim), py_default(op, "dim")}}); },
           [&](const Chunk& k) {
             helpers.insert("Chunk");
             return call("Chunk", {{"", py_int(k.chunks), ""}, {"", py_int(k.index), ""}, {"dim", py_int(k.dim), ""}});

@@ -232,6 +232,22 @@ std::vector<Candidate> pixel_shuffle_candidates(const Diagnostic& d, const Graph
   return out;
 }
 
+// GLU over the channels of an odd count: the conv before it gives one more.
+std::vector<Candidate> glu_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
+  const Row* row = find_row(ev, d.layer);
+  for (const auto& n : g.nodes) {
+    auto* k = n.name == d.layer ? std::get_if<GLU>(&n.op) : nullptr;
+    if (!k || !row || row->input.size() < 2 || (k->dim != 1 && k->dim != 1 - static_cast<int64_t>(row->input.size())))
+      continue;
+    if (const GraphNode* conv = channel_source(g, n.inputs[0].value)) {
+      int64_t want = row->input[1] + 1;
+      return {{fmt::format("let `{}` give {} channels, which GLU halves to {}", conv->name, want, want / 2),
+               {fmt::format("{}.out_channels={}", conv->name, want)}}};
+    }
+  }
+  return {};
+}
+
 std::vector<Candidate> merge_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
   std::vector<Candidate> out;
   const Row* row = find_row(ev, d.layer);
@@ -464,6 +480,8 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
     if (d.code == "add-mismatch" && d.help.empty()) d.help = projection_help(d, spec.graph, ev);
     if (d.code == "pixel-shuffle")
       for (auto& c : pixel_shuffle_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
+    if (d.code == "glu-odd")
+      for (auto& c : glu_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
     for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});

@@ -277,6 +277,11 @@ void elementwise(std::vector<KindInfo>& out) {
     k.keeps_shape = k.attributes = true;
     out.push_back(std::move(k));
   }
+  KindInfo glu{"GLU", "activation", "torch.nn.GLU", 0, "any, with dim of even size",
+               "the gated linear unit a ⊗ σ(b), a and b the two halves of dim", "dim is halved (its size must be even)",
+               R"({"type": "GLU", "dim": 1})", {dim_index("dim", -1, "the dim split into a and b")}};
+  glu.attributes = true;
+  out.push_back(std::move(glu));
   KindInfo s2{"Softmax2d", "activation", "torch.nn.Softmax2d", 0, "[N, C, H, W] or [C, H, W]",
               "softmax over the channels at every position", "the shape is unchanged", R"({"type": "Softmax2d"})", {}};
   s2.keeps_shape = s2.attributes = true;

@@ -280,6 +280,11 @@ struct Softmax {
     return n[which];
   }
 };
+// GLU(dim): a ⊗ σ(b), the two halves of `dim` (gated convolutions, WaveNet).
+struct GLU {
+  static constexpr const char* kType = "GLU";
+  int64_t dim = 0;
+};
 // Unflatten(dim, unflattened_size): one dim becomes several (one may be -1).
 struct Unflatten {
   static constexpr const char* kType = "Unflatten";
@@ -313,7 +318,7 @@ inline const char* merge_name(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk>;
+                        Chunk, GLU>;
 
 struct Node;
 using Layers = std::vector<Node>;

@@ -143,6 +143,22 @@ class Fields {
     return Dims(static_cast<std::size_t>(rank), spec(key).dflt.get<int64_t>());
   }
   bool bool_arg(const std::string& key, bool* ok) { return boolean(key, spec(key).dflt.get<bool>(), ok); }
+  // A dimension index, −64 … 64 (negative counts from the end); required when the table gives no default.
+  int64_t dim_arg(const std::string& key, bool* ok) {
+    const Arg& a = spec(key);
+    auto v = get(key);
+    if (!v) {
+      if (!a.required) return a.dflt.get<int64_t>();
+      missing(key, "the dimension, e.g. 1");
+      *ok = false;
+      return 0;
+    }
+    auto n = exact_int(*v->value);
+    if (n && *n >= a.lo && *n <= a.hi) return *n;
+    bad(*v, key, "a dimension index (negative counts from the end)");
+    *ok = false;
+    return 0;
+  }
   double number_arg(const std::string& key, bool* ok) {
     const Arg& a = spec(key);
     return number(key, a.required ? 0 : a.dflt.get<double>(), a.lo, a.hi, ok);
@@ -1475,6 +1491,7 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
       }
     return k;
   }
+  if (type == "GLU") return GLU{f.dim_arg("dim", ok)};
   if (type == "Narrow" || type == "Chunk") {
     auto dim_field = [&](const char* key, int64_t dflt) -> int64_t {
       auto v = f.get(key);
@@ -1870,7 +1887,7 @@ const std::vector<std::string>& unsupported_torch_layers() {
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "RMSNorm",
-    "CrossMapLRN2d", "GLU", "MultiheadAttention", "Embedding",
+    "CrossMapLRN2d", "MultiheadAttention", "Embedding",
     "EmbeddingBag", "Bilinear", "LazyLinear", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "Fold", "Unfold", "ModuleList", "ModuleDict", "ParameterList",

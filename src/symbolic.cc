@@ -420,6 +420,16 @@ class Walker {
               if (in.product && dim == rank - 1) s.product = false;
               return s;
             },
+            [&](const GLU& k) -> std::optional<Sym> {
+              auto rank = static_cast<int64_t>(in.dims.size());
+              int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+              if (dim < 0 || dim >= rank) return fail_const(n);
+              auto half = divided(n, in.dims[static_cast<std::size_t>(dim)], 2, "halves a dim that must be even");
+              if (!half) return std::nullopt;
+              Sym s = in;
+              s.dims[static_cast<std::size_t>(dim)] = *half;
+              return s;
+            },
             [&](const Chunk& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;

@@ -278,6 +278,7 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
               return parts[static_cast<std::size_t>(c.index)];
             }));
           },
+          [&](const GLU& k) { return nn::AnyModule(nn::GLU(nn::GLUOptions(k.dim))); },
           [&](const Unflatten& k) {
             return nn::AnyModule(nn::Unflatten(nn::UnflattenOptions(k.dim, k.sizes)));
           },

@@ -314,3 +314,23 @@ TEST_CASE("a torch.nn layer netshape lacks is said to be unsupported, never 'did
   REQUIRE(typo.find("unknown-type"));
   CHECK(typo.find("unknown-type")->help == "did you mean `Conv2d`?");
 }
+
+// ATen's glu_meta: sizes[wrap_dim] = nIn / 2, after TORCH_CHECK(nIn % 2 == 0,
+// "Halving dimension must be even, but dimension ", wrap_dim, " is size ", nIn).
+TEST_CASE("GLU halves its dim, which must be even, as ATen's glu_meta") {
+  auto o = run_layers("[2, 3, 8, 6]", R"({"name": "c", "type": "Conv2d", "out_channels": 10, "kernel_size": 1},
+                                        {"name": "g", "type": "GLU", "dim": 1}, {"name": "w", "type": "GLU"})");
+  REQUIRE(o.valid());
+  CHECK(o.row("g")->output == Shape{2, 5, 8, 6});
+  CHECK(o.row("w")->output == Shape{2, 5, 8, 3});  // dim=-1, PyTorch's default: the last dim
+  auto odd = run_layers("[2, 3, 8, 8]", R"({"name": "c", "type": "Conv2d", "out_channels": 9, "kernel_size": 1},
+                                          {"name": "g", "type": "GLU", "dim": -3})");
+  const Diagnostic* d = odd.find("glu-odd");
+  REQUIRE(d);
+  CHECK(d->notes.at(0) == "PyTorch: \"Halving dimension must be even, but dimension 1 is size 9\"");
+  // -3 of a 4-D input is the channels: the conv before gives one more, checked.
+  REQUIRE(d->fixes.size() == 1);
+  CHECK(d->fixes[0].sets == std::vector<std::string>{"c.out_channels=10"});
+  CHECK(run_layers("[2, 4]", R"({"type": "GLU", "dim": 2})").has("dim"));
+  CHECK(run_layers("[2, 4]", R"({"type": "GLU", "dim": "1"})").has("wrong-type"));
+}

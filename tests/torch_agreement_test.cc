@@ -737,16 +737,16 @@ TEST_CASE("2,400 random resizing layers: netshape's verdict is LibTorch's") {
 }
 
 // Normalisation, softmax, dropout variants, PReLU, Unflatten and LPPool
-// (#10), each built here with LibTorch's own modules (Python's construction
-// checks, which LibTorch's C++ lacks, applied as Python applies them).
-TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool layers: netshape's verdict is LibTorch's") {
+// (#10), and GLU (#21), each built here with LibTorch's own modules (Python's
+// construction checks, which LibTorch's C++ lacks, applied as Python applies them).
+TEST_CASE("2,640 random norm, softmax, dropout, PReLU, Unflatten, LPPool and GLU layers: netshape's verdict is LibTorch's") {
   torch::NoGradGuard no_grad;
   namespace nn = torch::nn;
   const uint64_t seed = 2016;
   Rng r(seed);
   int valid = 0, invalid = 0;
-  for (int i = 0; i < 2400; ++i) {
-    int kind = static_cast<int>(r.in(0, 9));
+  for (int i = 0; i < 2640; ++i) {
+    int kind = static_cast<int>(r.in(0, 10));
     std::size_t rank = static_cast<std::size_t>(r.in(2, 5));
     Shape input{r.in(1, 2), r.in(1, 8)};
     while (input.size() < rank) input.push_back(r.in(1, 6));
@@ -856,6 +856,13 @@ TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool laye
         forward = [=](const torch::Tensor& x) { return nn::Unflatten(nn::UnflattenOptions(dim, sizes))->forward(x); };
         break;
       }
+      case 9: {  // GLU along any dim, odd sizes included (ATen's glu_meta refuses them)
+        int64_t dim = r.in(-static_cast<int64_t>(input.size()) - 1, static_cast<int64_t>(input.size()));
+        if (r.chance(0.6)) input[static_cast<std::size_t>(r.in(0, static_cast<int64_t>(input.size()) - 1))] *= 2;
+        layer = fmt::format(R"({{"type": "GLU", "dim": {}}})", dim);
+        forward = [=](const torch::Tensor& x) { return nn::GLU(nn::GLUOptions(dim))->forward(x); };
+        break;
+      }
       default: {  // LPPool1d/2d
         int64_t pr = r.in(1, 2), k = r.in(1, 4), s = r.in(1, 3);
         if (input.size() == static_cast<std::size_t>(pr + 1)) input.push_back(r.in(1, 6));  // never unbatched
@@ -880,7 +887,7 @@ TEST_CASE("2,400 random norm, softmax, dropout, PReLU, Unflatten and LPPool laye
     (ours ? valid : invalid)++;
     compare(ours, theirs, torch_error, i, seed, spec);
   }
-  MESSAGE(fmt::format("{} valid and {} invalid norm/softmax/dropout/PReLU/Unflatten/LPPool layers agreed or were reported",
+  MESSAGE(fmt::format("{} valid and {} invalid norm/softmax/dropout/PReLU/Unflatten/LPPool/GLU layers agreed or were reported",
                       valid, invalid));
   DOCTEST_CHECK(valid > 900);
   DOCTEST_CHECK(invalid > 300);

@@ -135,6 +135,9 @@ class Analyser {
                    [&](const Softmax&) {},
                    // Along a spatial dim each output pairs two inputs half the dim apart: no one window.
                    [&](const GLU& k) { if (dim_index(row, k.dim) >= 2) rf.reset(); },
+                   // Views of their input (no new memory); the dims are no longer the input's.
+                   [&](const Permute&) { alias = n.inputs[0].value; rf.reset(); },
+                   [&](const Reshape&) { alias = n.inputs[0].value; rf.reset(); },
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    // A slice of a spatial dim moves the start; the channels leave the field as it is.
                    [&](const Narrow& k) { slice_rf(rf, row, k.dim, k.start < 0 ? k.start + row.input[dim_index(row, k.dim)] : k.start); },

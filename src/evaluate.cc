@@ -7,6 +7,7 @@
 
 #include "formula.h"
 #include "kinds.h"
+#include "text.h"
 
 namespace netshape {
 
@@ -68,6 +69,7 @@ class Evaluator {
   void run(const Graph& g, const Shape& input) {
     g_ = &g;
     input_ = &input;
+    layouts_.assign(1, Layout{});
     // Reserved: a node reads its input by reference into rows, which must not move.
     ev_.rows.reserve(g.nodes.size());
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
@@ -88,6 +90,7 @@ class Evaluator {
       if (!y) return;
       if (!fits(n, *y)) return;
       ev_.rows[i].output = std::move(*y);
+      layouts_.push_back(layout_of(n, static_cast<int>(i) + 1));
     }
   }
   // Every tensor's float32 bytes must fit in 64 bits, so that memory figures
@@ -479,6 +482,8 @@ class Evaluator {
             [&](const Narrow& k) -> std::optional<Shape> { return narrow(n, k, in); },
             [&](const Chunk& k) -> std::optional<Shape> { return chunk(n, k, in); },
             [&](const GLU& k) -> std::optional<Shape> { return glu(n, k, in); },
+            [&](const Permute& k) -> std::optional<Shape> { return permute(n, k, in); },
+            [&](const Reshape& k) -> std::optional<Shape> { return reshape(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -1052,6 +1057,216 @@ class Evaluator {
     }
     Shape out = in;
     out[static_cast<std::size_t>(dim)] = std::min(each, size - k.index * each);
+    return out;
+  }
+
+  // A dim index wrapped as ATen's maybe_wrap_dim does, or its error.
+  std::optional<std::size_t> wrapped(const GraphNode& n, const char* field, int64_t dim, const Shape& in, Row& r) {
+    auto rank = static_cast<int64_t>(in.size());
+    if (dim >= -rank && dim < rank) return static_cast<std::size_t>(dim < 0 ? dim + rank : dim);
+    error(n, "dim", fmt::format("{} dim {} does not fit a {}-D input {}", r.type, dim, rank, format_shape(in)), field)
+        .notes.push_back(fmt::format("PyTorch: \"Dimension out of range (expected to be in range of [{}, {}], but got "
+                                     "{})\"", -rank, rank - 1, dim));
+    fail(r);
+    return std::nullopt;
+  }
+
+  // x.permute(*dims) (ATen's permute: one index per dim, none twice), x.transpose(dim0, dim1).
+  std::optional<Shape> permute(const GraphNode& n, const Permute& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    auto rank = static_cast<int64_t>(in.size());
+    Shape order(in.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    if (k.transpose) {
+      r.arguments = fmt::format("{} ↔ {}", k.dim0, k.dim1);
+      auto a = wrapped(n, "dim0", k.dim0, in, r);
+      auto b = a ? wrapped(n, "dim1", k.dim1, in, r) : std::nullopt;
+      if (!b) return std::nullopt;
+      std::swap(order[*a], order[*b]);
+    } else {
+      r.arguments = format_shape(k.dims);
+      if (static_cast<int64_t>(k.dims.size()) != rank) {
+        error(n, "permute", fmt::format("Permute orders {} dims but its input {} has {}", k.dims.size(),
+                                        format_shape(in), rank), "dims")
+            .notes.push_back(fmt::format("PyTorch: \"permute(sparse_coo): number of dimensions in the tensor input does "
+                                         "not match the length of the desired ordering of dimensions i.e. input.dim() = "
+                                         "{} is not equal to len(dims) = {}\"", rank, k.dims.size()));
+        return fail(r);
+      }
+      std::vector<bool> seen(in.size());
+      for (std::size_t i = 0; i < k.dims.size(); ++i) {
+        auto d = wrapped(n, "dims", k.dims[i], in, r);
+        if (!d) return std::nullopt;
+        if (seen[*d]) {
+          error(n, "permute", fmt::format("Permute names dim {} twice in {}", *d, format_shape(k.dims)), "dims")
+              .notes.push_back("PyTorch: \"permute(): duplicate dims are not allowed.\"");
+          return fail(r);
+        }
+        seen[*d] = true;
+        order[i] = static_cast<int64_t>(*d);
+      }
+    }
+    Shape out(in.size());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = in[static_cast<std::size_t>(order[i])];
+    return out;
+  }
+
+  // x.reshape(shape) / x.view(shape): ATen's infer_size — the element count
+  // must match, a -1 takes what the other sizes leave.
+  std::optional<Shape> reshape(const GraphNode& n, const Reshape& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    r.arguments = format_shape(k.shape);
+    int64_t numel = 1, known = 1;
+    for (int64_t x : in) numel = checked_mul(numel, x).value_or(INT64_MAX);
+    for (int64_t x : k.shape)
+      if (x != -1) known = checked_mul(known, x).value_or(INT64_MAX);
+    auto infer = std::find(k.shape.begin(), k.shape.end(), -1);
+    bool fits = infer == k.shape.end() ? known == numel : known > 0 && numel % known == 0;
+    if (!fits) {
+      auto& d = error(n, "reshape", fmt::format("{} to {} needs {}, but its input {} has {} elements", k.name(),
+                                                format_shape(k.shape),
+                                                infer == k.shape.end() ? fmt::format("exactly {} elements", thousands(known))
+                                                : known == 0 ? std::string("a size that is not 0")
+                                                             : fmt::format("a multiple of {} elements", thousands(known)),
+                                                format_shape(in), thousands(numel)), "shape");
+      d.notes.push_back(fmt::format("PyTorch: \"shape '{}' is invalid for input of size {}\"", format_shape(k.shape),
+                                    numel));
+      if (in.size() > 1)
+        d.help = fmt::format("\"shape\": [{}, -1] keeps dim 0 ({} elements = {})", in[0], thousands(numel), fmt::join(in, "·"));
+      return fail(r);
+    }
+    Shape out = k.shape;
+    if (infer != k.shape.end()) out[static_cast<std::size_t>(infer - k.shape.begin())] = numel / known;
+    if (k.view && !viewable(n, in, out)) return fail(r);
+    return out;
+  }
+
+  // x.view needs strides it can keep (ATen's computeStride). netshape knows a
+  // value's strides through views of contiguous tensors; past an element-wise
+  // op or a new tensor made from a strided value it does not, and only warns.
+  bool viewable(const GraphNode& n, const Shape& in, const Shape& out) {
+    const Layout& l = layouts_[static_cast<std::size_t>(n.inputs[0].value)];
+    Shape st = l.kind == Layout::contiguous ? contiguous(in) : l.strides;
+    if (l.kind != Layout::unknown && view_strides(in, st, out)) return true;
+    const GraphNode* p = g_->producer(l.from);
+    std::string source = p ? fmt::format("`{}` ({})", p->name, op_name(p->op)) : std::string("the input");
+    const char* why = "PyTorch: \"view size is not compatible with input tensor's size and stride (at least one "
+                      "dimension spans across two contiguous subspaces). Use .reshape(...) instead.\"";
+    if (l.kind != Layout::unknown) {
+      auto& d = error(n, "view-strides", fmt::format("View to {} cannot keep the strides {} left: its input {} is laid "
+                                                     "out as strides {}", format_shape(out), source, format_shape(in),
+                                                     format_shape(st)), "shape");
+      d.notes.push_back(why);
+      d.help = "\"type\": \"Reshape\" gives the same shape on any layout (it copies), as x.reshape(…) or "
+               "x.contiguous().view(…) would";
+      return false;
+    }
+    auto& d = ev_.diagnostics.warning("view-strides", fmt::format("`{}` views a value laid out by {}, which may not "
+                                                                  "be contiguous: PyTorch's view may refuse it",
+                                                                  n.name, source), n.pointer, n.name);
+    d.notes.push_back(why);
+    d.help = "\"type\": \"Reshape\" works on any layout (it copies when it must)";
+    return true;
+  }
+
+  // How a value is laid out in memory, as far as a View needs to know:
+  // contiguous (most values: no strides stored), strided by a view op, or
+  // not known. `from`: the value whose op decided it.
+  struct Layout {
+    enum Kind { contiguous, strided, unknown } kind = contiguous;
+    Shape strides;
+    int from = 0;
+  };
+  std::vector<Layout> layouts_;  // by value, filled as the nodes are evaluated
+
+  static Shape contiguous(const Shape& s) {
+    Shape st(s.size(), 1);
+    for (std::size_t i = s.size(); i-- > 1;) st[i - 1] = st[i] * s[i];
+    return st;
+  }
+  Shape strides(int v) const {
+    const Layout& l = layouts_[static_cast<std::size_t>(v)];
+    return l.kind == Layout::contiguous ? contiguous(value(v)) : l.strides;
+  }
+  Layout strided(Shape st, int v, const Shape& out) const {
+    if (st == contiguous(out)) return {Layout::contiguous, {}, v};
+    return {Layout::strided, std::move(st), v};
+  }
+
+  // Node i's output layout, from its inputs' (one step: linear in the network).
+  Layout layout_of(const GraphNode& n, int v) const {
+    const Shape& out = value(v);
+    int x = n.inputs[0].value;
+    const Layout& in = layouts_[static_cast<std::size_t>(x)];
+    if (auto* k = std::get_if<Permute>(&n.op)) {
+      if (in.kind == Layout::unknown) return in;
+      const Shape& was = value(x);
+      Shape order(was.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+      auto wrap = [&](int64_t d) { return static_cast<std::size_t>(d < 0 ? d + static_cast<int64_t>(was.size()) : d); };
+      if (k->transpose) std::swap(order[wrap(k->dim0)], order[wrap(k->dim1)]);
+      else for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(wrap(k->dims[i]));
+      Shape from = strides(x), st(order.size());
+      for (std::size_t i = 0; i < st.size(); ++i) st[i] = from[static_cast<std::size_t>(order[i])];
+      return strided(std::move(st), v, out);
+    }
+    if (std::holds_alternative<Narrow>(n.op) || std::holds_alternative<Chunk>(n.op)) {
+      if (in.kind == Layout::unknown) return in;
+      return {Layout::strided, strides(x), v};  // a slice keeps its input's strides (and is not contiguous)
+    }
+    if (std::holds_alternative<Reshape>(n.op) || std::holds_alternative<Flatten>(n.op) ||
+        std::holds_alternative<Unflatten>(n.op)) {  // views where they can be; reshape and flatten copy otherwise
+      if (in.kind == Layout::contiguous) return {Layout::contiguous, {}, v};
+      if (in.kind == Layout::unknown) return in;
+      if (auto st = view_strides(value(x), in.strides, out)) return strided(std::move(*st), in.from, out);
+      return {Layout::contiguous, {}, v};
+    }
+    // Any other op makes a new tensor, contiguous when its inputs' dims are
+    // laid out in order (a slice's are). From permuted ones ATen follows their
+    // order (TensorIterator; a conv's suggest_memory_format): not known.
+    for (const auto& i : n.inputs) {
+      const Layout& l = layouts_[static_cast<std::size_t>(i.value)];
+      if (l.kind == Layout::unknown || (l.kind == Layout::strided && !in_order(l.strides, value(i.value))))
+        return {Layout::unknown, {}, l.from};
+    }
+    return {Layout::contiguous, {}, v};
+  }
+  // Strides that fall from the first dim to the last (size-1 dims aside).
+  static bool in_order(const Shape& st, const Shape& shape) {
+    int64_t last = INT64_MAX;
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (shape[i] == 1) continue;
+      if (st[i] > last) return false;
+      last = st[i];
+    }
+    return true;
+  }
+
+  // ATen's computeStride (aten/src/ATen/TensorUtils.cpp): the strides a view
+  // of `shape` laid out as `strides` has as `to`, or nullopt where no view can.
+  static std::optional<Shape> view_strides(const Shape& shape, const Shape& strides, const Shape& to) {
+    Shape out(to.size(), 1);
+    if (shape.empty()) return out;
+    auto view_d = static_cast<int64_t>(to.size()) - 1;
+    int64_t chunk_base_stride = strides.back(), tensor_numel = 1, view_numel = 1;
+    for (auto d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      auto i = static_cast<std::size_t>(d);
+      tensor_numel *= shape[i];
+      if (d == 0 || (shape[i - 1] != 1 && strides[i - 1] != tensor_numel * chunk_base_stride)) {
+        while (view_d >= 0 && (view_numel < tensor_numel || to[static_cast<std::size_t>(view_d)] == 1)) {
+          out[static_cast<std::size_t>(view_d)] = view_numel * chunk_base_stride;
+          view_numel *= to[static_cast<std::size_t>(view_d)];
+          --view_d;
+        }
+        if (view_numel != tensor_numel) return std::nullopt;
+        if (d > 0) {
+          chunk_base_stride = strides[i - 1];
+          tensor_numel = 1;
+          view_numel = 1;
+        }
+      }
+    }
+    if (view_d != -1) return std::nullopt;
     return out;
   }
 

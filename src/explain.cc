@@ -138,6 +138,12 @@ void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Mer
   }
 }
 
+int64_t elements(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t x : s) n = checked_mul(n, x).value_or(INT64_MAX);
+  return n;
+}
+
 Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, const Evaluation& ev) {
   Explanation e{row.name, row.type, {}, {}};
   const Shape& in = row.input;
@@ -408,6 +414,28 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             int64_t each = (in[d] + k.chunks - 1) / k.chunks;
             e.lines.push_back(fmt::format("chunks of ⌈{}/{}⌉ = {} along dim {}; chunk {} has {}", in[d], k.chunks, each, d,
                                           k.index, row.output[d]));
+          },
+          [&](const Permute& k) {
+            e.headline = k.transpose ? fmt::format("x.transpose({}, {})", k.dim0, k.dim1)
+                                     : fmt::format("x.permute({})", fmt::join(k.dims, ", "));
+            if (row.failed) return;
+            e.lines.push_back(fmt::format("the same {} elements, dims reordered: {} → {} (a view: no copy, no memory)",
+                                          thousands(elements(in)), format_shape(in), format_shape(row.output)));
+          },
+          [&](const Reshape& k) {
+            e.headline = fmt::format("x.{}({})", k.view ? "view" : "reshape", fmt::join(k.shape, ", "));
+            if (row.failed) return;
+            int64_t n = elements(in), known = 1;
+            for (int64_t x : k.shape)
+              if (x != -1) known = checked_mul(known, x).value_or(INT64_MAX);
+            e.lines.push_back(fmt::format("{} elements: {} = {}", thousands(n), fmt::join(in, "·"),
+                                          thousands(n)));
+            auto infer = std::find(k.shape.begin(), k.shape.end(), -1);
+            if (infer != k.shape.end())
+              e.lines.push_back(fmt::format("-1 = {} / {} = {}", thousands(n), thousands(known),
+                                            row.output[static_cast<std::size_t>(infer - k.shape.begin())]));
+            else
+              e.lines.push_back(fmt::format("{} = {}: the counts match", fmt::join(row.output, "·"), thousands(n)));
           },
           [&](const GLU& k) {
             e.headline = fmt::format("GLU(dim={})", k.dim);

@@ -114,7 +114,8 @@ bool is_reserved(const std::string& s) {
       "slice", "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip",
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
-      "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "merge", "center_crop", "self"};
+      "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose", "Reshape", "View",
+      "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
@@ -318,6 +319,59 @@ class Narrow(nn.Module):
         return torch.narrow(x, self.dim, self.start, self.length)
 )PY";
 
+// Tensor methods as modules, so the export stays one nn.Module per layer.
+const char* const kPermuteModule = R"PY(
+
+class Permute(nn.Module):
+    """x.permute(*dims) as a module."""
+
+    def __init__(self, *dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(*self.dims)
+)PY";
+
+const char* const kTransposeModule = R"PY(
+
+class Transpose(nn.Module):
+    """x.transpose(dim0, dim1) as a module."""
+
+    def __init__(self, dim0, dim1):
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x):
+        return x.transpose(self.dim0, self.dim1)
+)PY";
+
+const char* const kReshapeModule = R"PY(
+
+class Reshape(nn.Module):
+    """x.reshape(*shape) as a module."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(*self.shape)
+)PY";
+
+const char* const kViewModule = R"PY(
+
+class View(nn.Module):
+    """x.view(*shape) as a module."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.view(*self.shape)
+)PY";
+
 const char* const kChunkModule = R"PY(
 
 class Chunk(nn.Module):
@@ -517,6 +571,19 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             return call("Narrow", {{"", py_int(k.dim), ""}, {"", py_int(k.start), ""}, {"", py_int(k.length), ""}});
           },
           [&](const GLU& k) { return call("nn.GLU", {{"dim", py_int(k.dim), py_default(op, "dim")}}); },
+          [&](const Permute& k) {
+            helpers.insert(k.name());
+            if (k.transpose) return call("Transpose", {{"", py_int(k.dim0), ""}, {"", py_int(k.dim1), ""}});
+            std::vector<Arg> dims;
+            for (int64_t d : k.dims) dims.push_back({"", py_int(d), ""});
+            return call("Permute", dims);
+          },
+          [&](const Reshape& k) {
+            helpers.insert(k.name());
+            std::vector<Arg> sizes;
+            for (int64_t d : k.shape) sizes.push_back({"", py_int(d), ""});
+            return call(k.name(), sizes);
+          },
           [&](const Chunk& k) {
             helpers.insert("Chunk");
             return call("Chunk", {{"", py_int(k.chunks), ""}, {"", py_int(k.index), ""}, {"dim", py_int(k.dim), ""}});
@@ -566,7 +633,8 @@ class Exporter {
   std::string error_, error_layer_;
   // Module-level names: the helpers', the imports', and Python's constants (a
   // spec named "none" is class None_, not `class None`).
-  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "OrderedDict", "None", "True", "False"};
+  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose",
+                                                     "Reshape", "View", "OrderedDict", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -1091,6 +1159,10 @@ class Exporter {
     if (helpers_.count("Merge")) out += kMergeModule;
     if (helpers_.count("Narrow")) out += kNarrowModule;
     if (helpers_.count("Chunk")) out += kChunkModule;
+    if (helpers_.count("Permute")) out += kPermuteModule;
+    if (helpers_.count("Transpose")) out += kTransposeModule;
+    if (helpers_.count("Reshape")) out += kReshapeModule;
+    if (helpers_.count("View")) out += kViewModule;
     return out;
   }
 

@@ -408,6 +408,29 @@ void reshape(std::vector<KindInfo>& out) {
               special("start", true, nullptr, int_schema(-kInt), "the first entry kept (negative counts from the end)"),
               integer("length", std::nullopt, 0, "how many entries are kept")}};
   out.push_back(std::move(n));
+  KindInfo p{"Permute", "reshape", "torch.permute", 0, "any", "x.permute(*dims): the dims in a new order (NCHW → NHWC)",
+             "dim i of the output is dim dims[i] of the input", R"({"type": "Permute", "dims": [0, 2, 3, 1]})",
+             {special("dims", true, nullptr,
+                      {{"type", "array"}, {"minItems", 1}, {"maxItems", 8}, {"items", int_schema(-64, 64)}},
+                      "a permutation of the input's dims (negative counts from the end)")}};
+  out.push_back(std::move(p));
+  KindInfo t{"Transpose", "reshape", "torch.transpose", 0, "any", "x.transpose(dim0, dim1): two dims swapped",
+             "dim0 and dim1 trade places", R"({"type": "Transpose", "dim0": 1, "dim1": 2})",
+             {dim_index("dim0", std::nullopt, "one dim"), dim_index("dim1", std::nullopt, "the other")}};
+  out.push_back(std::move(t));
+  json shape = {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
+                {"items", {{"anyOf", json::array({int_schema(0), {{"const", -1}}})}}}};
+  KindInfo rs{"Reshape", "reshape", "torch.reshape", 0, "any", "x.reshape(shape): the same elements in new dims",
+              "the output is shape, its -1 the input's element count over the product of the rest",
+              R"({"type": "Reshape", "shape": [-1, 400]})",
+              {special("shape", true, nullptr, shape, "the new sizes (one may be -1: inferred)")}};
+  out.push_back(std::move(rs));
+  KindInfo v{"View", "reshape", "torch.Tensor.view", 0, "any",
+             "x.view(shape): Reshape for shapes (PyTorch's view also needs strides it can keep)",
+             "the output is shape, its -1 the input's element count over the product of the rest",
+             R"({"type": "View", "shape": [-1, 400]})",
+             {special("shape", true, nullptr, shape, "the new sizes (one may be -1: inferred)")}};
+  out.push_back(std::move(v));
   KindInfo c{"Chunk", "reshape", "torch.chunk", 0, "any",
              "torch.chunk(x, chunks, dim)[index]: one of `chunks` near-equal pieces (ShuffleNetV2's split)",
              "that dim becomes ⌈size / chunks⌉ (the last piece smaller)", R"({"type": "Chunk", "chunks": 2, "index": 0, "dim": 1})",

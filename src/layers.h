@@ -280,6 +280,21 @@ struct Softmax {
     return n[which];
   }
 };
+// Tensor rearrangements (#22): x.permute(*dims) and x.transpose(dim0, dim1)
+// reorder the dims; x.reshape(shape) and x.view(shape) give new dims of the
+// same element count (one may be -1, inferred). netshape keeps no strides:
+// View is Reshape for shapes, with a warning where PyTorch's view may refuse.
+struct Permute {
+  bool transpose = false;
+  Shape dims;                 // Permute: the new order
+  int64_t dim0 = 0, dim1 = 0;  // Transpose
+  const char* name() const { return transpose ? "Transpose" : "Permute"; }
+};
+struct Reshape {
+  bool view = false;
+  Shape shape;  // sizes ≥ 0, at most one -1
+  const char* name() const { return view ? "View" : "Reshape"; }
+};
 // GLU(dim): a ⊗ σ(b), the two halves of `dim` (gated convolutions, WaveNet).
 struct GLU {
   static constexpr const char* kType = "GLU";
@@ -318,7 +333,7 @@ inline const char* merge_name(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU>;
+                        Chunk, GLU, Permute, Reshape>;
 
 struct Node;
 using Layers = std::vector<Node>;

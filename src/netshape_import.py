@@ -602,6 +602,16 @@ class Converter:
             return self.getitem(node, args)
         if method and fn in ("contiguous",):
             return self.alias(node, args[0])
+        if not method and fn is torch.permute or method and fn == "permute":
+            dims = list(args[1:]) if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None,
+                                                                       (list, tuple)) else list(args[1])
+            dims = dims or list(kwargs.get("dims", []))
+            if not all(isinstance(d, int) for d in dims):
+                return self.fail(node, f"permutes by {dims!r}, computed at run time; netshape takes fixed dims")
+            return self.layer(node, {"type": "Permute", "dims": dims}, args[0])
+        if not method and fn is torch.transpose or method and fn == "transpose":
+            a = _bind(args[1:], kwargs, ["dim0", "dim1"])
+            return self.layer(node, {"type": "Transpose", "dim0": a["dim0"], "dim1": a["dim1"]}, args[0])
         if not method and fn is torch.chunk or method and fn == "chunk":
             a = _bind(args[1:], kwargs, ["chunks", "dim"], {"dim": 0})
             self.tensor(node, args[0])
@@ -704,13 +714,19 @@ class Converter:
                                "with keepdim=True (AdaptiveAvgPool)")
 
     def view(self, node, args, kwargs):
-        """x.view(x.size(0), -1) and x.reshape(x.shape[0], -1): a Flatten; any other view is refused."""
+        """x.view(x.size(0), -1) and x.reshape(x.shape[0], -1): a Flatten; fixed sizes (x.view(-1, 16 * 5 * 5)):
+        a View or Reshape; sizes read from a tensor otherwise are refused."""
         shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None,
                                                                    (list, tuple)) else list(args[1])
+        shape = shape or list(kwargs.get("shape", []))
         if len(shape) == 2 and shape[1] == -1 and self.is_batch_size(shape[0], args[0]):
             return self.layer(node, {"type": "Flatten"}, args[0])
-        return self.fail(node, f"reshapes to {shape}; netshape maps x.view(x.size(0), -1) (a Flatten) only",
-                         help="write nn.Flatten() or nn.Unflatten(dim, sizes), which netshape follows")
+        if shape and all(isinstance(s, int) for s in shape):
+            kind = "View" if node.op == "call_method" and node.target == "view" else "Reshape"
+            return self.layer(node, {"type": kind, "shape": shape}, args[0])
+        return self.fail(node, f"reshapes to {shape}, sizes read from a tensor at run time; netshape maps fixed sizes "
+                               "and x.view(x.size(0), -1) (a Flatten)",
+                         help="write the sizes as numbers (x.view(-1, 400)), or nn.Flatten() / nn.Unflatten(dim, sizes)")
 
     def is_batch_size(self, arg, source):
         Node = self.torch.fx.Node

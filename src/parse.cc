@@ -1492,6 +1492,38 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     return k;
   }
   if (type == "GLU") return GLU{f.dim_arg("dim", ok)};
+  if (type == "Transpose") {
+    Permute k{true, {}, f.dim_arg("dim0", ok), 0};
+    k.dim1 = f.dim_arg("dim1", ok);
+    return k;
+  }
+  if (type == "Permute" || type == "Reshape" || type == "View") {
+    const bool permute = type == "Permute";
+    const char* key = permute ? "dims" : "shape";
+    Shape list;
+    auto v = f.get(key);
+    if (!v) { f.missing(key, permute ? "the new order of the dims, e.g. [0, 2, 3, 1]" : "the new sizes, e.g. [-1, 400]"); *ok = false; }
+    else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
+      f.bad(*v, key, permute ? "a list of 1 to 8 dim indices" : "a list of 1 to 8 sizes (one may be -1)");
+      *ok = false;
+    } else {
+      int inferred = 0;
+      for (std::size_t i = 0; i < v->value->size(); ++i) {
+        Cursor e = v->at(i);
+        auto x = exact_int(*e.value);
+        if (permute && x && *x >= -64 && *x <= 64) { list.push_back(*x); continue; }
+        if (permute) { f.bad(e, key, "a dim index (negative counts from the end)"); *ok = false; continue; }
+        if (x && *x == -1 && ++inferred == 1) { list.push_back(-1); continue; }
+        if (x && *x == -1) {  // ATen's infer_size
+          f.bad(e, key, "a size: only one dimension can be inferred (PyTorch: \"only one dimension can be inferred\")");
+          *ok = false;
+        } else if (auto m = f.integer_value(e, key, 0)) list.push_back(*m);
+        else *ok = false;
+      }
+    }
+    if (permute) return Permute{false, list, 0, 0};
+    return Reshape{type == "View", list};
+  }
   if (type == "Narrow" || type == "Chunk") {
     auto dim_field = [&](const char* key, int64_t dflt) -> int64_t {
       auto v = f.get(key);

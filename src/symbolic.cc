@@ -420,6 +420,8 @@ class Walker {
               if (in.product && dim == rank - 1) s.product = false;
               return s;
             },
+            [&](const Permute& k) { return permute(n, k, in); },
+            [&](const Reshape& k) { return reshape(n, k, in); },
             [&](const GLU& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
@@ -773,6 +775,84 @@ class Walker {
       if (!g) return std::nullopt;
       s.dims[d] = *g;
     }
+    return s;
+  }
+
+  // A permutation moves dims; one that moves a dim following the input is
+  // not analysed (the rows' closed forms read the analysed dim in place).
+  std::optional<Sym> permute(const GraphNode& n, const Permute& k, const Sym& in) {
+    auto rank = static_cast<int64_t>(in.dims.size());
+    std::vector<int64_t> order(in.dims.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    auto wrap = [&](int64_t d) { return d < 0 ? d + rank : d; };
+    if (k.transpose) {
+      int64_t a = wrap(k.dim0), b = wrap(k.dim1);
+      if (a < 0 || a >= rank || b < 0 || b >= rank) return fail_const(n);
+      std::swap(order[static_cast<std::size_t>(a)], order[static_cast<std::size_t>(b)]);
+    } else {
+      if (static_cast<int64_t>(k.dims.size()) != rank) return fail_const(n);
+      std::vector<bool> seen(order.size());
+      for (std::size_t i = 0; i < order.size(); ++i) {
+        int64_t d = wrap(k.dims[i]);
+        if (d < 0 || d >= rank || seen[static_cast<std::size_t>(d)]) return fail_const(n);
+        seen[static_cast<std::size_t>(d)] = true;
+        order[i] = d;
+      }
+    }
+    Sym s = in;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const QDim& from = in.dims[static_cast<std::size_t>(order[i])];
+      bool moves = order[i] != static_cast<int64_t>(i);
+      bool follows = !from.is_constant() || (in.product && static_cast<std::size_t>(order[i]) == order.size() - 1);
+      if (moves && follows) {
+        give_up(fmt::format("`{}` moves a dim that follows the input: sizes after it are not analysed", n.name));
+        return std::nullopt;
+      }
+      s.dims[i] = from;
+    }
+    return s;
+  }
+
+  // Reshape / View: the element count c·f(x) into new sizes. Analysed when
+  // every size is constant, or when the -1 is last (it becomes (c/known)·f(x),
+  // features as after a Flatten) or there is no -1 (f(x) must be known/c).
+  std::optional<Sym> reshape(const GraphNode& n, const Reshape& k, const Sym& in) {
+    int64_t c = 1, known = 1;
+    std::optional<QDim> var;
+    for (std::size_t i = 0; i < in.dims.size(); ++i) {
+      const QDim& d = in.dims[i];
+      if (d.is_constant()) c = checked_mul(c, d.beta[0]).value_or(SizeSet::kInf);
+      else if (var) { give_up(fmt::format("`{}` reshapes two dims that follow the input", n.name)); return std::nullopt; }
+      else var = d;
+    }
+    for (int64_t x : k.shape)
+      if (x != -1) known = checked_mul(known, x).value_or(SizeSet::kInf);
+    auto infer = std::find(k.shape.begin(), k.shape.end(), -1);
+    Sym s;
+    for (int64_t x : k.shape) s.dims.push_back(QDim::constant(x));
+    if (!var) {  // every size known: the numeric rule
+      bool fits = infer == k.shape.end() ? known == c : known > 0 && c % known == 0;
+      if (!fits) return fail_const(n);
+      if (infer != k.shape.end()) s.dims[static_cast<std::size_t>(infer - k.shape.begin())] = QDim::constant(c / known);
+      return s;
+    }
+    if (infer == k.shape.end()) {  // c·f(x) = known exactly
+      if (known % c != 0) return fail_const(n);
+      if (!bound(*var, known / c, known / c, n.name, fmt::format("reshapes exactly {} elements", known), "size"))
+        return std::nullopt;
+      return s;
+    }
+    if (infer + 1 != k.shape.end() || known == 0) {
+      give_up(fmt::format("`{}` infers a size that is not last from a dim that follows the input", n.name));
+      return std::nullopt;
+    }
+    std::optional<QDim> last;
+    if (c % known == 0) last = scaled(*var, c / known);
+    else if (known % c == 0) last = divided(n, *var, known / c, fmt::format("needs a multiple of {} elements", known));
+    else { give_up(fmt::format("`{}`: {} elements into sizes of {}", n.name, c, known)); return std::nullopt; }
+    if (!last) return std::nullopt;
+    s.dims.back() = *last;
+    s.product = true;
     return s;
   }
 

@@ -279,6 +279,18 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
             }));
           },
           [&](const GLU& k) { return nn::AnyModule(nn::GLU(nn::GLUOptions(k.dim))); },
+          [&](const Permute& k) {
+            Permute c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {
+              return c.transpose ? x.transpose(c.dim0, c.dim1) : x.permute(c.dims);
+            }));
+          },
+          [&](const Reshape& k) {
+            Reshape c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {
+              return c.view ? x.view(c.shape) : x.reshape(c.shape);
+            }));
+          },
           [&](const Unflatten& k) {
             return nn::AnyModule(nn::Unflatten(nn::UnflattenOptions(k.dim, k.sizes)));
           },

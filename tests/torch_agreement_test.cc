@@ -21,6 +21,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -933,6 +934,107 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
   MESSAGE(fmt::format("{} valid and {} invalid narrows and chunks agreed or were reported ({} empty narrows refused "
                       "on purpose)", valid, invalid, empty));
   DOCTEST_CHECK(valid > 300);
+  DOCTEST_CHECK(invalid > 300);
+}
+
+// Permute, Transpose, Reshape and View (#22): chains of one to three (with
+// a ReLU now and then), against ATen's own permute/transpose/reshape/view on
+// the same random numbers. A View needs strides it can keep (ATen's
+// computeStride, which netshape follows through views); past an element-wise
+// op on a strided value netshape only warns (view-strides), and that case
+// alone accepts either verdict, counted.
+TEST_CASE("1,600 random permute/transpose/reshape/view chains: netshape's verdict is LibTorch's") {
+  const uint64_t seed = 2022;
+  Rng r(seed);
+  int valid = 0, invalid = 0, refused_views = 0, warned_refused = 0, warned_fine = 0;
+  for (int i = 0; i < 1600; ++i) {
+    Shape input{r.in(1, 3)};
+    for (int64_t d = 1, n = r.in(1, 5); d < n; ++d) input.push_back(r.in(1, 6));
+    Shape now = input;  // the shape a valid chain has reached, to aim the next op at
+    std::vector<std::string> layers;
+    std::vector<std::function<torch::Tensor(const torch::Tensor&)>> ops;
+    for (int64_t j = 0, n = r.in(1, 3); j < n; ++j) {
+      auto rank = static_cast<int64_t>(now.size());
+      int which = static_cast<int>(r.in(0, 4));
+      if (which == 4) {  // element-wise: keeps the shape (and, in ATen, a dense input's layout)
+        layers.push_back(R"({"type": "ReLU"})");
+        ops.push_back([](const torch::Tensor& x) { return torch::relu(x); });
+      } else if (which == 0) {  // Permute: a shuffle of the dims, sometimes of the wrong length, a repeat or out of range
+        std::vector<int64_t> dims(now.size());
+        for (std::size_t d = 0; d < dims.size(); ++d) dims[d] = static_cast<int64_t>(d);
+        std::shuffle(dims.begin(), dims.end(), r.gen);
+        for (auto& d : dims) if (r.chance(0.3)) d -= rank;  // negative dims
+        if (r.chance(0.08)) dims.push_back(0);
+        else if (r.chance(0.08) && dims.size() > 1) dims[0] = dims[1];
+        else if (r.chance(0.05)) dims[0] = rank;
+        layers.push_back(fmt::format(R"({{"type": "Permute", "dims": [{}]}})", fmt::join(dims, ", ")));
+        ops.push_back([dims](const torch::Tensor& x) { return x.permute(dims); });
+        if (dims.size() == now.size()) {
+          Shape next(now.size());
+          for (std::size_t d = 0; d < dims.size(); ++d)
+            next[d] = now[static_cast<std::size_t>(((dims[d] % rank) + rank) % rank)];
+          now = next;
+        }
+      } else if (which == 1) {  // Transpose, now and then out of range
+        int64_t a = r.in(-rank - 1, rank), b = r.in(-rank, rank - 1);
+        layers.push_back(fmt::format(R"({{"type": "Transpose", "dim0": {}, "dim1": {}}})", a, b));
+        ops.push_back([a, b](const torch::Tensor& x) { return x.transpose(a, b); });
+        if (a >= -rank && a < rank) std::swap(now[static_cast<std::size_t>((a + rank) % rank)],
+                                              now[static_cast<std::size_t>((b + rank) % rank)]);
+      } else {  // Reshape or View: the element count split into factors, often with a -1, sometimes wrong
+        int64_t numel = 1;
+        for (int64_t x : now) numel *= x;
+        if (numel == 0) break;  // an earlier size 0: both sides have refused already
+        Shape shape;
+        int64_t left = numel;
+        for (int64_t k = 0, parts = r.in(1, 4); k < parts - 1; ++k) {
+          std::vector<int64_t> divisors;
+          for (int64_t d = 1; d <= left; ++d) if (left % d == 0) divisors.push_back(d);
+          int64_t d = divisors[static_cast<std::size_t>(r.in(0, static_cast<int64_t>(divisors.size()) - 1))];
+          shape.push_back(d);
+          left /= d;
+        }
+        shape.push_back(left);
+        std::shuffle(shape.begin(), shape.end(), r.gen);
+        if (r.chance(0.5)) shape[static_cast<std::size_t>(r.in(0, static_cast<int64_t>(shape.size()) - 1))] = -1;
+        if (r.chance(0.15)) shape[static_cast<std::size_t>(r.in(0, static_cast<int64_t>(shape.size()) - 1))] += 1;
+        if (r.chance(0.03)) shape[0] = 0;
+        bool view = r.chance(0.5);
+        layers.push_back(fmt::format(R"({{"type": "{}", "shape": [{}]}})", view ? "View" : "Reshape", fmt::join(shape, ", ")));
+        ops.push_back([shape, view](const torch::Tensor& x) { return view ? x.view(shape) : x.reshape(shape); });
+        int64_t known = 1;
+        for (int64_t x : shape) if (x != -1) known *= x;
+        now = shape;
+        for (auto& x : now) if (x == -1) x = known > 0 ? numel / known : 1;
+      }
+    }
+    std::string spec = fmt::format(R"({{"input": {}, "layers": [{}]}})", format_shape(input), fmt::join(layers, ", "));
+    auto o = run_text(spec);
+    Verdict ours = o.valid() ? Verdict(o.eval.output) : std::nullopt;
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      torch::Tensor x = torch::zeros(input);
+      for (const auto& op : ops) x = op(x);
+      theirs = x.sizes().vec();
+    } catch (const std::exception& e) {  // LibTorch 1.13's infer_size throws std::runtime_error
+      torch_error = e.what();
+    }
+    (ours ? valid : invalid)++;
+    bool warned = o.find("view-strides") && o.find("view-strides")->severity == Severity::warning;
+    if (ours && !theirs && warned && torch_error.find("view size is not compatible") != std::string::npos) {
+      ++warned_refused;
+      continue;
+    }
+    if (ours && theirs && warned) ++warned_fine;
+    if (!ours && o.has("view-strides")) ++refused_views;
+    compare(ours, theirs, torch_error, i, seed, spec);
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid chains agreed or were reported ({} views refused for their strides as "
+                      "PyTorch does; after an element-wise op, warned of: {} PyTorch refused, {} it took)", valid,
+                      invalid, refused_views, warned_refused, warned_fine));
+  DOCTEST_CHECK(refused_views > 10);
+  DOCTEST_CHECK(valid > 500);
   DOCTEST_CHECK(invalid > 300);
 }
 

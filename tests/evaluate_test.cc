@@ -334,3 +334,69 @@ TEST_CASE("GLU halves its dim, which must be even, as ATen's glu_meta") {
   CHECK(run_layers("[2, 4]", R"({"type": "GLU", "dim": 2})").has("dim"));
   CHECK(run_layers("[2, 4]", R"({"type": "GLU", "dim": "1"})").has("wrong-type"));
 }
+
+// ATen's infer_size: one -1, the element count must match (or divide, with
+// the -1), else "shape '[…]' is invalid for input of size N". The CIFAR
+// tutorial's x.view(-1, 16 * 5 * 5) after two 5×5 convs and 2×2 pools on
+// 32×32: (32 − 4)/2 = 14, (14 − 4)/2 = 5, so 16·5·5 = 400 per sample.
+TEST_CASE("Reshape and View follow ATen's infer_size") {
+  const char* lenet = R"({"name": "c1", "type": "Conv2d", "out_channels": 6, "kernel_size": 5},
+                         {"type": "MaxPool2d", "kernel_size": 2},
+                         {"name": "c2", "type": "Conv2d", "out_channels": 16, "kernel_size": 5},
+                         {"type": "MaxPool2d", "kernel_size": 2}, {"name": "v", "type": "View", "shape": [-1, 400]})";
+  auto ok = run_layers("[4, 3, 32, 32]", lenet);
+  REQUIRE(ok.valid());
+  CHECK(ok.row("v")->output == Shape{4, 400});
+  // On 28×28 the map is 4×4: 4·16·4·4 = 1,024 elements, no multiple of 400.
+  auto bad = run_layers("[4, 3, 28, 28]", lenet);
+  const Diagnostic* d = bad.find("reshape");
+  REQUIRE(d);
+  CHECK(d->notes.at(0) == "PyTorch: \"shape '[-1, 400]' is invalid for input of size 1024\"");
+  CHECK(run_layers("[2, 6]", R"({"type": "Reshape", "shape": [3, 4]})").valid());
+  CHECK(run_layers("[2, 6]", R"({"type": "Reshape", "shape": [5, -1]})").has("reshape"));
+  CHECK(run_layers("[2, 6]", R"({"type": "Reshape", "shape": [0, -1]})").has("reshape"));
+  auto two = run_layers("[2, 6]", R"({"type": "Reshape", "shape": [-1, -1]})");
+  REQUIRE(two.find("wrong-type"));
+  CHECK(two.find("wrong-type")->message.find("only one dimension can be inferred") != std::string::npos);
+}
+
+// ATen's permute: one index per dim, none twice; transpose's dims wrapped
+// (maybe_wrap_dim: [-rank, rank − 1]).
+TEST_CASE("Permute and Transpose take PyTorch's dims") {
+  auto nhwc = run_layers("[2, 3, 8, 6]", R"({"name": "p", "type": "Permute", "dims": [0, -2, -1, 1]})");
+  REQUIRE(nhwc.valid());
+  CHECK(nhwc.row("p")->output == Shape{2, 8, 6, 3});
+  auto len = run_layers("[2, 3, 8, 6]", R"({"type": "Permute", "dims": [0, 2, 1]})");
+  REQUIRE(len.find("permute"));
+  CHECK(len.find("permute")->notes.at(0).find("input.dim() = 4 is not equal to len(dims) = 3") != std::string::npos);
+  auto twice = run_layers("[2, 3, 8]", R"({"type": "Permute", "dims": [0, 1, 1]})");
+  REQUIRE(twice.find("permute"));
+  CHECK(twice.find("permute")->notes.at(0) == "PyTorch: \"permute(): duplicate dims are not allowed.\"");
+  auto t = run_layers("[2, 3, 8]", R"({"name": "t", "type": "Transpose", "dim0": 1, "dim1": -1})");
+  CHECK(t.row("t")->output == Shape{2, 8, 3});
+  auto out = run_layers("[2, 3, 8]", R"({"type": "Transpose", "dim0": 3, "dim1": 0})");
+  REQUIRE(out.find("dim"));
+  CHECK(out.find("dim")->notes.at(0) == "PyTorch: \"Dimension out of range (expected to be in range of [-3, 2], but got 3)\"");
+}
+
+// torch.zeros(2, 3, 4).transpose(1, 2) has strides (12, 1, 4): .view(2, 12)
+// raises (dims 1 and 2 are no longer one run of memory), .view(2, 4, 3, 1)
+// and .reshape(2, 12) work, and a conv's output is contiguous again.
+TEST_CASE("a View needs strides it can keep, as ATen's computeStride") {
+  auto merged = run_layers("[2, 3, 4]", R"({"type": "Transpose", "dim0": 1, "dim1": 2}, {"type": "View", "shape": [2, 12]})");
+  REQUIRE(merged.find("view-strides"));
+  CHECK(merged.find("view-strides")->severity == Severity::error);
+  CHECK(run_layers("[2, 3, 4]", R"({"type": "Transpose", "dim0": 1, "dim1": 2}, {"type": "View", "shape": [2, 4, 3, 1]})").valid());
+  CHECK(run_layers("[2, 3, 4]", R"({"type": "Transpose", "dim0": 1, "dim1": 2}, {"type": "Reshape", "shape": [2, 12]})").valid());
+  auto conv = run_layers("[1, 4, 8, 8]", R"({"type": "Transpose", "dim0": 2, "dim1": 3},
+                                           {"type": "Conv2d", "out_channels": 4, "kernel_size": 1},
+                                           {"type": "View", "shape": [1, -1]})");
+  // A conv of a permuted map may come out channels-last (suggest_memory_format): a warning, not a verdict.
+  REQUIRE(conv.find("view-strides"));
+  CHECK(conv.find("view-strides")->severity == Severity::warning);
+  auto slice = run_layers("[1, 4, 8, 8]", R"({"type": "Narrow", "dim": 1, "start": 0, "length": 2},
+                                            {"type": "Conv2d", "out_channels": 4, "kernel_size": 1},
+                                            {"type": "View", "shape": [1, -1]})");
+  CHECK(slice.valid());
+  CHECK_FALSE(slice.has("view-strides"));
+}

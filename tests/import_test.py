@@ -13,7 +13,9 @@ that the spec lacks by name fails the test (a shared module called twice is
 compared at its first call, as netshape names the second `NAME_1`). Exit 1 on
 any difference. Needs torch and torchvision (Debian: python3-torchvision).
 """
+import importlib
 import json
+import os
 import subprocess
 import sys
 
@@ -37,8 +39,14 @@ MODELS = [  # name, constructor arguments, input
 ]
 
 
-def check(netshape, name, args, shape):
-    cmd = [netshape, "import", f"torchvision.models:{name}", "--input", ",".join(map(str, shape))]
+# Models written as tutorials write them (tests/import/tutorial.py): x.view(-1, 16 * 5 * 5),
+# permute / transpose / flatten(2) around a channels-last LayerNorm.
+TUTORIAL = [("LeNet", [4, 3, 32, 32]), ("PatchTokens", [2, 3, 64, 64])]
+
+
+def check(netshape, name, args, shape, target=None, build=None):
+    target = target or f"torchvision.models:{name}"
+    cmd = [netshape, "import", target, "--input", ",".join(map(str, shape))]
     for a in args:
         cmd += ["--arg", a]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -49,7 +57,7 @@ def check(netshape, name, args, shape):
     if not table["valid"]:
         return [f"the imported spec is invalid: {table['diagnostics'][:1]}"]
     kwargs = {k: eval(v) for k, v in (a.split("=", 1) for a in args)}
-    model = getattr(torchvision.models, name)(**kwargs).eval()
+    model = (build or getattr(torchvision.models, name))(**kwargs).eval()
     outs, seen = run_hooked(model, shape)
     problems = count_problems(model, outs, table)
     params = sum(p.numel() for p in model.parameters())
@@ -77,6 +85,13 @@ def main():
         if only and name not in only:
             continue
         failed += report(name, check(netshape, name, args, shape))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "import"))
+    tutorial = importlib.import_module("tutorial")
+    for name, shape in TUTORIAL:
+        if only and name not in only:
+            continue
+        target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "import", "tutorial.py") + ":" + name
+        failed += report(name, check(netshape, name, [], shape, target, getattr(tutorial, name)))
     print(f"{'all' if not failed else failed} {'imported models agree' if not failed else 'failed'}")
     return 1 if failed else 0
 

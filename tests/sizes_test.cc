@@ -154,6 +154,28 @@ TEST_CASE("congruences and ceil_mode, against brute force") {
       {"type": "AdaptiveAvgPool2d", "output_size": [null, 2]}, {"type": "Flatten"}, {"type": "Linear", "out_features": 2}]})");
 }
 
+TEST_CASE("Reshape and Permute, symbolically, against brute force") {
+  // A trailing -1 takes (c/known)·f(x); without -1 the count must be exact;
+  // with known dividing the rest, the dim must be a multiple.
+  brute_force("reshape-trailing", R"({"input": [1, 4, 12, 6], "layers": [
+      {"type": "Conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1},
+      {"type": "Reshape", "shape": [1, 2, -1]}, {"type": "Softmax", "dim": -1}]})");
+  brute_force("reshape-exact", R"({"input": [1, 2, 8, 8], "layers": [
+      {"type": "MaxPool2d", "kernel_size": 2}, {"type": "View", "shape": [1, 32]}, {"type": "Linear", "out_features": 3}]})");
+  brute_force("reshape-multiple", R"({"input": [1, 1, 6, 1], "layers": [{"type": "Reshape", "shape": [3, -1]}]})");
+  // Permuting dims that do not follow the input (batch and channels) keeps the analysis.
+  brute_force("permute-constant", R"({"input": [2, 3, 8, 8], "layers": [
+      {"type": "Transpose", "dim0": 0, "dim1": 1}, {"type": "Conv2d", "out_channels": 4, "kernel_size": 3},
+      {"type": "Permute", "dims": [1, 0, 2, 3]}]})");
+  auto parsed = parse_spec(R"({"input": [1, 1, 6, 1], "layers": [{"type": "Reshape", "shape": [3, -1]}]})");
+  auto d = analyse_dim(*parsed.spec, evaluate(*parsed.spec), 2).valid.describe();
+  CHECK(d.modulus == 3);  // H·1 elements into rows of 3
+  CHECK(d.residues == std::vector<int64_t>{0});
+  // Moving a dim that follows the input is not analysed, and says so.
+  auto moved = parse_spec(R"({"input": [1, 3, 8, 8], "layers": [{"name": "p", "type": "Permute", "dims": [0, 2, 3, 1]}]})");
+  CHECK(analyse_dim(*moved.spec, evaluate(*moved.spec), 2).error.find("`p` moves a dim") != std::string::npos);
+}
+
 TEST_CASE("symbolic sizes equal brute force on specs holding every layer kind once (tests/export/)") {
   // Each kind of the table once (kinds_2d.json, kinds_1d_3d.json) and a shared
   // module (shares.json): the symbolic rule of every kind, not only those the

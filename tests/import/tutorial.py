@@ -1,0 +1,42 @@
+"""Models as tutorials write them, with the tensor methods people use in
+forward(): tests/import_test.py imports each and compares it with PyTorch."""
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LeNet(nn.Module):
+    """The CIFAR-10 tutorial's network (pytorch.org/tutorials, "Training a Classifier")."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = x.view(-1, 16 * 5 * 5)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class PatchTokens(nn.Module):
+    """A ViT-style patch embedding, with ConvNeXt's channels-last LayerNorm between two permutes."""
+
+    def __init__(self, dim=96, patch=16):
+        super().__init__()
+        self.proj = nn.Conv2d(3, dim, patch, patch)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        x = self.proj(x).permute(0, 2, 3, 1)
+        x = self.norm(x)
+        x = x.permute(0, 3, 1, 2).flatten(2).transpose(1, 2)
+        x = self.head(x)
+        return x.reshape(x.shape[0], -1)

@@ -138,6 +138,9 @@ class Analyser {
                    // Views of their input (no new memory); the dims are no longer the input's.
                    [&](const Permute&) { alias = n.inputs[0].value; rf.reset(); },
                    [&](const Reshape&) { alias = n.inputs[0].value; rf.reset(); },
+                   [&](const Squeeze&) { alias = n.inputs[0].value; rf.reset(); },
+                   [&](const Select&) { alias = n.inputs[0].value; rf.reset(); },
+                   [&](const Reduce&) { rf.reset(); },
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    // A slice of a spatial dim moves the start; the channels leave the field as it is.
                    [&](const Narrow& k) { slice_rf(rf, row, k.dim, k.start < 0 ? k.start + row.input[dim_index(row, k.dim)] : k.start); },

@@ -84,6 +84,11 @@ class Evaluator {
         y = shared(n, value(n.inputs[0].value));
         if (n.has_from) ev_.rows[i].from = n.inputs[0].label;
       } else {
+        // The flattened map's features reach a Linear unchanged only through
+        // shape-keeping layers (a Transpose or a Select in between: not that map).
+        const KindInfo* kind = find_kind(op_name(n.op));
+        if (flattened_map_ && !std::holds_alternative<Linear>(n.op) && !(kind && kind->keeps_shape))
+          flattened_map_.reset();
         y = visit_kind(n, value(n.inputs[0].value));
         if (n.has_from) ev_.rows[i].from = n.inputs[0].label;
       }
@@ -484,6 +489,9 @@ class Evaluator {
             [&](const GLU& k) -> std::optional<Shape> { return glu(n, k, in); },
             [&](const Permute& k) -> std::optional<Shape> { return permute(n, k, in); },
             [&](const Reshape& k) -> std::optional<Shape> { return reshape(n, k, in); },
+            [&](const Squeeze& k) -> std::optional<Shape> { return squeeze(n, k, in); },
+            [&](const Select& k) -> std::optional<Shape> { return select(n, k, in); },
+            [&](const Reduce& k) -> std::optional<Shape> { return reduce(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -1111,6 +1119,83 @@ class Evaluator {
     return out;
   }
 
+  // PyTorch would give a 0-d tensor (one number): netshape follows tensors with dims.
+  std::optional<Shape> no_dims_left(const GraphNode& n, Row& r, const char* help) {
+    error(n, "zero-dim", fmt::format("{} `{}` leaves a 0-d tensor (a single number); netshape follows tensors with at "
+                                     "least one dim", r.type, n.name)).help = help;
+    return fail(r);
+  }
+
+  // x.squeeze(dim): drops dim when its size is 1 (PyTorch keeps any other);
+  // without dim, every size-1 dim. x.unsqueeze(dim): dim in [−rank−1, rank].
+  std::optional<Shape> squeeze(const GraphNode& n, const Squeeze& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    r.arguments = k.dim ? fmt::format("dim={}", *k.dim) : std::string("every size-1 dim");
+    Shape out = in;
+    if (k.unsqueeze) {
+      Shape wider = in;
+      wider.push_back(1);  // unsqueeze's range is the output's: one dim more
+      auto d = wrapped(n, "dim", *k.dim, wider, r);
+      if (!d) return std::nullopt;
+      out.insert(out.begin() + static_cast<std::ptrdiff_t>(*d), 1);
+      return out;
+    }
+    if (k.dim) {
+      auto d = wrapped(n, "dim", *k.dim, in, r);
+      if (!d) return std::nullopt;
+      if (in[*d] == 1) out.erase(out.begin() + static_cast<std::ptrdiff_t>(*d));
+    } else {
+      out.erase(std::remove(out.begin(), out.end(), 1), out.end());
+    }
+    if (out.empty()) return no_dims_left(n, r, "give `dim`, or keep one dim");
+    return out;
+  }
+
+  // x.select(dim, index) (x[:, index]): ATen's select checks the index against the dim.
+  std::optional<Shape> select(const GraphNode& n, const Select& k, const Shape& in) {
+    Row& r = row(n, "Select", in);
+    r.arguments = fmt::format("dim={} index={}", k.dim, k.index);
+    auto d = wrapped(n, "dim", k.dim, in, r);
+    if (!d) return std::nullopt;
+    int64_t size = in[*d];
+    if (k.index < -size || k.index >= size) {
+      auto& e = error(n, "select", fmt::format("Select takes entry {} of dim {}, which has {}", k.index, *d, size),
+                      "index");
+      e.notes.push_back(fmt::format("PyTorch: \"select(): index {} out of range for tensor of size {} at dimension {}\"",
+                                    k.index, format_shape(in), *d));
+      e.help = fmt::format("an index from {} to {}", -size, size - 1);
+      return fail(r);
+    }
+    Shape out = in;
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(*d));
+    if (out.empty()) return no_dims_left(n, r, "use Narrow with length 1 to keep the dim");
+    return out;
+  }
+
+  // torch.mean/sum/amax over dims: each named once (ATen's dim_list_to_bitset).
+  std::optional<Shape> reduce(const GraphNode& n, const Reduce& k, const Shape& in) {
+    Row& r = row(n, k.name(), in);
+    r.arguments = fmt::format("dim={}{}", k.dims.size() == 1 ? std::to_string(k.dims[0]) : format_shape(k.dims),
+                              k.keepdim ? " keepdim" : "");
+    std::vector<bool> gone(in.size());
+    for (int64_t dim : k.dims) {
+      auto d = wrapped(n, "dim", dim, in, r);
+      if (!d) return std::nullopt;
+      if (gone[*d]) {
+        error(n, "dim", fmt::format("{} names dim {} twice", k.name(), *d), "dim")
+            .notes.push_back(fmt::format("PyTorch: \"dim {} appears multiple times in the list of dims\"", *d));
+        return fail(r);
+      }
+      gone[*d] = true;
+    }
+    Shape out;
+    for (std::size_t i = 0; i < in.size(); ++i)
+      if (!gone[i]) out.push_back(in[i]);
+      else if (k.keepdim) out.push_back(1);
+    if (out.empty()) return no_dims_left(n, r, "\"keepdim\": true keeps each reduced dim as 1");
+    return out;
+  }
+
   // x.reshape(shape) / x.view(shape): ATen's infer_size — the element count
   // must match, a -1 takes what the other sizes leave.
   std::optional<Shape> reshape(const GraphNode& n, const Reshape& k, const Shape& in) {
@@ -1208,6 +1293,28 @@ class Evaluator {
       else for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(wrap(k->dims[i]));
       Shape from = strides(x), st(order.size());
       for (std::size_t i = 0; i < st.size(); ++i) st[i] = from[static_cast<std::size_t>(order[i])];
+      return strided(std::move(st), v, out);
+    }
+    if (auto* k = std::get_if<Squeeze>(&n.op)) {  // a view: a size-1 dim's stride comes or goes
+      if (in.kind == Layout::unknown) return in;
+      const Shape& was = value(x);
+      Shape st = strides(x);
+      if (k->unsqueeze) {
+        auto d = static_cast<std::size_t>(*k->dim < 0 ? *k->dim + static_cast<int64_t>(was.size()) + 1 : *k->dim);
+        st.insert(st.begin() + static_cast<std::ptrdiff_t>(d), d < was.size() ? was[d] * st[d] : 1);  // ATen's inferUnsqueezeGeometry
+      } else {
+        Shape kept;
+        for (std::size_t i = 0; i < was.size(); ++i)
+          if (was[i] != 1 || (k->dim && i != static_cast<std::size_t>(*k->dim < 0 ? *k->dim + static_cast<int64_t>(was.size()) : *k->dim)))
+            kept.push_back(st[i]);
+        st = kept;
+      }
+      return strided(std::move(st), v, out);
+    }
+    if (auto* k = std::get_if<Select>(&n.op)) {  // a view without that dim's stride
+      if (in.kind == Layout::unknown) return in;
+      Shape st = strides(x);
+      st.erase(st.begin() + (k->dim < 0 ? k->dim + static_cast<int64_t>(st.size()) : k->dim));
       return strided(std::move(st), v, out);
     }
     if (std::holds_alternative<Narrow>(n.op) || std::holds_alternative<Chunk>(n.op)) {

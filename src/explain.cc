@@ -437,6 +437,27 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             else
               e.lines.push_back(fmt::format("{} = {}: the counts match", fmt::join(row.output, "·"), thousands(n)));
           },
+          [&](const Squeeze& k) {
+            e.headline = fmt::format("x.{}({})", k.unsqueeze ? "unsqueeze" : "squeeze", k.dim ? std::to_string(*k.dim) : "");
+            if (row.failed) return;
+            e.lines.push_back(k.unsqueeze ? fmt::format("a dim of size 1 inserted at {} (a view)", *k.dim)
+                              : row.output.size() == in.size() ? std::string("no dim of size 1 there: the shape is unchanged, as in PyTorch")
+                                                               : std::string("its size-1 dims dropped (a view)"));
+          },
+          [&](const Select& k) {
+            e.headline = fmt::format("x.select({}, {})", k.dim, k.index);
+            if (row.failed) return;
+            auto d = static_cast<std::size_t>(k.dim < 0 ? k.dim + static_cast<int64_t>(in.size()) : k.dim);
+            e.lines.push_back(fmt::format("entry {} of dim {} (of {}); the dim disappears (a view)", k.index, d, in[d]));
+          },
+          [&](const Reduce& k) {
+            e.headline = fmt::format("torch.{}(x, dim={}{})", k.op == Reduce::mean ? "mean" : k.op == Reduce::sum ? "sum" : "amax",
+                                     k.dims.size() == 1 ? std::to_string(k.dims[0]) : format_shape(k.dims),
+                                     k.keepdim ? ", keepdim=True" : "");
+            if (row.failed) return;
+            e.lines.push_back(fmt::format("{} over dims {}: {}", k.name(), format_shape(k.dims),
+                                          k.keepdim ? "each becomes 1" : "they disappear"));
+          },
           [&](const GLU& k) {
             e.headline = fmt::format("GLU(dim={})", k.dim);
             if (row.failed) return;

@@ -115,7 +115,7 @@ bool is_reserved(const std::string& s) {
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
       "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose", "Reshape", "View",
-      "merge", "center_crop", "self"};
+      "TensorMethod", "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
@@ -372,6 +372,19 @@ class View(nn.Module):
         return x.view(*self.shape)
 )PY";
 
+const char* const kTensorMethodModule = R"PY(
+
+class TensorMethod(nn.Module):
+    """A tensor method as a module: TensorMethod("squeeze", -1) returns x.squeeze(-1)."""
+
+    def __init__(self, method, *args, **kwargs):
+        super().__init__()
+        self.method, self.args, self.kwargs = method, args, kwargs
+
+    def forward(self, x):
+        return getattr(x, self.method)(*self.args, **self.kwargs)
+)PY";
+
 const char* const kChunkModule = R"PY(
 
 class Chunk(nn.Module):
@@ -578,6 +591,23 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             for (int64_t d : k.dims) dims.push_back({"", py_int(d), ""});
             return call("Permute", dims);
           },
+          [&](const Squeeze& k) {
+            helpers.insert("TensorMethod");
+            std::vector<Arg> a{{"", py_str(k.unsqueeze ? "unsqueeze" : "squeeze"), ""}};
+            if (k.dim) a.push_back({"", py_int(*k.dim), ""});
+            return call("TensorMethod", a);
+          },
+          [&](const Select& k) {
+            helpers.insert("TensorMethod");
+            return call("TensorMethod", {{"", py_str("select"), ""}, {"", py_int(k.dim), ""}, {"", py_int(k.index), ""}});
+          },
+          [&](const Reduce& k) {
+            helpers.insert("TensorMethod");
+            const char* m = k.op == Reduce::mean ? "mean" : k.op == Reduce::sum ? "sum" : "amax";
+            return call("TensorMethod", {{"", py_str(m), ""},
+                                         {"", k.dims.size() == 1 ? py_int(k.dims[0]) : py_tuple(k.dims), ""},
+                                         {"keepdim", k.keepdim ? "True" : "False", "False"}});
+          },
           [&](const Reshape& k) {
             helpers.insert(k.name());
             std::vector<Arg> sizes;
@@ -634,7 +664,7 @@ class Exporter {
   // Module-level names: the helpers', the imports', and Python's constants (a
   // spec named "none" is class None_, not `class None`).
   std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose",
-                                                     "Reshape", "View", "OrderedDict", "None", "True", "False"};
+                                                     "Reshape", "View", "TensorMethod", "OrderedDict", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -1163,6 +1193,7 @@ class Exporter {
     if (helpers_.count("Transpose")) out += kTransposeModule;
     if (helpers_.count("Reshape")) out += kReshapeModule;
     if (helpers_.count("View")) out += kViewModule;
+    if (helpers_.count("TensorMethod")) out += kTensorMethodModule;
     return out;
   }
 

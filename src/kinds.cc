@@ -431,6 +431,35 @@ void reshape(std::vector<KindInfo>& out) {
              R"({"type": "View", "shape": [-1, 400]})",
              {special("shape", true, nullptr, shape, "the new sizes (one may be -1: inferred)")}};
   out.push_back(std::move(v));
+  KindInfo sq{"Squeeze", "reshape", "torch.squeeze", 0, "any", "x.squeeze(dim): drops a dim of size 1",
+              "dim goes if its size is 1 (kept otherwise, as PyTorch); without dim every size-1 dim goes",
+              R"({"type": "Squeeze", "dim": -1})",
+              {special("dim", false, nullptr, {{"anyOf", json::array({int_schema(-64, 64), {{"type", "null"}}})}},
+                       "the dim dropped (absent: every size-1 dim)")}};
+  out.push_back(std::move(sq));
+  KindInfo us{"Unsqueeze", "reshape", "torch.unsqueeze", 0, "any", "x.unsqueeze(dim): a new dim of size 1",
+              "a 1 is inserted at dim (−rank−1 … rank)", R"({"type": "Unsqueeze", "dim": 1})",
+              {dim_index("dim", std::nullopt, "where the new dim goes")}};
+  out.push_back(std::move(us));
+  KindInfo sel{"Select", "reshape", "torch.select", 0, "any", "x.select(dim, index), x[:, index]: one entry of a dim",
+               "dim disappears; index must lie within it (negative counts from the end)",
+               R"({"type": "Select", "dim": 1, "index": 0})",
+               {dim_index("dim", std::nullopt, "the dim indexed"),
+                special("index", true, nullptr, int_schema(-kInt), "the entry kept (negative counts from the end)")}};
+  out.push_back(std::move(sel));
+  for (const char* n : {"Mean", "Sum", "Amax"}) {
+    std::string name = n;
+    KindInfo r{name, "reshape", name == "Amax" ? "torch.amax" : name == "Sum" ? "torch.sum" : "torch.mean", 0, "any",
+               name == "Mean" ? "the mean over dims (x.mean((2, 3)): global average pooling)"
+               : name == "Sum" ? "the sum over dims" : "the maximum over dims",
+               "each dim in dim disappears (keepdim: becomes 1)", fmt::format(R"({{"type": "{}", "dim": [2, 3]}})", name),
+               {special("dim", true, nullptr,
+                        {{"anyOf", json::array({int_schema(-64, 64), {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
+                                                                      {"items", int_schema(-64, 64)}}})}},
+                        "a dim or a list of dims (netshape asks for it: a reduction of every dim is a 0-d tensor)"),
+                flag("keepdim", false, "keep each reduced dim as size 1")}};
+    out.push_back(std::move(r));
+  }
   KindInfo c{"Chunk", "reshape", "torch.chunk", 0, "any",
              "torch.chunk(x, chunks, dim)[index]: one of `chunks` near-equal pieces (ShuffleNetV2's split)",
              "that dim becomes ⌈size / chunks⌉ (the last piece smaller)", R"({"type": "Chunk", "chunks": 2, "index": 0, "dim": 1})",

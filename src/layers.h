@@ -295,6 +295,28 @@ struct Reshape {
   Shape shape;  // sizes ≥ 0, at most one -1
   const char* name() const { return view ? "View" : "Reshape"; }
 };
+// x.squeeze(dim) drops a size-1 dim (every one without dim; a dim of
+// another size stays, as in PyTorch); x.unsqueeze(dim) inserts one.
+struct Squeeze {
+  bool unsqueeze = false;
+  std::optional<int64_t> dim;
+  const char* name() const { return unsqueeze ? "Unsqueeze" : "Squeeze"; }
+};
+// x.select(dim, index), x[:, 0]: one entry of a dim, which disappears (ViT's class token).
+struct Select {
+  static constexpr const char* kType = "Select";
+  int64_t dim = 0, index = 0;
+};
+// torch.mean / sum / amax over dims, which disappear (or stay as 1 with keepdim).
+struct Reduce {
+  enum Op { mean, sum, amax } op = mean;
+  Shape dims;
+  bool keepdim = false;
+  const char* name() const {
+    static const char* const n[] = {"Mean", "Sum", "Amax"};
+    return n[op];
+  }
+};
 // GLU(dim): a ⊗ σ(b), the two halves of `dim` (gated convolutions, WaveNet).
 struct GLU {
   static constexpr const char* kType = "GLU";
@@ -333,7 +355,7 @@ inline const char* merge_name(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU, Permute, Reshape>;
+                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce>;
 
 struct Node;
 using Layers = std::vector<Node>;

@@ -609,6 +609,15 @@ class Converter:
             if not all(isinstance(d, int) for d in dims):
                 return self.fail(node, f"permutes by {dims!r}, computed at run time; netshape takes fixed dims")
             return self.layer(node, {"type": "Permute", "dims": dims}, args[0])
+        if not method and fn in (torch.squeeze, torch.unsqueeze) or method and fn in ("squeeze", "unsqueeze"):
+            a = _bind(args[1:], kwargs, ["dim"])
+            kind = "Unsqueeze" if name == "unsqueeze" else "Squeeze"
+            return self.layer(node, {"type": kind, **({"dim": a["dim"]} if a.get("dim") is not None else {})}, args[0])
+        if not method and fn is torch.select or method and fn == "select":
+            a = _bind(args[1:], kwargs, ["dim", "index"])
+            return self.layer(node, {"type": "Select", "dim": a["dim"], "index": a["index"]}, args[0])
+        if not method and fn in (torch.sum, torch.amax) or method and fn in ("sum", "amax"):
+            return self.reduce(node, {"sum": "Sum", "amax": "Amax"}[name], args, kwargs)
         if not method and fn is torch.transpose or method and fn == "transpose":
             a = _bind(args[1:], kwargs, ["dim0", "dim1"])
             return self.layer(node, {"type": "Transpose", "dim0": a["dim0"], "dim1": a["dim1"]}, args[0])
@@ -696,22 +705,20 @@ class Converter:
         return self.layer(node, d, a["input"])
 
     def mean(self, node, args, kwargs):
+        return self.reduce(node, "Mean", args, kwargs)
+
+    def reduce(self, node, kind, args, kwargs):
+        """x.mean((2, 3)), torch.sum(x, 1, keepdim=True), x.amax(-1): Mean, Sum, Amax over those dims."""
         a = _bind(args[1:], kwargs, ["dim", "keepdim"], {"keepdim": False})
         dims = a.get("dim")
-        dims = list(dims) if isinstance(dims, (tuple, list)) else [dims]
-        if sorted(dims) in ([2], [2, 3], [2, 3, 4], [-1], [-2, -1], [-3, -2, -1]):
-            # The mean over a map's spatial dims is AdaptiveAvgPool(1) (for the
-            # rank that makes them spatial: netshape's rank check says if not);
-            # without keepdim, the 1s are then flattened away.
-            r = len(dims)
-            self.layer(node, {"type": f"AdaptiveAvgPool{r}d", "output_size": 1}, args[0])
-            if not a["keepdim"]:
-                pool = self.value[node]
-                self.value[node] = self.place(self.here(node), node.name + "_flatten", {"type": "Flatten"}, [pool],
-                                              functional=True)
-            return None
-        return self.fail(node, f"takes a mean over dims {dims}; netshape maps a mean over the spatial dims "
-                               "with keepdim=True (AdaptiveAvgPool)")
+        if dims is None:
+            return self.fail(node, f"reduces every dim to one number ({kind.lower()}() without dim); netshape "
+                                   "follows tensors with dims", help="give the dims, e.g. x.mean((2, 3))")
+        dims = list(dims) if isinstance(dims, (tuple, list)) else dims
+        layer = {"type": kind, "dim": dims}
+        if a["keepdim"]:
+            layer["keepdim"] = True
+        return self.layer(node, layer, args[0])
 
     def view(self, node, args, kwargs):
         """x.view(x.size(0), -1) and x.reshape(x.shape[0], -1): a Flatten; fixed sizes (x.view(-1, 16 * 5 * 5)):
@@ -742,6 +749,10 @@ class Converter:
     def getitem(self, node, args):
         src, index = args
         info = self.other.get(src)
+        # x[:, 0] (ViT's class token): full slices, then one integer, is a Select.
+        if info is None and isinstance(index, tuple) and index and isinstance(index[-1], int) and \
+                all(isinstance(i, slice) and i == slice(None) for i in index[:-1]):
+            return self.layer(node, {"type": "Select", "dim": len(index) - 1, "index": index[-1]}, src)
         if info and info[0] == "chunk":
             _, tensor, chunks, dim = info
             return self.layer(node, {"type": "Chunk", "chunks": chunks, "dim": dim, "index": index}, tensor)

@@ -154,7 +154,8 @@ class Fields {
       return 0;
     }
     auto n = exact_int(*v->value);
-    if (n && *n >= a.lo && *n <= a.hi) return *n;
+    bool ranged = a.type == ArgType::dim_index;  // a nullable dim is `special`: the same range
+    if (n && *n >= (ranged ? a.lo : -64) && *n <= (ranged ? a.hi : 64)) return *n;
     bad(*v, key, "a dimension index (negative counts from the end)");
     *ok = false;
     return 0;
@@ -1492,6 +1493,39 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     return k;
   }
   if (type == "GLU") return GLU{f.dim_arg("dim", ok)};
+  if (type == "Squeeze" || type == "Unsqueeze") {
+    Squeeze k{type == "Unsqueeze", std::nullopt};
+    if (k.unsqueeze) k.dim = f.dim_arg("dim", ok);
+    else if (f.get("dim")) k.dim = f.dim_arg("dim", ok);
+    return k;
+  }
+  if (type == "Select") {
+    Select k{f.dim_arg("dim", ok), 0};
+    auto v = f.get("index");
+    auto n = v ? exact_int(*v->value) : std::nullopt;
+    if (!v) { f.missing("index", "the entry kept, e.g. 0"); *ok = false; }
+    else if (!n || *n < -kMaxInt || *n > kMaxInt) { f.bad(*v, "index", "an integer"); *ok = false; }
+    else k.index = *n;
+    return k;
+  }
+  if (type == "Mean" || type == "Sum" || type == "Amax") {
+    Reduce k{type == "Mean" ? Reduce::mean : type == "Sum" ? Reduce::sum : Reduce::amax, {}, false};
+    auto v = f.get("dim");
+    if (!v) { f.missing("dim", "the dims reduced, e.g. [2, 3]"); *ok = false; }
+    else if (auto one = exact_int(*v->value); one && *one >= -64 && *one <= 64) k.dims = {*one};
+    else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
+      f.bad(*v, "dim", "a dim index or a list of 1 to 8");
+      *ok = false;
+    } else {
+      for (std::size_t i = 0; i < v->value->size(); ++i) {
+        auto x = exact_int(*v->at(i).value);
+        if (x && *x >= -64 && *x <= 64) k.dims.push_back(*x);
+        else { f.bad(v->at(i), "dim", "a dim index (negative counts from the end)"); *ok = false; }
+      }
+    }
+    k.keepdim = f.bool_arg("keepdim", ok);
+    return k;
+  }
   if (type == "Transpose") {
     Permute k{true, {}, f.dim_arg("dim0", ok), 0};
     k.dim1 = f.dim_arg("dim1", ok);

@@ -422,6 +422,9 @@ class Walker {
             },
             [&](const Permute& k) { return permute(n, k, in); },
             [&](const Reshape& k) { return reshape(n, k, in); },
+            [&](const Squeeze& k) { return squeeze(n, k, in); },
+            [&](const Select& k) { return select(n, k, in); },
+            [&](const Reduce& k) { return reduce(n, k, in); },
             [&](const GLU& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
@@ -811,6 +814,92 @@ class Walker {
       s.dims[i] = from;
     }
     return s;
+  }
+
+  // The output's dims taken from the input's (nullopt: a new size-1 dim). A
+  // dim that follows the input must stay where it is: the rows' closed forms
+  // read the analysed dim in place.
+  std::optional<Sym> picked(const GraphNode& n, const Sym& in, const std::vector<std::optional<std::size_t>>& from) {
+    Sym s;
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      if (!from[i]) { s.dims.push_back(QDim::constant(1)); continue; }
+      s.dims.push_back(in.dims[*from[i]]);
+      if (*from[i] != i && !in.dims[*from[i]].is_constant()) {
+        give_up(fmt::format("`{}` moves a dim that follows the input: sizes after it are not analysed", n.name));
+        return std::nullopt;
+      }
+    }
+    for (std::size_t i = 0; i < in.dims.size(); ++i)  // a dropped dim that follows the input
+      if (!in.dims[i].is_constant() && std::find(from.begin(), from.end(), std::optional<std::size_t>(i)) == from.end()) {
+        give_up(fmt::format("`{}` drops a dim that follows the input: sizes after it are not analysed", n.name));
+        return std::nullopt;
+      }
+    s.product = in.product && !from.empty() && from.back() == in.dims.size() - 1;
+    return s;
+  }
+
+  std::optional<Sym> squeeze(const GraphNode& n, const Squeeze& k, const Sym& in) {
+    auto rank = static_cast<int64_t>(in.dims.size());
+    std::vector<std::optional<std::size_t>> from;
+    if (k.unsqueeze) {
+      int64_t d = *k.dim < 0 ? *k.dim + rank + 1 : *k.dim;
+      if (d < 0 || d > rank) return fail_const(n);
+      for (int64_t i = 0; i < rank; ++i) {
+        if (i == d) from.push_back(std::nullopt);
+        from.push_back(static_cast<std::size_t>(i));
+      }
+      if (d == rank) from.push_back(std::nullopt);
+      return picked(n, in, from);
+    }
+    int64_t only = k.dim ? (*k.dim < 0 ? *k.dim + rank : *k.dim) : -1;
+    if (k.dim && (only < 0 || only >= rank)) return fail_const(n);
+    for (int64_t i = 0; i < rank; ++i) {
+      const QDim& d = in.dims[static_cast<std::size_t>(i)];
+      bool candidate = !k.dim || i == only;
+      if (candidate && !d.is_constant()) {  // gone at size 1 only: the rank would depend on the size
+        give_up(fmt::format("`{}` squeezes a dim that follows the input", n.name));
+        return std::nullopt;
+      }
+      if (!(candidate && d.beta[0] == 1)) from.push_back(static_cast<std::size_t>(i));
+    }
+    if (from.empty()) return fail_const(n);
+    return picked(n, in, from);
+  }
+
+  std::optional<Sym> select(const GraphNode& n, const Select& k, const Sym& in) {
+    auto rank = static_cast<int64_t>(in.dims.size());
+    int64_t d = k.dim < 0 ? k.dim + rank : k.dim;
+    if (d < 0 || d >= rank || rank == 1) return fail_const(n);
+    const QDim& f = in.dims[static_cast<std::size_t>(d)];
+    int64_t need = k.index >= 0 ? k.index + 1 : -k.index;
+    if (f.is_constant() ? f.beta[0] < need
+                        : !bound(f, need, SizeSet::kInf, n.name, fmt::format("selects entry {}", k.index), "size"))
+      return f.is_constant() ? fail_const(n) : std::nullopt;
+    std::vector<std::optional<std::size_t>> from;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != d) from.push_back(static_cast<std::size_t>(i));
+    Sym s = in;  // the selected dim is read, then dropped
+    s.dims[static_cast<std::size_t>(d)] = QDim::constant(1);
+    return picked(n, s, from);
+  }
+
+  std::optional<Sym> reduce(const GraphNode& n, const Reduce& k, const Sym& in) {
+    auto rank = static_cast<int64_t>(in.dims.size());
+    std::vector<bool> gone(in.dims.size());
+    for (int64_t dim : k.dims) {
+      int64_t d = dim < 0 ? dim + rank : dim;
+      if (d < 0 || d >= rank || gone[static_cast<std::size_t>(d)]) return fail_const(n);
+      gone[static_cast<std::size_t>(d)] = true;
+    }
+    Sym s = in;  // a reduced dim, whatever its size, is gone (or 1)
+    std::vector<std::optional<std::size_t>> from;
+    for (std::size_t i = 0; i < gone.size(); ++i) {
+      if (gone[i]) s.dims[i] = QDim::constant(1);
+      if (!gone[i]) from.push_back(i);
+      else if (k.keepdim) from.push_back(std::nullopt);
+    }
+    if (from.empty()) return fail_const(n);
+    return picked(n, s, from);
   }
 
   // Reshape / View: the element count c·f(x) into new sizes. Analysed when

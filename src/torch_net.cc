@@ -285,6 +285,23 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
               return c.transpose ? x.transpose(c.dim0, c.dim1) : x.permute(c.dims);
             }));
           },
+          [&](const Squeeze& k) {
+            Squeeze c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {
+              return c.unsqueeze ? x.unsqueeze(*c.dim) : c.dim ? x.squeeze(*c.dim) : x.squeeze();
+            }));
+          },
+          [&](const Select& k) {
+            Select c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) { return x.select(c.dim, c.index); }));
+          },
+          [&](const Reduce& k) {
+            Reduce c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {
+              return c.op == Reduce::mean ? x.mean(c.dims, c.keepdim)
+                     : c.op == Reduce::sum ? x.sum(c.dims, c.keepdim) : x.amax(c.dims, c.keepdim);
+            }));
+          },
           [&](const Reshape& k) {
             Reshape c = k;
             return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {

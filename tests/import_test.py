@@ -41,7 +41,7 @@ MODELS = [  # name, constructor arguments, input
 
 # Models written as tutorials write them (tests/import/tutorial.py): x.view(-1, 16 * 5 * 5),
 # permute / transpose / flatten(2) around a channels-last LayerNorm.
-TUTORIAL = [("LeNet", [4, 3, 32, 32]), ("PatchTokens", [2, 3, 64, 64])]
+TUTORIAL = [("LeNet", [4, 3, 32, 32]), ("PatchTokens", [2, 3, 64, 64]), ("TokenHead", [2, 3, 32, 32])]
 
 
 def check(netshape, name, args, shape, target=None, build=None):

@@ -40,3 +40,19 @@ class PatchTokens(nn.Module):
         x = x.permute(0, 3, 1, 2).flatten(2).transpose(1, 2)
         x = self.head(x)
         return x.reshape(x.shape[0], -1)
+
+
+class TokenHead(nn.Module):
+    """A ViT-style head: tokens, the first one's features (x[:, 0]), and squeeze / unsqueeze / mean / sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(3, 32, 8, 8)
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, x):
+        x = self.proj(x).flatten(2).transpose(1, 2)
+        first = x[:, 0]
+        pooled = x.mean(1)
+        y = self.fc(first + pooled).unsqueeze(-1)
+        return y.sum(-1, keepdim=True).squeeze(2).amax(1)

@@ -400,3 +400,38 @@ TEST_CASE("a View needs strides it can keep, as ATen's computeStride") {
   CHECK(slice.valid());
   CHECK_FALSE(slice.has("view-strides"));
 }
+
+// PyTorch 1.13, checked in Python: zeros(2, 3, 1).squeeze(1) stays [2, 3, 1]
+// (dim 1 is not 1), .squeeze(-1) and .squeeze() give [2, 3], .unsqueeze(3)
+// [2, 3, 1, 1], .unsqueeze(-4) [1, 2, 3, 1], .unsqueeze(4) raises
+// "Dimension out of range (expected to be in range of [-4, 3], but got 4)";
+// zeros(2, 3).select(1, 3) raises "select(): index 3 out of range for tensor
+// of size [2, 3] at dimension 1", .select(1, -3) gives [2];
+// zeros(2, 3, 4).mean([1, 1]) raises "dim 1 appears multiple times in the
+// list of dims", .mean([1, -1], keepdim=True) gives [2, 1, 1], .amax(0) [3, 4].
+TEST_CASE("Squeeze, Unsqueeze, Select and the reductions follow PyTorch") {
+  auto shape = [](const char* layers) {
+    auto o = run_layers("[2, 3, 1]", layers);
+    return o.valid() ? o.eval.output : Shape{};
+  };
+  CHECK(shape(R"({"type": "Squeeze", "dim": 1})") == Shape{2, 3, 1});
+  CHECK(shape(R"({"type": "Squeeze", "dim": -1})") == Shape{2, 3});
+  CHECK(shape(R"({"type": "Squeeze"})") == Shape{2, 3});
+  CHECK(shape(R"({"type": "Unsqueeze", "dim": 3})") == Shape{2, 3, 1, 1});
+  CHECK(shape(R"({"type": "Unsqueeze", "dim": -4})") == Shape{1, 2, 3, 1});
+  auto far = run_layers("[2, 3, 1]", R"({"type": "Unsqueeze", "dim": 4})");
+  REQUIRE(far.find("dim"));
+  CHECK(far.find("dim")->notes.at(0) == "PyTorch: \"Dimension out of range (expected to be in range of [-4, 3], but got 4)\"");
+  auto past = run_layers("[2, 3]", R"({"type": "Select", "dim": 1, "index": 3})");
+  REQUIRE(past.find("select"));
+  CHECK(past.find("select")->notes.at(0) == "PyTorch: \"select(): index 3 out of range for tensor of size [2, 3] at dimension 1\"");
+  CHECK(run_layers("[2, 3]", R"({"type": "Select", "dim": 1, "index": -3})").eval.output == Shape{2});
+  auto twice = run_layers("[2, 3, 4]", R"({"type": "Mean", "dim": [1, 1]})");
+  REQUIRE(twice.find("dim"));
+  CHECK(twice.find("dim")->notes.at(0) == "PyTorch: \"dim 1 appears multiple times in the list of dims\"");
+  CHECK(run_layers("[2, 3, 4]", R"({"type": "Mean", "dim": [1, -1], "keepdim": true})").eval.output == Shape{2, 1, 1});
+  CHECK(run_layers("[2, 3, 4]", R"({"type": "Amax", "dim": 0})").eval.output == Shape{3, 4});
+  // A 0-d result (one number) is where netshape is stricter than PyTorch.
+  CHECK(run_layers("[2]", R"({"type": "Sum", "dim": 0})").has("zero-dim"));
+  CHECK(run_layers("[1, 1]", R"({"type": "Squeeze"})").has("zero-dim"));
+}

@@ -943,11 +943,11 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
 // computeStride, which netshape follows through views); past an element-wise
 // op on a strided value netshape only warns (view-strides), and that case
 // alone accepts either verdict, counted.
-TEST_CASE("1,600 random permute/transpose/reshape/view chains: netshape's verdict is LibTorch's") {
+TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean chains: netshape's verdict is LibTorch's") {
   const uint64_t seed = 2022;
   Rng r(seed);
   int valid = 0, invalid = 0, refused_views = 0, warned_refused = 0, warned_fine = 0;
-  for (int i = 0; i < 1600; ++i) {
+  for (int i = 0; i < 2400; ++i) {
     Shape input{r.in(1, 3)};
     for (int64_t d = 1, n = r.in(1, 5); d < n; ++d) input.push_back(r.in(1, 6));
     Shape now = input;  // the shape a valid chain has reached, to aim the next op at
@@ -955,8 +955,55 @@ TEST_CASE("1,600 random permute/transpose/reshape/view chains: netshape's verdic
     std::vector<std::function<torch::Tensor(const torch::Tensor&)>> ops;
     for (int64_t j = 0, n = r.in(1, 3); j < n; ++j) {
       auto rank = static_cast<int64_t>(now.size());
-      int which = static_cast<int>(r.in(0, 4));
-      if (which == 4) {  // element-wise: keeps the shape (and, in ATen, a dense input's layout)
+      int which = static_cast<int>(r.in(0, 8));
+      if (which == 5) {  // Squeeze (a dim, or every size-1 dim) or Unsqueeze, now and then out of range
+        bool un = r.chance(0.4), all = !un && r.chance(0.3);
+        int64_t d = un ? r.in(-rank - 2, rank + 1) : r.in(-rank - 1, rank);
+        layers.push_back(all ? std::string(R"({"type": "Squeeze"})")
+                             : fmt::format(R"({{"type": "{}", "dim": {}}})", un ? "Unsqueeze" : "Squeeze", d));
+        ops.push_back([un, all, d](const torch::Tensor& x) {
+          auto y = un ? x.unsqueeze(d) : all ? x.squeeze() : x.squeeze(d);
+          TORCH_CHECK(y.dim() > 0, "a 0-d tensor");  // netshape refuses those (zero-dim)
+          return y;
+        });
+        if (un && d >= -rank - 1 && d <= rank) now.insert(now.begin() + (d < 0 ? d + rank + 1 : d), 1);
+        else if (!un && all) now.erase(std::remove(now.begin(), now.end(), 1), now.end());
+        else if (!un && d >= -rank && d < rank && now[static_cast<std::size_t>((d + rank) % rank)] == 1)
+          now.erase(now.begin() + (d + rank) % rank);
+        if (now.empty()) break;
+      } else if (which == 6) {  // Select, the index sometimes past the dim
+        int64_t d = r.in(-rank, rank - 1);
+        int64_t size = now[static_cast<std::size_t>((d + rank) % rank)];
+        int64_t index = r.in(-size - 1, size);
+        layers.push_back(fmt::format(R"({{"type": "Select", "dim": {}, "index": {}}})", d, index));
+        ops.push_back([d, index](const torch::Tensor& x) {
+          auto y = x.select(d, index);
+          TORCH_CHECK(y.dim() > 0, "a 0-d tensor");
+          return y;
+        });
+        now.erase(now.begin() + (d + rank) % rank);
+        if (now.empty()) break;
+      } else if (which == 7) {  // Mean, Sum or Amax over one or two dims, keepdim or not, a dim sometimes twice
+        std::vector<int64_t> dims{r.in(-rank, rank - 1)};
+        if (r.chance(0.4)) dims.push_back(r.chance(0.1) ? dims[0] : r.in(-rank, rank - 1));
+        bool keep = r.chance(0.4);
+        int op = static_cast<int>(r.in(0, 2));
+        const char* names[] = {"Mean", "Sum", "Amax"};
+        layers.push_back(fmt::format(R"({{"type": "{}", "dim": [{}], "keepdim": {}}})", names[op], fmt::join(dims, ", "), keep));
+        ops.push_back([dims, keep, op](const torch::Tensor& x) {
+          auto y = op == 0 ? x.mean(dims, keep) : op == 1 ? x.sum(dims, keep) : x.amax(dims, keep);
+          TORCH_CHECK(y.dim() > 0, "a 0-d tensor");
+          return y;
+        });
+        std::vector<bool> gone(now.size());
+        for (int64_t d : dims) gone[static_cast<std::size_t>((d + rank) % rank)] = true;
+        Shape next;
+        for (std::size_t d = 0; d < now.size(); ++d)
+          if (!gone[d]) next.push_back(now[d]);
+          else if (keep) next.push_back(1);
+        now = next;
+        if (now.empty()) break;
+      } else if (which == 4) {  // element-wise: keeps the shape (and, in ATen, a dense input's layout)
         layers.push_back(R"({"type": "ReLU"})");
         ops.push_back([](const torch::Tensor& x) { return torch::relu(x); });
       } else if (which == 0) {  // Permute: a shuffle of the dims, sometimes of the wrong length, a repeat or out of range

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -1246,6 +1247,7 @@ class Evaluator {
                "x.contiguous().view(…) would";
       return false;
     }
+    if (!warned_layouts_.insert(l.from).second) return true;  // said once per layout's source
     auto& d = ev_.diagnostics.warning("view-strides", fmt::format("`{}` views a value laid out by {}, which may not "
                                                                   "be contiguous: PyTorch's view may refuse it",
                                                                   n.name, source), n.pointer, n.name);
@@ -1263,6 +1265,7 @@ class Evaluator {
     int from = 0;
   };
   std::vector<Layout> layouts_;  // by value, filled as the nodes are evaluated
+  std::set<int> warned_layouts_;
 
   static Shape contiguous(const Shape& s) {
     Shape st(s.size(), 1);
@@ -1328,15 +1331,46 @@ class Evaluator {
       if (auto st = view_strides(value(x), in.strides, out)) return strided(std::move(*st), in.from, out);
       return {Layout::contiguous, {}, v};
     }
+    // Element-wise ops (TensorIterator) give a dense permuted input's strides
+    // back; the norms, the softmaxes and Linear compute on a contiguous copy
+    // (PyTorch 1.13, checked: LayerNorm, BatchNorm2d, softmax and Linear of a
+    // permuted map are contiguous; relu, GELU and add keep its strides).
+    const KindInfo* kind = find_kind(op_name(n.op));
+    auto* merge = std::get_if<Merge>(&n.op);
+    bool elementwise = (kind && kind->keeps_shape && (kind->family == "activation" || kind->family == "dropout") &&
+                        !std::holds_alternative<Softmax>(n.op)) ||
+                       (merge && merge->op != MergeOp::cat);
+    if (elementwise && in.kind == Layout::strided && dense(in.strides, value(x))) {
+      for (const auto& i : n.inputs)
+        if (value(i.value) != value(x) || strides(i.value) != in.strides) return {Layout::unknown, {}, in.from};
+      return {Layout::strided, in.strides, in.from};
+    }
+    if (std::holds_alternative<Softmax>(n.op) || std::holds_alternative<Linear>(n.op) ||
+        std::holds_alternative<LayerNorm>(n.op) || std::holds_alternative<BatchNorm>(n.op) ||
+        std::holds_alternative<GroupNorm>(n.op) || std::holds_alternative<InstanceNorm>(n.op))
+      return {Layout::contiguous, {}, v};
     // Any other op makes a new tensor, contiguous when its inputs' dims are
-    // laid out in order (a slice's are). From permuted ones ATen follows their
-    // order (TensorIterator; a conv's suggest_memory_format): not known.
+    // laid out in order (a slice's are). From permuted ones ATen may follow
+    // their order (a conv's or a pool's suggest_memory_format, by version): not known.
     for (const auto& i : n.inputs) {
       const Layout& l = layouts_[static_cast<std::size_t>(i.value)];
       if (l.kind == Layout::unknown || (l.kind == Layout::strided && !in_order(l.strides, value(i.value))))
         return {Layout::unknown, {}, l.from};
     }
     return {Layout::contiguous, {}, v};
+  }
+  // Strides that are a contiguous tensor's in some order of the dims (no gaps, no overlap).
+  static bool dense(const Shape& st, const Shape& shape) {
+    std::vector<std::size_t> order(st.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] > st[b]; });
+    int64_t expect = 1;
+    for (std::size_t k = order.size(); k-- > 0;) {
+      std::size_t d = order[k];
+      if (shape[d] != 1 && st[d] != expect) return false;
+      expect *= shape[d];
+    }
+    return true;
   }
   // Strides that fall from the first dim to the last (size-1 dims aside).
   static bool in_order(const Shape& st, const Shape& shape) {

@@ -64,6 +64,9 @@ def valid_value(rng, a, rank):
         "recompute_scale_factor": rng.choice([True, None]),
         "unflattened_size": rng.choice([[2, 2], [-1, 2], [4]]),
         "start": rng.randint(-3, 3),
+        "dims": rng.choice([[0, 1], [1, 0], [0], [-1, 0]]),
+        "shape": rng.choice([[-1], [2, -1], [4, 2], [0, 8]]),
+        "index": rng.randint(-2, 2),
     }
     return special[name]
 

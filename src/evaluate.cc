@@ -1217,13 +1217,29 @@ class Evaluator {
                                                 format_shape(in), thousands(numel)), "shape");
       d.notes.push_back(fmt::format("PyTorch: \"shape '{}' is invalid for input of size {}\"", format_shape(k.shape),
                                     numel));
-      if (in.size() > 1)
+      if (in.size() > 1 && infer == k.shape.begin() && known > 0)
+        d.help = fmt::format("a sample has {} = {} values, not {}: \"shape\": [{}, -1] keeps the batch "
+                             "(x.view(x.size(0), -1)), or change the layers before", thousands(numel / in[0]),
+                             fmt::join(in.begin() + 1, in.end(), "·"), thousands(known), in[0]);
+      else if (in.size() > 1)
         d.help = fmt::format("\"shape\": [{}, -1] keeps dim 0 ({} elements = {})", in[0], thousands(numel), fmt::join(in, "·"));
       return fail(r);
     }
     Shape out = k.shape;
     if (infer != k.shape.end()) out[static_cast<std::size_t>(infer - k.shape.begin())] = numel / known;
     if (k.view && !viewable(n, in, out)) return fail(r);
+    // x.view(-1, 400) where a sample no longer has 400 values: PyTorch takes
+    // the count from the batch and runs on with the wrong batch size.
+    if (infer == k.shape.begin() && in.size() >= 2 && out.size() >= 2 && out[0] != in[0]) {
+      auto& d = ev_.diagnostics.warning(
+          "reshape-batch", fmt::format("`{}`'s -1 is the batch: {} becomes {}, so {} samples turn into {}", n.name,
+                                       format_shape(in), format_shape(out), in[0], out[0]), n.pointer, n.name);
+      int64_t per = numel / in[0];
+      d.notes.push_back(fmt::format("each sample has {} = {} values, not {}", thousands(per),
+                                    fmt::join(in.begin() + 1, in.end(), "·"), thousands(known)));
+      d.help = fmt::format("\"shape\": [{}, -1] keeps the batch (x.view(x.size(0), -1)); or fix the layers before "
+                           "so that a sample has {} values", in[0], thousands(known));
+    }
     return out;
   }
 

@@ -248,6 +248,19 @@ std::vector<Candidate> glu_candidates(const Diagnostic& d, const Graph& g, const
   return {};
 }
 
+// A Reshape/View to [-1, k] whose samples no longer hold k values: keep the
+// batch instead (x.view(x.size(0), -1)); the next Linear then takes what comes.
+std::vector<Candidate> reshape_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
+  const Row* row = find_row(ev, d.layer);
+  for (const auto& n : g.nodes) {
+    auto* k = n.name == d.layer ? std::get_if<Reshape>(&n.op) : nullptr;
+    if (!k || !row || row->input.size() < 2 || k->shape.size() < 2 || k->shape[0] != -1) continue;
+    return {{fmt::format("keep the batch: \"shape\": [{}, -1], as x.view(x.size(0), -1)", row->input[0]),
+             {fmt::format("{}.shape=[{},-1]", d.layer, row->input[0])}}};
+  }
+  return {};
+}
+
 std::vector<Candidate> merge_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
   std::vector<Candidate> out;
   const Row* row = find_row(ev, d.layer);
@@ -482,10 +495,12 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
       for (auto& c : pixel_shuffle_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     if (d.code == "glu-odd")
       for (auto& c : glu_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
+    if (d.code == "reshape")
+      for (auto& c : reshape_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     const Node* node = find_node(spec.layers, d.layer);
     if (!node) continue;
     for (auto& c : candidates_for(d, ev, *node)) d.fixes.push_back({c.description, c.sets});
-    if ((d.code == "kernel-too-large" || d.code == "output-too-small") && spec.input.size() >= 3)
+    if ((d.code == "kernel-too-large" || d.code == "output-too-small" || d.code == "reshape") && spec.input.size() >= 3)
       if (auto f = smallest_input(text, base, spec.input, d.layer)) d.fixes.push_back(*f);
     // Maps of 24 and 25 meeting: a few sizes up, one that the strides divide
     // (a U-Net's 100 -> 104). Not the scan to 4,096: a mismatch no input size

@@ -435,3 +435,16 @@ TEST_CASE("Squeeze, Unsqueeze, Select and the reductions follow PyTorch") {
   CHECK(run_layers("[2]", R"({"type": "Sum", "dim": 0})").has("zero-dim"));
   CHECK(run_layers("[1, 1]", R"({"type": "Squeeze"})").has("zero-dim"));
 }
+
+// PyTorch, as the CIFAR tutorial's LeNet on 28×28 input of batch 25: the map
+// is 16×4×4 = 256 per sample, 25·256 = 6,400 = 16·400, so x.view(-1, 400)
+// runs and gives [16, 400] — 16 "samples". A warning, since PyTorch runs.
+TEST_CASE("a leading -1 that changes the batch is warned of") {
+  auto o = run_layers("[25, 16, 4, 4]", R"({"name": "v", "type": "View", "shape": [-1, 400]})");
+  REQUIRE(o.valid());
+  CHECK(o.eval.output == Shape{16, 400});
+  const Diagnostic* d = o.find("reshape-batch");
+  REQUIRE(d);
+  CHECK(d->notes.at(0) == "each sample has 256 = 16·4·4 values, not 400");
+  CHECK_FALSE(run_layers("[25, 16, 5, 5]", R"({"type": "View", "shape": [-1, 400]})").has("reshape-batch"));
+}

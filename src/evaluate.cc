@@ -493,6 +493,7 @@ class Evaluator {
             [&](const Squeeze& k) -> std::optional<Shape> { return squeeze(n, k, in); },
             [&](const Select& k) -> std::optional<Shape> { return select(n, k, in); },
             [&](const Reduce& k) -> std::optional<Shape> { return reduce(n, k, in); },
+            [&](const Roll& k) -> std::optional<Shape> { return roll(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -1197,6 +1198,21 @@ class Evaluator {
     return out;
   }
 
+  // torch.roll: as many shifts as dims (or one shift and no dims: the flattened tensor).
+  std::optional<Shape> roll(const GraphNode& n, const Roll& k, const Shape& in) {
+    Row& r = row(n, "Roll", in);
+    r.arguments = fmt::format("shifts={} dims={}", format_shape(k.shifts), format_shape(k.dims));
+    if (k.dims.empty() ? k.shifts.size() != 1 : k.shifts.size() != k.dims.size()) {
+      error(n, "roll", fmt::format("Roll has {} shifts for {} dims", k.shifts.size(), k.dims.size()), "shifts")
+          .notes.push_back(fmt::format("PyTorch: \"shifts and dimensions must align. shifts: {}, dims:{}\"",
+                                       k.shifts.size(), k.dims.size()));
+      return fail(r);
+    }
+    for (int64_t d : k.dims)
+      if (!wrapped(n, "dims", d, in, r)) return std::nullopt;
+    return in;
+  }
+
   // x.reshape(shape) / x.view(shape): ATen's infer_size — the element count
   // must match, a -1 takes what the other sizes leave.
   std::optional<Shape> reshape(const GraphNode& n, const Reshape& k, const Shape& in) {
@@ -1349,8 +1365,8 @@ class Evaluator {
     }
     // Element-wise ops (TensorIterator) give a dense permuted input's strides
     // back; the norms, the softmaxes and Linear compute on a contiguous copy
-    // (PyTorch 1.13, checked: LayerNorm, BatchNorm2d, softmax and Linear of a
-    // permuted map are contiguous; relu, GELU and add keep its strides).
+    // (PyTorch 1.13, checked: LayerNorm, BatchNorm2d, softmax, Linear and roll
+    // of a permuted map are contiguous; relu, GELU and add keep its strides).
     const KindInfo* kind = find_kind(op_name(n.op));
     auto* merge = std::get_if<Merge>(&n.op);
     bool elementwise = (kind && kind->keeps_shape && (kind->family == "activation" || kind->family == "dropout") &&
@@ -1361,7 +1377,7 @@ class Evaluator {
         if (value(i.value) != value(x) || strides(i.value) != in.strides) return {Layout::unknown, {}, in.from};
       return {Layout::strided, in.strides, in.from};
     }
-    if (std::holds_alternative<Softmax>(n.op) || std::holds_alternative<Linear>(n.op) ||
+    if (std::holds_alternative<Softmax>(n.op) || std::holds_alternative<Linear>(n.op) || std::holds_alternative<Roll>(n.op) ||
         std::holds_alternative<LayerNorm>(n.op) || std::holds_alternative<BatchNorm>(n.op) ||
         std::holds_alternative<GroupNorm>(n.op) || std::holds_alternative<InstanceNorm>(n.op))
       return {Layout::contiguous, {}, v};

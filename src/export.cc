@@ -608,6 +608,12 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                          {"", k.dims.size() == 1 ? py_int(k.dims[0]) : py_tuple(k.dims), ""},
                                          {"keepdim", k.keepdim ? "True" : "False", "False"}});
           },
+          [&](const Roll& k) {
+            helpers.insert("TensorMethod");
+            std::vector<Arg> a{{"", py_str("roll"), ""}, {"", k.shifts.size() == 1 ? py_int(k.shifts[0]) : py_tuple(k.shifts), ""}};
+            if (!k.dims.empty()) a.push_back({"", py_tuple(k.dims), ""});
+            return call("TensorMethod", a);
+          },
           [&](const Reshape& k) {
             helpers.insert(k.name());
             std::vector<Arg> sizes;

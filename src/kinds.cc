@@ -460,6 +460,17 @@ void reshape(std::vector<KindInfo>& out) {
                 flag("keepdim", false, "keep each reduced dim as size 1")}};
     out.push_back(std::move(r));
   }
+  json ints = {{"anyOf", json::array({int_schema(-kInt), {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
+                                                              {"items", int_schema(-kInt)}}})}};
+  json dims = {{"anyOf", json::array({int_schema(-64, 64), {{"type", "array"}, {"maxItems", 8}, {"items", int_schema(-64, 64)}},
+                                      {{"type", "null"}}})}};
+  KindInfo roll{"Roll", "reshape", "torch.roll", 0, "any",
+                "torch.roll(x, shifts, dims): values shifted round each dim (Swin's shifted windows)",
+                "the shape is unchanged; one shift per dim", R"({"type": "Roll", "shifts": [-3, -3], "dims": [1, 2]})",
+                {special("shifts", true, nullptr, ints, "how far: an int, or one per dim in dims"),
+                 special("dims", false, nullptr, dims, "the dims rolled (absent: the flattened tensor)")}};
+  roll.keeps_shape = true;
+  out.push_back(std::move(roll));
   KindInfo c{"Chunk", "reshape", "torch.chunk", 0, "any",
              "torch.chunk(x, chunks, dim)[index]: one of `chunks` near-equal pieces (ShuffleNetV2's split)",
              "that dim becomes ⌈size / chunks⌉ (the last piece smaller)", R"({"type": "Chunk", "chunks": 2, "index": 0, "dim": 1})",

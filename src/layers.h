@@ -317,6 +317,11 @@ struct Reduce {
     return n[op];
   }
 };
+// torch.roll(x, shifts, dims): the values move round; the shape stays (Swin's shifted windows).
+struct Roll {
+  static constexpr const char* kType = "Roll";
+  Shape shifts, dims;  // dims empty: the flattened tensor rolls
+};
 // GLU(dim): a ⊗ σ(b), the two halves of `dim` (gated convolutions, WaveNet).
 struct GLU {
   static constexpr const char* kType = "GLU";
@@ -355,7 +360,7 @@ inline const char* merge_name(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce>;
+                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll>;
 
 struct Node;
 using Layers = std::vector<Node>;

@@ -613,6 +613,12 @@ class Converter:
             a = _bind(args[1:], kwargs, ["dim"])
             kind = "Unsqueeze" if name == "unsqueeze" else "Squeeze"
             return self.layer(node, {"type": kind, **({"dim": a["dim"]} if a.get("dim") is not None else {})}, args[0])
+        if not method and fn is torch.roll or method and fn == "roll":
+            a = _bind(args[1:], kwargs, ["shifts", "dims"])
+            layer = {"type": "Roll", "shifts": _l(a["shifts"])}
+            if a.get("dims") is not None:
+                layer["dims"] = _l(a["dims"])
+            return self.layer(node, layer, args[0])
         if not method and fn is torch.select or method and fn == "select":
             a = _bind(args[1:], kwargs, ["dim", "index"])
             return self.layer(node, {"type": "Select", "dim": a["dim"], "index": a["index"]}, args[0])

@@ -1526,6 +1526,28 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     k.keepdim = f.bool_arg("keepdim", ok);
     return k;
   }
+  if (type == "Roll") {
+    // An int or a list of ints, for shifts and for dims.
+    auto list = [&](const char* key, bool dim) -> Shape {
+      Shape out;
+      auto v = f.get(key);
+      if (!v) return out;
+      auto one = exact_int(*v->value);
+      auto fits = [&](int64_t x) { return dim ? x >= -64 && x <= 64 : x >= -kMaxInt && x <= kMaxInt; };
+      if (one && fits(*one)) return {*one};
+      bool ok_list = v->value->is_array() && v->value->size() <= 8 && (dim || !v->value->empty());
+      for (std::size_t i = 0; ok_list && i < v->value->size(); ++i) {
+        auto x = exact_int(*v->at(i).value);
+        if (x && fits(*x)) out.push_back(*x);
+        else ok_list = false;
+      }
+      if (!ok_list) { f.bad(*v, key, dim ? "a dim index or a list of them" : "an integer or a list of them"); *ok = false; }
+      return out;
+    };
+    Roll k{list("shifts", false), list("dims", true)};
+    if (!f.get("shifts")) { f.missing("shifts", "how far to roll, e.g. [-3, -3]"); *ok = false; }
+    return k;
+  }
   if (type == "Transpose") {
     Permute k{true, {}, f.dim_arg("dim0", ok), 0};
     k.dim1 = f.dim_arg("dim1", ok);

@@ -425,6 +425,13 @@ class Walker {
             [&](const Squeeze& k) { return squeeze(n, k, in); },
             [&](const Select& k) { return select(n, k, in); },
             [&](const Reduce& k) { return reduce(n, k, in); },
+            [&](const Roll& k) -> std::optional<Sym> {
+              auto rank = static_cast<int64_t>(in.dims.size());
+              if (k.dims.empty() ? k.shifts.size() != 1 : k.shifts.size() != k.dims.size()) return fail_const(n);
+              for (int64_t d : k.dims)
+                if (d < -rank || d >= rank) return fail_const(n);
+              return in;
+            },
             [&](const GLU& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;

@@ -448,3 +448,18 @@ TEST_CASE("a leading -1 that changes the batch is warned of") {
   CHECK(d->notes.at(0) == "each sample has 256 = 16·4·4 values, not 400");
   CHECK_FALSE(run_layers("[25, 16, 5, 5]", R"({"type": "View", "shape": [-1, 400]})").has("reshape-batch"));
 }
+
+// PyTorch 1.13, checked in Python: torch.roll(zeros(2, 3, 4), (1, 2), (1, 2))
+// and torch.roll(x, 5) keep [2, 3, 4]; shifts (1, 2) with dims (1,) raise
+// "shifts and dimensions must align. shifts: 2, dims:1"; dims (3,) raise
+// "Dimension out of range (expected to be in range of [-3, 2], but got 3)".
+TEST_CASE("Roll keeps the shape, one shift per dim") {
+  CHECK(run_layers("[2, 3, 4]", R"({"type": "Roll", "shifts": [1, 2], "dims": [1, 2]})").eval.output == Shape{2, 3, 4});
+  CHECK(run_layers("[2, 3, 4]", R"({"type": "Roll", "shifts": 5})").valid());
+  auto misaligned = run_layers("[2, 3, 4]", R"({"type": "Roll", "shifts": [1, 2], "dims": [1]})");
+  REQUIRE(misaligned.find("roll"));
+  CHECK(misaligned.find("roll")->notes.at(0) == "PyTorch: \"shifts and dimensions must align. shifts: 2, dims:1\"");
+  auto far = run_layers("[2, 3, 4]", R"({"type": "Roll", "shifts": [1], "dims": [3]})");
+  REQUIRE(far.find("dim"));
+  CHECK(far.find("dim")->notes.at(0) == "PyTorch: \"Dimension out of range (expected to be in range of [-3, 2], but got 3)\"");
+}

@@ -67,6 +67,7 @@ def valid_value(rng, a, rank):
         "dims": rng.choice([[0, 1], [1, 0], [0], [-1, 0]]),
         "shape": rng.choice([[-1], [2, -1], [4, 2], [0, 8]]),
         "index": rng.randint(-2, 2),
+        "shifts": rng.choice([1, -3, [1, 2], [2]]),
     }
     return special[name]
 

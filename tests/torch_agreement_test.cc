@@ -943,7 +943,7 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
 // computeStride, which netshape follows through views); past an element-wise
 // op on a strided value netshape only warns (view-strides), and that case
 // alone accepts either verdict, counted.
-TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean chains: netshape's verdict is LibTorch's") {
+TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean/roll chains: netshape's verdict is LibTorch's") {
   const uint64_t seed = 2022;
   Rng r(seed);
   int valid = 0, invalid = 0, refused_views = 0, warned_refused = 0, warned_fine = 0;
@@ -955,7 +955,18 @@ TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean chain
     std::vector<std::function<torch::Tensor(const torch::Tensor&)>> ops;
     for (int64_t j = 0, n = r.in(1, 3); j < n; ++j) {
       auto rank = static_cast<int64_t>(now.size());
-      int which = static_cast<int>(r.in(0, 8));
+      int which = static_cast<int>(r.in(0, 9));
+      if (which == 8) {  // Roll: one shift per dim (or one and no dims), now and then misaligned or out of range
+        std::vector<int64_t> dims, shifts;
+        for (int64_t k = 0, m = r.in(0, 2); k < m; ++k) dims.push_back(r.in(-rank - 1, rank));
+        for (std::size_t k = 0, m = dims.empty() ? 1 : dims.size(); k < m; ++k) shifts.push_back(r.in(-7, 7));
+        if (r.chance(0.1)) shifts.push_back(1);
+        layers.push_back(dims.empty() ? fmt::format(R"({{"type": "Roll", "shifts": [{}]}})", fmt::join(shifts, ", "))
+                                      : fmt::format(R"({{"type": "Roll", "shifts": [{}], "dims": [{}]}})",
+                                                    fmt::join(shifts, ", "), fmt::join(dims, ", ")));
+        ops.push_back([shifts, dims](const torch::Tensor& x) { return x.roll(shifts, dims); });
+        continue;
+      }
       if (which == 5) {  // Squeeze (a dim, or every size-1 dim) or Unsqueeze, now and then out of range
         bool un = r.chance(0.4), all = !un && r.chance(0.3);
         int64_t d = un ? r.in(-rank - 2, rank + 1) : r.in(-rank - 1, rank);

@@ -141,7 +141,8 @@ class Analyser {
                    [&](const Squeeze&) { alias = n.inputs[0].value; rf.reset(); },
                    [&](const Select&) { alias = n.inputs[0].value; rf.reset(); },
                    [&](const Reduce&) { rf.reset(); },
-                   [&](const Roll&) { rf.reset(); },  // a value from the far edge: no one window
+                   [&](const Roll&) { rf.reset(); },
+                   [&](const Expand&) { alias = n.inputs[0].value; rf.reset(); },  // a view: no memory of its own  // a value from the far edge: no one window
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    // A slice of a spatial dim moves the start; the channels leave the field as it is.
                    [&](const Narrow& k) { slice_rf(rf, row, k.dim, k.start < 0 ? k.start + row.input[dim_index(row, k.dim)] : k.start); },

@@ -494,6 +494,7 @@ class Evaluator {
             [&](const Select& k) -> std::optional<Shape> { return select(n, k, in); },
             [&](const Reduce& k) -> std::optional<Shape> { return reduce(n, k, in); },
             [&](const Roll& k) -> std::optional<Shape> { return roll(n, k, in); },
+            [&](const Expand& k) -> std::optional<Shape> { return expand(n, k, in); },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -1198,6 +1199,43 @@ class Evaluator {
     return out;
   }
 
+  // x.expand(*sizes): ATen's inferExpandGeometry — sizes right-aligned with
+  // the input's dims, a -1 or the same size keeps one, a 1 may grow; the
+  // extra leading sizes are new dims (no -1 there).
+  std::optional<Shape> expand(const GraphNode& n, const Expand& k, const Shape& in) {
+    Row& r = row(n, "Expand", in);
+    r.arguments = format_shape(k.sizes);
+    if (k.sizes.size() < in.size()) {
+      error(n, "expand", fmt::format("Expand gives {} sizes for a {}-D input {}", k.sizes.size(), in.size(),
+                                     format_shape(in)), "sizes")
+          .notes.push_back(fmt::format("PyTorch: \"the number of sizes provided ({}) must be greater or equal to the "
+                                       "number of dimensions in the tensor ({})\"", k.sizes.size(), in.size()));
+      return fail(r);
+    }
+    std::size_t lead = k.sizes.size() - in.size();
+    Shape out = k.sizes;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (i < lead) {
+        if (out[i] != -1) continue;
+        error(n, "expand", fmt::format("Expand's -1 at {} is a new dim, which has no size to keep", i), "sizes")
+            .notes.push_back(fmt::format("PyTorch: \"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                                         "non-existing dimension {}\"", i));
+        return fail(r);
+      }
+      int64_t was = in[i - lead];
+      if (out[i] == -1) out[i] = was;
+      if (out[i] == was || was == 1) continue;
+      auto& e = error(n, "expand", fmt::format("Expand can only repeat a dim of size 1, but dim {} of {} is {}, not {}",
+                                               i - lead, format_shape(in), was, out[i]), "sizes");
+      e.notes.push_back(fmt::format("PyTorch: \"The expanded size of the tensor ({}) must match the existing size ({}) "
+                                    "at non-singleton dimension {}.  Target sizes: {}.  Tensor sizes: {}\"", out[i],
+                                    was, i, format_shape(k.sizes), format_shape(in)));
+      e.help = fmt::format("-1 (or {}) keeps that dim", was);
+      return fail(r);
+    }
+    return out;
+  }
+
   // torch.roll: as many shifts as dims (or one shift and no dims: the flattened tensor).
   std::optional<Shape> roll(const GraphNode& n, const Roll& k, const Shape& in) {
     Row& r = row(n, "Roll", in);
@@ -1345,6 +1383,14 @@ class Evaluator {
         st = kept;
       }
       return strided(std::move(st), v, out);
+    }
+    if (std::holds_alternative<Expand>(n.op)) {  // a view: stride 0 where a dim repeats or is new
+      if (in.kind == Layout::unknown) return in;
+      const Shape& was = value(x);
+      Shape from = strides(x), st(out.size(), 0);
+      std::size_t lead = out.size() - was.size();
+      for (std::size_t i = lead; i < out.size(); ++i) st[i] = was[i - lead] == out[i] ? from[i - lead] : 0;
+      return {Layout::strided, std::move(st), v};
     }
     if (auto* k = std::get_if<Select>(&n.op)) {  // a view without that dim's stride
       if (in.kind == Layout::unknown) return in;

@@ -458,6 +458,12 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.lines.push_back(fmt::format("{} over dims {}: {}", k.name(), format_shape(k.dims),
                                           k.keepdim ? "each becomes 1" : "they disappear"));
           },
+          [&](const Expand& k) {
+            e.headline = fmt::format("x.expand({})", fmt::join(k.sizes, ", "));
+            if (!row.failed)
+              e.lines.push_back(fmt::format("{} → {}: size-1 dims repeated, new dims in front; a view (stride 0), no copy",
+                                            format_shape(in), format_shape(row.output)));
+          },
           [&](const Roll& k) {
             e.headline = fmt::format("torch.roll(x, shifts={}, dims={})", format_shape(k.shifts), format_shape(k.dims));
             if (!row.failed) e.lines.push_back("values shifted round, those pushed off one end coming in at the other: the shape is unchanged");

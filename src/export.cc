@@ -608,6 +608,12 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                          {"", k.dims.size() == 1 ? py_int(k.dims[0]) : py_tuple(k.dims), ""},
                                          {"keepdim", k.keepdim ? "True" : "False", "False"}});
           },
+          [&](const Expand& k) {
+            helpers.insert("TensorMethod");
+            std::vector<Arg> a{{"", py_str("expand"), ""}};
+            for (int64_t s : k.sizes) a.push_back({"", py_int(s), ""});
+            return call("TensorMethod", a);
+          },
           [&](const Roll& k) {
             helpers.insert("TensorMethod");
             std::vector<Arg> a{{"", py_str("roll"), ""}, {"", k.shifts.size() == 1 ? py_int(k.shifts[0]) : py_tuple(k.shifts), ""}};

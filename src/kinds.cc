@@ -464,6 +464,15 @@ void reshape(std::vector<KindInfo>& out) {
                                                               {"items", int_schema(-kInt)}}})}};
   json dims = {{"anyOf", json::array({int_schema(-64, 64), {{"type", "array"}, {"maxItems", 8}, {"items", int_schema(-64, 64)}},
                                       {{"type", "null"}}})}};
+  KindInfo ex{"Expand", "reshape", "torch.Tensor.expand", 0, "any",
+              "x.expand(*sizes): size-1 dims repeated to a size, without copying (a class token over the batch)",
+              "each dim of size 1 becomes its size, -1 keeps a dim; new dims may come first",
+              R"({"type": "Expand", "sizes": [-1, -1, 7, 7]})",
+              {special("sizes", true, nullptr,
+                       {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
+                        {"items", {{"anyOf", json::array({int_schema(1), {{"const", -1}}})}}}},
+                       "the output's sizes (-1: that dim as it is)")}};
+  out.push_back(std::move(ex));
   KindInfo roll{"Roll", "reshape", "torch.roll", 0, "any",
                 "torch.roll(x, shifts, dims): values shifted round each dim (Swin's shifted windows)",
                 "the shape is unchanged; one shift per dim", R"({"type": "Roll", "shifts": [-3, -3], "dims": [1, 2]})",

@@ -317,6 +317,12 @@ struct Reduce {
     return n[op];
   }
 };
+// x.expand(*sizes): size-1 dims repeated without copying (-1 keeps a dim;
+// new dims may lead). A view with stride 0 where it repeats.
+struct Expand {
+  static constexpr const char* kType = "Expand";
+  Shape sizes;
+};
 // torch.roll(x, shifts, dims): the values move round; the shape stays (Swin's shifted windows).
 struct Roll {
   static constexpr const char* kType = "Roll";
@@ -360,7 +366,7 @@ inline const char* merge_name(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll>;
+                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand>;
 
 struct Node;
 using Layers = std::vector<Node>;

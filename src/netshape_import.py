@@ -613,6 +613,13 @@ class Converter:
             a = _bind(args[1:], kwargs, ["dim"])
             kind = "Unsqueeze" if name == "unsqueeze" else "Squeeze"
             return self.layer(node, {"type": kind, **({"dim": a["dim"]} if a.get("dim") is not None else {})}, args[0])
+        if method and fn == "expand":
+            sizes = list(args[1:]) if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None,
+                                                                        (list, tuple)) else list(args[1])
+            if not all(isinstance(s, int) for s in sizes):
+                return self.fail(node, f"expands to {sizes!r}, sizes read from a tensor at run time; netshape takes "
+                                       "fixed sizes (-1 keeps a dim)")
+            return self.layer(node, {"type": "Expand", "sizes": sizes}, args[0])
         if not method and fn is torch.roll or method and fn == "roll":
             a = _bind(args[1:], kwargs, ["shifts", "dims"])
             layer = {"type": "Roll", "shifts": _l(a["shifts"])}

@@ -1526,6 +1526,24 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     k.keepdim = f.bool_arg("keepdim", ok);
     return k;
   }
+  if (type == "Expand") {
+    Expand k;
+    auto v = f.get("sizes");
+    if (!v) { f.missing("sizes", "the new sizes, e.g. [-1, -1, 7, 7]"); *ok = false; }
+    else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
+      f.bad(*v, "sizes", "a list of 1 to 8 sizes (-1 keeps a dim)");
+      *ok = false;
+    } else {
+      for (std::size_t i = 0; i < v->value->size(); ++i) {
+        Cursor e = v->at(i);
+        auto x = exact_int(*e.value);
+        if (x && *x == -1) k.sizes.push_back(-1);
+        else if (auto m = f.integer_value(e, "sizes", 1)) k.sizes.push_back(*m);
+        else *ok = false;
+      }
+    }
+    return k;
+  }
   if (type == "Roll") {
     // An int or a list of ints, for shifts and for dims.
     auto list = [&](const char* key, bool dim) -> Shape {

@@ -425,6 +425,34 @@ class Walker {
             [&](const Squeeze& k) { return squeeze(n, k, in); },
             [&](const Select& k) { return select(n, k, in); },
             [&](const Reduce& k) { return reduce(n, k, in); },
+            [&](const Expand& k) -> std::optional<Sym> {
+              if (k.sizes.size() < in.dims.size()) return fail_const(n);
+              std::size_t lead = k.sizes.size() - in.dims.size();
+              Sym s;
+              for (std::size_t i = 0; i < k.sizes.size(); ++i) {
+                if (i < lead) {
+                  if (k.sizes[i] == -1) return fail_const(n);
+                  s.dims.push_back(QDim::constant(k.sizes[i]));
+                  continue;
+                }
+                const QDim& f = in.dims[i - lead];
+                if (k.sizes[i] == -1) { s.dims.push_back(f); continue; }
+                if (!f.is_constant()) {  // valid where f(x) is 1 or the size: not one range
+                  give_up(fmt::format("`{}` expands a dim that follows the input", n.name));
+                  return std::nullopt;
+                }
+                if (f.beta[0] != 1 && f.beta[0] != k.sizes[i]) return fail_const(n);
+                s.dims.push_back(QDim::constant(k.sizes[i]));
+              }
+              if (lead > 0)
+                for (const auto& d : in.dims)
+                  if (!d.is_constant()) {
+                    give_up(fmt::format("`{}` adds dims before a dim that follows the input", n.name));
+                    return std::nullopt;
+                  }
+              s.product = in.product && k.sizes.back() == -1 && lead == 0;
+              return s;
+            },
             [&](const Roll& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               if (k.dims.empty() ? k.shifts.size() != 1 : k.shifts.size() != k.dims.size()) return fail_const(n);

@@ -302,6 +302,10 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
                      : c.op == Reduce::sum ? x.sum(c.dims, c.keepdim) : x.amax(c.dims, c.keepdim);
             }));
           },
+          [&](const Expand& k) {
+            Expand c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) { return x.expand(c.sizes); }));
+          },
           [&](const Roll& k) {
             Roll c = k;
             return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) { return x.roll(c.shifts, c.dims); }));

@@ -463,3 +463,28 @@ TEST_CASE("Roll keeps the shape, one shift per dim") {
   REQUIRE(far.find("dim"));
   CHECK(far.find("dim")->notes.at(0) == "PyTorch: \"Dimension out of range (expected to be in range of [-3, 2], but got 3)\"");
 }
+
+// PyTorch 1.13, checked in Python: zeros(2, 3, 1).expand(2, 3, 5) and
+// .expand(4, 2, 3, 5) and .expand(-1, -1, 5) work; .expand(2, 4, 5) raises
+// "The expanded size of the tensor (4) must match the existing size (3) at
+// non-singleton dimension 1.  Target sizes: [2, 4, 5].  Tensor sizes: [2, 3, 1]";
+// .expand(-1, 2, 3, 5): "…(-1) isn't allowed in a leading, non-existing
+// dimension 0"; the expanded view of it cannot be .view(30)-ed.
+TEST_CASE("Expand repeats size-1 dims, as ATen's inferExpandGeometry") {
+  auto out = [](const char* sizes) {
+    auto o = run_layers("[2, 3, 1]", std::string(R"({"type": "Expand", "sizes": )") + sizes + "}");
+    return o.valid() ? o.eval.output : Shape{};
+  };
+  CHECK(out("[2, 3, 5]") == Shape{2, 3, 5});
+  CHECK(out("[4, 2, 3, 5]") == Shape{4, 2, 3, 5});
+  CHECK(out("[-1, -1, 5]") == Shape{2, 3, 5});
+  auto grow = run_layers("[2, 3, 1]", R"({"type": "Expand", "sizes": [2, 4, 5]})");
+  REQUIRE(grow.find("expand"));
+  CHECK(grow.find("expand")->notes.at(0) == "PyTorch: \"The expanded size of the tensor (4) must match the existing size "
+                                             "(3) at non-singleton dimension 1.  Target sizes: [2, 4, 5].  Tensor sizes: [2, 3, 1]\"");
+  auto lead = run_layers("[2, 3, 1]", R"({"type": "Expand", "sizes": [-1, 2, 3, 5]})");
+  REQUIRE(lead.find("expand"));
+  CHECK(lead.find("expand")->notes.at(0).find("isn't allowed in a leading, non-existing dimension 0") != std::string::npos);
+  CHECK(run_layers("[2, 3, 1]", R"({"type": "Expand", "sizes": [2, 3, 5]}, {"type": "View", "shape": [30]})").has("view-strides"));
+  CHECK(run_layers("[2, 3, 1]", R"({"type": "Expand", "sizes": [2, 3, 5]}, {"type": "View", "shape": [2, 3, 5, 1]})").valid());
+}

@@ -68,6 +68,7 @@ def valid_value(rng, a, rank):
         "shape": rng.choice([[-1], [2, -1], [4, 2], [0, 8]]),
         "index": rng.randint(-2, 2),
         "shifts": rng.choice([1, -3, [1, 2], [2]]),
+        "sizes": rng.choice([[-1], [2, -1], [3, 4, 5]]),
     }
     return special[name]
 

@@ -943,7 +943,7 @@ TEST_CASE("1,200 random narrows and chunks: netshape's verdict is LibTorch's") {
 // computeStride, which netshape follows through views); past an element-wise
 // op on a strided value netshape only warns (view-strides), and that case
 // alone accepts either verdict, counted.
-TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean/roll chains: netshape's verdict is LibTorch's") {
+TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean/roll/expand chains: netshape's verdict is LibTorch's") {
   const uint64_t seed = 2022;
   Rng r(seed);
   int valid = 0, invalid = 0, refused_views = 0, warned_refused = 0, warned_fine = 0;
@@ -955,7 +955,19 @@ TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean/roll 
     std::vector<std::function<torch::Tensor(const torch::Tensor&)>> ops;
     for (int64_t j = 0, n = r.in(1, 3); j < n; ++j) {
       auto rank = static_cast<int64_t>(now.size());
-      int which = static_cast<int>(r.in(0, 9));
+      int which = static_cast<int>(r.in(0, 10));
+      if (which == 9) {  // Expand: size-1 dims grown, -1 kept, new leading dims, now and then a wrong size
+        std::vector<int64_t> sizes;
+        for (int64_t k = 0, lead = r.in(0, 1); k < lead; ++k) sizes.push_back(r.chance(0.1) ? -1 : r.in(1, 3));
+        for (int64_t d : now) sizes.push_back(d == 1 ? (r.chance(0.7) ? r.in(1, 4) : -1) : r.chance(0.8) ? (r.chance(0.5) ? -1 : d) : d + 1);
+        layers.push_back(fmt::format(R"({{"type": "Expand", "sizes": [{}]}})", fmt::join(sizes, ", ")));
+        ops.push_back([sizes](const torch::Tensor& x) { return x.expand(sizes); });
+        Shape next = sizes;
+        for (std::size_t d = 0; d < next.size(); ++d)
+          if (next[d] == -1) next[d] = d >= next.size() - now.size() ? now[d - (next.size() - now.size())] : 1;
+        now = next;
+        continue;
+      }
       if (which == 8) {  // Roll: one shift per dim (or one and no dims), now and then misaligned or out of range
         std::vector<int64_t> dims, shifts;
         for (int64_t k = 0, m = r.in(0, 2); k < m; ++k) dims.push_back(r.in(-rank - 1, rank));

@@ -144,12 +144,12 @@ class Fields {
   }
   bool bool_arg(const std::string& key, bool* ok) { return boolean(key, spec(key).dflt.get<bool>(), ok); }
   // A dimension index, −64 … 64 (negative counts from the end); required when the table gives no default.
-  int64_t dim_arg(const std::string& key, bool* ok) {
+  int64_t dim_arg(const std::string& key, bool* ok, const char* what = "the dimension, e.g. 1") {
     const Arg& a = spec(key);
     auto v = get(key);
     if (!v) {
       if (!a.required) return a.dflt.get<int64_t>();
-      missing(key, "the dimension, e.g. 1");
+      missing(key, what);
       *ok = false;
       return 0;
     }
@@ -1599,17 +1599,9 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     return Reshape{type == "View", list};
   }
   if (type == "Narrow" || type == "Chunk") {
-    auto dim_field = [&](const char* key, int64_t dflt) -> int64_t {
-      auto v = f.get(key);
-      if (!v) return dflt;
-      auto n = exact_int(*v->value);
-      if (!n || *n < -64 || *n > 64) { f.bad(*v, key, "a dimension index (negative counts from the end)"); *ok = false; return dflt; }
-      return *n;
-    };
     if (type == "Narrow") {
       Narrow k;
-      k.dim = dim_field("dim", 1);
-      if (!f.get("dim")) { f.missing("dim", "the dimension to narrow, e.g. 1"); *ok = false; }
+      k.dim = f.dim_arg("dim", ok, "the dimension to narrow, e.g. 1");
       auto st = f.get("start");
       auto n = st ? exact_int(*st->value) : std::nullopt;
       if (!st) { f.missing("start", "the first index kept (negative counts from the end)"); *ok = false; }
@@ -1620,17 +1612,13 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     }
     Chunk k;
     k.chunks = f.int_arg("chunks", ok).value_or(1);
-    k.dim = dim_field("dim", f.spec("dim").dflt.get<int64_t>());  // torch.chunk's default dim is 0
+    k.dim = f.dim_arg("dim", ok);  // torch.chunk's default dim is 0
     k.index = f.int_arg("index", ok).value_or(0);
     return k;
   }
   if (type == "Unflatten") {
     Unflatten k;
-    auto d = f.get("dim");
-    auto n = d ? exact_int(*d->value) : std::nullopt;
-    if (!d) { f.missing("dim", "the dimension to unflatten, e.g. 1"); *ok = false; }
-    else if (!n || *n < -64 || *n > 64) { f.bad(*d, "dim", "a dimension index (negative counts from the end)"); *ok = false; }
-    else k.dim = *n;
+    k.dim = f.dim_arg("dim", ok, "the dimension to unflatten, e.g. 1");
     auto v = f.get("unflattened_size");
     if (!v) { f.missing("unflattened_size", "the new sizes, e.g. [16, 5, 5]"); *ok = false; }
     else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {

@@ -142,6 +142,7 @@ class Analyser {
                    [&](const Select&) { alias = n.inputs[0].value; rf.reset(); },
                    [&](const Reduce&) { rf.reset(); },
                    [&](const Roll&) { rf.reset(); },
+                   [&](const Parameter&) { rf.reset(); },  // no input: nothing of it is seen
                    [&](const Expand&) { alias = n.inputs[0].value; rf.reset(); },  // a view: no memory of its own  // a value from the far edge: no one window
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    // A slice of a spatial dim moves the start; the channels leave the field as it is.
@@ -167,7 +168,8 @@ class Analyser {
                      rf = merged_rf(n, m);
                      // In place into the first input, as the runner's add_ (and
                      // the seed's `out += residual`); cat and mul allocate.
-                     if (m.op == MergeOp::add) alias = n.inputs[0].value;
+                     // A broadcast that grows the first input allocates too.
+                     if (m.op == MergeOp::add && row.inputs[0] == row.output) alias = n.inputs[0].value;
                    },
                },
                n.op);
@@ -209,7 +211,7 @@ class Analyser {
 
   RF merged_rf(const GraphNode& n, const Merge& m) {
     const Row& row = ev_.rows[static_cast<std::size_t>(&n - g_.nodes.data())];
-    if (m.op == MergeOp::mul) {
+    if (m.op == MergeOp::mul || m.broadcast) {
       // The input that carries the feature map (a gate is [N, C, 1, 1]).
       for (std::size_t i = 0; i < n.inputs.size(); ++i)
         if (row.inputs[i] == row.output) return rf_[static_cast<std::size_t>(n.inputs[i].value)];

@@ -494,7 +494,18 @@ class Evaluator {
             [&](const Select& k) -> std::optional<Shape> { return select(n, k, in); },
             [&](const Reduce& k) -> std::optional<Shape> { return reduce(n, k, in); },
             [&](const Roll& k) -> std::optional<Shape> { return roll(n, k, in); },
-            [&](const Expand& k) -> std::optional<Shape> { return expand(n, k, in); },
+            [&](const Expand& k) -> std::optional<Shape> {
+              if (k.from_dim.empty()) return expand(n, k, in);
+              Expand c = k;
+              if (!sizes_read(n, c, in)) return std::nullopt;
+              return expand(n, c, in);
+            },
+            [&](const Parameter& k) -> std::optional<Shape> {
+              Row& r = row(n, "Parameter", {});
+              r.arguments = format_shape(k.shape);
+              r.params = numel(k.shape).value_or(INT64_MAX);
+              return k.shape;
+            },
             [&](const Pointwise& k) -> std::optional<Shape> {
               Row& r = row(n, op_name(n.op), in);
               std::vector<std::string> args;
@@ -507,7 +518,23 @@ class Evaluator {
               return in;
             },
             [&](const ConvTranspose& k) -> std::optional<Shape> { return transposed(n, k, in); },
-            [&](const Upsample& k) -> std::optional<Shape> { return upsample(n, k, in); },
+            [&](const Upsample& k) -> std::optional<Shape> {
+              if (!k.size_from) return upsample(n, k, in);
+              // F.interpolate(x, size=y.shape[2:]): y's spatial sizes.
+              Upsample c = k;
+              const Shape& y = value(n.inputs[1].value);
+              c.size.assign(y.begin() + std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(y.size())), y.end());
+              if (c.size.empty()) {
+                Row& r = row(n, k.name(), in);
+                error(n, "upsample-dims", fmt::format("{} takes its size from `{}`, whose output {} has no spatial dims",
+                                                      k.name(), n.inputs[1].label, format_shape(y)), "size_from")
+                    .help = "name a layer whose output is [N, C, H, W] (or \"input\")";
+                return fail(r);
+              }
+              auto out = upsample(n, c, in);
+              if (!ev_.rows.empty()) ev_.rows.back().arguments.insert(0, "size of " + n.inputs[1].label + " ");
+              return out;
+            },
             [&](const Pad& k) -> std::optional<Shape> { return pad(n, k, in); },
             [&](const PixelShuffle& k) -> std::optional<Shape> { return pixel_shuffle(n, k, in); },
             [&](const ChannelShuffle& k) -> std::optional<Shape> {
@@ -1199,6 +1226,27 @@ class Evaluator {
     return out;
   }
 
+  // Expand's sizes read from another value ("x.shape[0]"): that value's dims,
+  // PyTorch's IndexError where the dim is out of range.
+  bool sizes_read(const GraphNode& n, Expand& k, const Shape& in) {
+    const Shape& y = value(n.inputs[1].value);
+    auto rank = static_cast<int64_t>(y.size());
+    for (std::size_t i = 0; i < k.sizes.size(); ++i) {
+      if (!k.from_dim[i]) continue;
+      int64_t d = *k.from_dim[i];
+      if (d < -rank || d >= rank) {
+        Row& r = row(n, "Expand", in);
+        error(n, "expand", fmt::format("Expand reads dim {} of `{}`, whose output {} is {}-D", d, n.inputs[1].label,
+                                       format_shape(y), rank), "sizes/" + std::to_string(i))
+            .notes.push_back(fmt::format("PyTorch: \"tuple index out of range\""));
+        fail(r);
+        return false;
+      }
+      k.sizes[i] = y[static_cast<std::size_t>(d < 0 ? d + rank : d)];
+    }
+    return true;
+  }
+
   // x.expand(*sizes): ATen's inferExpandGeometry — sizes right-aligned with
   // the input's dims, a -1 or the same size keeps one, a 1 may grow; the
   // extra leading sizes are new dims (no -1 there).
@@ -1563,8 +1611,9 @@ class Evaluator {
   std::optional<Shape> merge(const GraphNode& n, const Merge& m, const std::vector<Shape>& in) {
     Row& r = row(n, merge_name(m.op), in[0]);
     r.inputs = in;
-    if (m.op == MergeOp::add) return add(n, r, in);
-    if (m.op == MergeOp::mul) return mul(n, r, in);
+    if (m.broadcast) r.arguments = "broadcast";
+    if (m.op == MergeOp::add && !m.broadcast) return add(n, r, in);
+    if (m.op != MergeOp::cat) return broadcast(n, m.op, r, in);
     return cat(n, m, r, in);
   }
 
@@ -1587,9 +1636,13 @@ class Evaluator {
                           fmt::format("the inputs of add `{}` have different shapes: {}", n.name,
                                       fmt::join(shapes, " and ")));
     for (std::size_t i = 0; i < in.size(); ++i) d.notes.push_back(input_note(n, n.inputs[i], in[i]));
-    if (broadcast)
+    if (broadcast) {
       d.notes.push_back("PyTorch would broadcast the size-1 dims and add silently, which is "
                         "almost always a bug");
+      if (!n.residual)
+        d.help = fmt::format("if the broadcast is meant (a position embedding, a layer scale), add "
+                             "\"broadcast\": true to `{}`", n.name);
+    }
     return fail(r);
   }
 
@@ -1648,8 +1701,9 @@ class Evaluator {
     return out;
   }
 
-  // torch.mul: PyTorch's broadcasting, right-aligned; a size-1 dim stretches.
-  std::optional<Shape> mul(const GraphNode& n, Row& r, const std::vector<Shape>& in) {
+  // torch.mul, and torch.add with "broadcast": PyTorch's broadcasting,
+  // right-aligned; a size-1 dim stretches (ATen's infer_size).
+  std::optional<Shape> broadcast(const GraphNode& n, MergeOp op, Row& r, const std::vector<Shape>& in) {
     Shape out = in[0];
     for (std::size_t i = 1; i < in.size(); ++i) {
       const Shape& b = in[i];
@@ -1659,14 +1713,16 @@ class Evaluator {
         int64_t x = from_end < out.size() ? out[out.size() - 1 - from_end] : 1;
         int64_t y = from_end < b.size() ? b[b.size() - 1 - from_end] : 1;
         if (x != y && x != 1 && y != 1) {
-          auto& d = error(n, "mul-broadcast",
-                          fmt::format("mul `{}` cannot broadcast {} with {}: dim {} is {} and {}", n.name,
-                                      format_shape(out), format_shape(b), k, x, y));
+          auto& d = error(n, op == MergeOp::mul ? "mul-broadcast" : "add-broadcast",
+                          fmt::format("{} `{}` cannot broadcast {} with {}: dim {} is {} and {}", merge_name(op),
+                                      n.name, format_shape(out), format_shape(b), k, x, y));
           for (std::size_t j = 0; j < in.size(); ++j) d.notes.push_back(input_note(n, n.inputs[j], in[j]));
           d.notes.push_back(fmt::format("PyTorch: \"The size of tensor a ({}) must match the size of tensor b "
                                         "({}) at non-singleton dimension {}\"", x, y, k));
-          d.help = "two dims broadcast when they are equal or one of them is 1 (as [N, C, 1, 1] "
-                   "gates scale [N, C, H, W] in squeeze-and-excitation)";
+          d.help = op == MergeOp::mul ? "two dims broadcast when they are equal or one of them is 1 (as [N, C, 1, 1] "
+                                        "gates scale [N, C, H, W] in squeeze-and-excitation)"
+                                      : "two dims broadcast when they are equal or one of them is 1 (as a [1, 197, 768] "
+                                        "position embedding is added to [N, 197, 768] tokens)";
           return fail(r);
         }
         next[k] = x == 1 ? y : x;

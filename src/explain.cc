@@ -75,6 +75,31 @@ std::string input_label(const GraphNode& n, const Input& x) {
   return "branch " + x.label;
 }
 
+// PyTorch's broadcasting, dim by dim from the right: "dim 1: 1 and 64 → 64".
+void explain_broadcast(Explanation& e, const Row& row, const char* done) {
+  e.lines.push_back(fmt::format("{} elementwise, broadcasting: the shapes are aligned at their last dim, "
+                                "and a missing or size-1 dim is stretched to the other's size",
+                                done));
+  std::size_t rank = row.output.size();
+  for (std::size_t k = 0; k < rank; ++k) {
+    std::vector<std::string> sizes;
+    bool stretched = false;
+    for (const auto& in : row.inputs) {
+      std::size_t from_end = rank - 1 - k;
+      if (from_end >= in.size()) {
+        sizes.push_back("–");
+        stretched = true;
+        continue;
+      }
+      int64_t v = in[in.size() - 1 - from_end];
+      sizes.push_back(std::to_string(v));
+      stretched = stretched || v != row.output[k];
+    }
+    e.lines.push_back(fmt::format("dim {}: {} → {}{}", k, fmt::join(sizes, " and "), row.output[k],
+                                  stretched ? " (stretched)" : ""));
+  }
+}
+
 void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Merge& m, const Graph& g,
                    const Evaluation& ev) {
   if (n.residual) {
@@ -111,11 +136,10 @@ void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Mer
     e.lines.push_back("the shapes do not fit (see the error)");
     return;
   }
-  if (m.op == MergeOp::add) {
+  if (m.op == MergeOp::add && !m.broadcast) {
     e.lines.push_back("equal shapes: added elementwise, the shape is unchanged");
-  } else if (m.op == MergeOp::mul) {
-    e.lines.push_back(fmt::format("multiplied elementwise; a size-1 dim is stretched to the other's "
-                                  "size (broadcasting): {}", format_shape(row.output)));
+  } else if (m.op != MergeOp::cat) {
+    explain_broadcast(e, row, m.op == MergeOp::add ? "added" : "multiplied");
   } else {
     auto rank = static_cast<int64_t>(row.output.size());
     auto d = static_cast<std::size_t>(m.dim < 0 ? m.dim + rank : m.dim);
@@ -463,6 +487,12 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             if (!row.failed)
               e.lines.push_back(fmt::format("{} → {}: size-1 dims repeated, new dims in front; a view (stride 0), no copy",
                                             format_shape(in), format_shape(row.output)));
+          },
+          [&](const Parameter& k) {
+            e.headline = fmt::format("nn.Parameter(torch.zeros({}))", fmt::join(k.shape, ", "));
+            e.lines[0] = fmt::format("no input → output {}", format_shape(k.shape));
+            e.lines.push_back(fmt::format("a learned tensor: {} = {} parameters, whatever the input",
+                                          fmt::join(k.shape, "·"), row.params));
           },
           [&](const Roll& k) {
             e.headline = fmt::format("torch.roll(x, shifts={}, dims={})", format_shape(k.shifts), format_shape(k.dims));

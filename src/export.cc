@@ -115,7 +115,7 @@ bool is_reserved(const std::string& s) {
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
       "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose", "Reshape", "View",
-      "TensorMethod", "merge", "center_crop", "self"};
+      "TensorMethod", "LearnedTensor", "ExpandFrom", "InterpolateTo", "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
@@ -385,6 +385,44 @@ class TensorMethod(nn.Module):
         return getattr(x, self.method)(*self.args, **self.kwargs)
 )PY";
 
+const char* const kLearnedModule = R"PY(
+
+class LearnedTensor(nn.Module):
+    """An nn.Parameter read in forward() (a class token, a layer scale): no input."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(*shape))
+
+    def forward(self, *_):
+        return self.weight
+)PY";
+
+const char* const kSizedModules = R"PY(
+
+class ExpandFrom(nn.Module):
+    """x.expand(*sizes), a None size read from the other tensor: ExpandFrom((None, -1, -1), (0, None, None))
+    is x.expand(y.shape[0], -1, -1)."""
+
+    def __init__(self, sizes, dims):
+        super().__init__()
+        self.sizes, self.dims = sizes, dims
+
+    def forward(self, x, y):
+        return x.expand(*[y.shape[d] if d is not None else s for s, d in zip(self.sizes, self.dims)])
+
+
+class InterpolateTo(nn.Module):
+    """F.interpolate(x, size=y.shape[2:], mode=...): the other tensor's spatial size."""
+
+    def __init__(self, mode="nearest", align_corners=None):
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x, y):
+        return nn.functional.interpolate(x, size=y.shape[2:], mode=self.mode, align_corners=self.align_corners)
+)PY";
+
 const char* const kChunkModule = R"PY(
 
 class Chunk(nn.Module):
@@ -518,6 +556,11 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             return call(nn_name(op), args);
           },
           [&](const Upsample& k) {
+            if (k.size_from) {
+              helpers.insert("InterpolateTo");
+              return call("InterpolateTo", {{"mode", py_str(interp_name(k.mode)), "\"nearest\""},
+                                            {"align_corners", k.align_corners ? py_bool(*k.align_corners) : "None", "None"}});
+            }
             std::vector<Arg> args;
             if (!k.size.empty()) args.push_back({"size", k.size.size() == 1 ? py_int(k.size[0]) : py_tuple(k.size), ""});
             if (!k.scale.empty()) {
@@ -608,7 +651,25 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                          {"", k.dims.size() == 1 ? py_int(k.dims[0]) : py_tuple(k.dims), ""},
                                          {"keepdim", k.keepdim ? "True" : "False", "False"}});
           },
+          [&](const Parameter& k) {
+            helpers.insert("LearnedTensor");
+            std::vector<Arg> a;
+            for (int64_t d : k.shape) a.push_back({"", py_int(d), ""});
+            return call("LearnedTensor", a);
+          },
           [&](const Expand& k) {
+            if (!k.from_dim.empty()) {
+              helpers.insert("ExpandFrom");
+              std::vector<std::string> sizes, dims;
+              for (std::size_t i = 0; i < k.sizes.size(); ++i) {
+                sizes.push_back(k.from_dim[i] ? "None" : py_int(k.sizes[i]));
+                dims.push_back(k.from_dim[i] ? py_int(*k.from_dim[i]) : "None");
+              }
+              auto tuple = [](const std::vector<std::string>& v) {
+                return fmt::format("({}{})", fmt::join(v, ", "), v.size() == 1 ? "," : "");
+              };
+              return call("ExpandFrom", {{"", tuple(sizes), ""}, {"", tuple(dims), ""}});
+            }
             helpers.insert("TensorMethod");
             std::vector<Arg> a{{"", py_str("expand"), ""}};
             for (int64_t s : k.sizes) a.push_back({"", py_int(s), ""});
@@ -676,7 +737,8 @@ class Exporter {
   // Module-level names: the helpers', the imports', and Python's constants (a
   // spec named "none" is class None_, not `class None`).
   std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose",
-                                                     "Reshape", "View", "TensorMethod", "OrderedDict", "None", "True", "False"};
+                                                     "Reshape", "View", "TensorMethod", "LearnedTensor", "ExpandFrom",
+                                                     "InterpolateTo", "OrderedDict", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -771,7 +833,7 @@ class Exporter {
       if (const BlockClass* c = block_class(n.instance_of)) return std::make_shared<Expr>(use_call(*c, n));
     if (auto* s = std::get_if<Sequential>(&n.kind)) {
       for (const auto& child : s->layers)
-        if (!child.from.empty()) {  // skips inside: a class with its own forward()
+        if (!child.from.empty() || !child.size_from.empty()) {  // skips inside: a class with its own forward()
           std::string& name = list_classes_[&n];
           if (name.empty()) {
             name = class_name(n.name);
@@ -794,7 +856,7 @@ class Exporter {
     e->style = Expr::sequential;
     e->head = "nn.Sequential";
     for (const auto& child : layers) {
-      if (!child.from.empty())
+      if (!child.from.empty() || !child.size_from.empty())
         fail(fmt::format("`{}` takes `from` inside a branch; export writes `from` between the layers of a list "
                          "(the network's, or a Sequential's) only", child.name), child.name);
       e->kids.push_back({child.name.substr(prefix.size() + 1), expr_of(child)});
@@ -1146,6 +1208,7 @@ class Exporter {
     };
     for (const auto& n : layers) {
       for (const auto& ref : n.from) want(ref, n.name);
+      if (!n.size_from.empty()) want(n.size_from, n.name);
       siblings.insert(n.name);
     }
     if (top)
@@ -1166,6 +1229,7 @@ class Exporter {
       std::vector<std::string> ins;
       for (const auto& ref : n.from) ins.push_back(var[ref]);
       if (ins.empty()) ins.push_back(cur);
+      if (!n.size_from.empty()) ins.push_back(var[n.size_from]);  // the tensor whose sizes it reads
       std::string out = var.count(n.name) ? var[n.name] : "x";
       forward += fmt::format("        {} = {}({})\n", out, attr_ref(local), fmt::join(ins, ", "));
       cur = out;
@@ -1201,6 +1265,8 @@ class Exporter {
     if (helpers_.count("Merge")) out += kMergeModule;
     if (helpers_.count("Narrow")) out += kNarrowModule;
     if (helpers_.count("Chunk")) out += kChunkModule;
+    if (helpers_.count("LearnedTensor")) out += kLearnedModule;
+    if (helpers_.count("ExpandFrom") || helpers_.count("InterpolateTo")) out += kSizedModules;
     if (helpers_.count("Permute")) out += kPermuteModule;
     if (helpers_.count("Transpose")) out += kTransposeModule;
     if (helpers_.count("Reshape")) out += kReshapeModule;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "kinds.h"
 #include "text.h"
 
 namespace netshape {
@@ -40,10 +41,13 @@ class Dot {
       bool merge = std::holds_alternative<Merge>(n.op);
       const Row* row = i < ev_.rows.size() ? &ev_.rows[i] : nullptr;
       bool failed = row && row->failed;
+      const KindInfo* kind = find_kind(op_name(n.op));
+      if (kind && kind->source) continue;  // a Parameter reads nothing
       for (std::size_t k = 0; k < n.inputs.size(); ++k) {
         const Input& x = n.inputs[k];
         std::string attrs;
         if (merge && !leaf_merge(i)) attrs = branch_attrs(n, x, failed);
+        else if (k > 0) attrs = " [style=dotted, label=\"size of\"]";  // size_from: only its sizes are read
         else if (n.has_from) attrs = " [style=dashed, label=\"from\"]";
         out += fmt::format("  {} -> {}{};\n", quote(id(x.value)), quote(id(value_of(i))), attrs);
       }

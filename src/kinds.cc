@@ -335,7 +335,9 @@ void resize(std::vector<KindInfo>& out) {
                special("align_corners", false, nullptr, {{"type", {"boolean", "null"}}},
                        "interpolating modes only: align the corner pixels' centres"),
                special("recompute_scale_factor", false, nullptr, {{"type", {"boolean", "null"}}},
-                       "accepted: the output size is the same either way")}};
+                       "accepted: the output size is the same either way"),
+               special("size_from", false, nullptr, {{"type", "string"}, {"minLength", 1}},
+                       "netshape: the spatial size of that earlier layer (or \"input\"), as F.interpolate(x, size=y.shape[2:])")}};
   out.push_back(std::move(up));
   for (const char* n : {"UpsamplingNearest2d", "UpsamplingBilinear2d"}) {
     KindInfo k{n, "resize", std::string("torch.nn.") + n, 2, "[N, C, H, W]",
@@ -343,7 +345,9 @@ void resize(std::vector<KindInfo>& out) {
                                                         : "Upsample(mode=\"nearest\")",
                rule, fmt::format(R"({{"type": "{}", "scale_factor": 2}})", n),
                {special("size", false, nullptr, size, "the output's spatial size"),
-                special("scale_factor", false, nullptr, scale, "a factor, or one per spatial dim")}};
+                special("scale_factor", false, nullptr, scale, "a factor, or one per spatial dim"),
+                special("size_from", false, nullptr, {{"type", "string"}, {"minLength", 1}},
+                        "netshape: the spatial size of that earlier layer (or \"input\")")}};
     out.push_back(std::move(k));
   }
   for (int r = 1; r <= 3; ++r)
@@ -470,9 +474,19 @@ void reshape(std::vector<KindInfo>& out) {
               R"({"type": "Expand", "sizes": [-1, -1, 7, 7]})",
               {special("sizes", true, nullptr,
                        {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
-                        {"items", {{"anyOf", json::array({int_schema(1), {{"const", -1}}})}}}},
-                       "the output's sizes (-1: that dim as it is)")}};
+                        {"items", {{"anyOf", json::array({int_schema(1), {{"const", -1}},
+                                                           {{"type", "string"}, {"pattern", R"(^.+(\.shape\[-?[0-7]\]|\.size\(-?[0-7]\))$)"}}})}}}},
+                       "the output's sizes (-1: that dim as it is; \"x.shape[0]\": that dim of layer x's output)")}};
   out.push_back(std::move(ex));
+  KindInfo par{"Parameter", "tensor", "torch.nn.Parameter", 0, "nothing (its value is its own)",
+               "a learned tensor read in forward(): a class token, a position embedding, a layer scale",
+               "its shape, whatever comes before; every element a trainable parameter",
+               R"({"type": "Parameter", "shape": [1, 1, 768]})",
+               {special("shape", true, nullptr,
+                        {{"type", "array"}, {"minItems", 1}, {"maxItems", 8}, {"items", int_schema(1)}},
+                        "the tensor's sizes")}};
+  par.source = true;
+  out.push_back(std::move(par));
   KindInfo roll{"Roll", "reshape", "torch.roll", 0, "any",
                 "torch.roll(x, shifts, dims): values shifted round each dim (Swin's shifted windows)",
                 "the shape is unchanged; one shift per dim", R"({"type": "Roll", "shifts": [-3, -3], "dims": [1, 2]})",
@@ -489,9 +503,10 @@ void reshape(std::vector<KindInfo>& out) {
 }
 
 void merges(std::vector<KindInfo>& out) {
-  KindInfo add{"Add", "merge", "torch.add", 0, "two or more inputs of one shape", "x + y + … (every shape equal)",
-               "the shape of its inputs, which must be equal", R"({"type": "Add", "from": ["block", "shortcut"]})",
-               {special("from", true, nullptr, names_schema(2), "the layers whose outputs it adds")}};
+  KindInfo add{"Add", "merge", "torch.add", 0, "two or more inputs of one shape", "x + y + … (every shape equal, or broadcast if asked)",
+               "the shape of its inputs, which must be equal (with broadcast: right-aligned, each dim equal or 1)", R"({"type": "Add", "from": ["block", "shortcut"]})",
+               {special("from", true, nullptr, names_schema(2), "the layers whose outputs it adds"),
+                flag("broadcast", false, "true: PyTorch's broadcasting (a position embedding, a layer scale); false: equal shapes")}};
   out.push_back(std::move(add));
   KindInfo cat{"Cat", "merge", "torch.cat", 0, "one or more inputs equal but along dim",
                "torch.cat: its inputs joined along dim", "dim adds up; every other dim must be equal (after a crop)",
@@ -542,7 +557,8 @@ void containers(std::vector<KindInfo>& out) {
                special("dim", false, 1, int_schema(-8, 7), "cat only: the dim joined along"),
                special("crop", false, nullptr, {{"enum", {"center", false}}}, "cat only: centre-crop every input first"),
                special("after", false, nullptr, layers, "after the merge"),
-               flag("add", true, "merge add only: false keeps the first branch alone")}};
+               flag("add", true, "merge add only: false keeps the first branch alone"),
+               flag("broadcast", false, "merge add only: true broadcasts as PyTorch's + does")}};
   br.container = true;
   out.push_back(std::move(br));
 }
@@ -557,7 +573,7 @@ std::vector<KindInfo> build() {
       auto given = [](const char* a) {
         return json{{"required", {a}}, {"properties", {{a, {{"not", {{"type", "null"}}}}}}}};
       };
-      k.schema_rule = {{"oneOf", json::array({given("size"), given("scale_factor")})}};
+      k.schema_rule = {{"oneOf", json::array({given("size"), given("scale_factor"), given("size_from")})}};
     }
     k.makes_channels = k.family == "conv";
     k.keeps_channels = k.keeps_shape || k.family == "pool" || k.family == "pad" ||
@@ -609,6 +625,7 @@ const std::vector<std::pair<std::string, std::string>>& kind_families() {
       {"resize", "upsampling, pixel and channel shuffles"},
       {"pad", "padding: constant, zero, reflection, replication"},
       {"reshape", "flatten, unflatten, narrow, chunk"},
+      {"tensor", "learned tensors that take no input (nn.Parameter)"},
       {"merge", "layers that merge the outputs named in `from`"},
       {"container", "containers: the nesting and the branches"}};
   return f;

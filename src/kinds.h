@@ -57,6 +57,7 @@ struct KindInfo {
   std::string channels_arg;   // the argument that fixes its input's channels: in_channels, num_features, …
   bool sets_rank = false;     // its output's rank is its own doing (Flatten, Unflatten, Linear)
   bool container = false;     // holds layers (Sequential, Residual, Branches)
+  bool source = false;        // takes no input: its value is its own (Parameter); the graph draws no edge in
   bool attributes = false;    // torch.nn's module keeps each argument as an attribute of that name (the importer reads them)
   nlohmann::json schema_rule;  // a rule over several arguments the schema also states (Upsample: size or scale_factor)
   const Arg* arg(std::string_view n) const;

@@ -206,6 +206,7 @@ struct Upsample {
   std::vector<double> scale;  // likewise
   Interp mode = Interp::nearest;
   std::optional<bool> align_corners;
+  bool size_from = false;     // the spatial size of the node's size_from value (F.interpolate(x, size=y.shape[2:]))
   const char* name() const { return kinds[kind]; }
 };
 
@@ -319,9 +320,19 @@ struct Reduce {
 };
 // x.expand(*sizes): size-1 dims repeated without copying (-1 keeps a dim;
 // new dims may lead). A view with stride 0 where it repeats.
+// A size may be read from another value, as ViT's class_token.expand(n, -1, -1)
+// with n = x.shape[0]: written "x.shape[0]", kept in `from_dim` (the node's
+// size_from names x).
 struct Expand {
   static constexpr const char* kType = "Expand";
   Shape sizes;
+  std::vector<std::optional<int64_t>> from_dim;  // per size: that dim of size_from; empty when none
+};
+// A learned tensor that takes no input (nn.Parameter read in forward()):
+// ViT's class token and position embedding, ConvNeXt's layer scale.
+struct Parameter {
+  static constexpr const char* kType = "Parameter";
+  Shape shape;
 };
 // torch.roll(x, shifts, dims): the values move round; the shape stays (Swin's shifted windows).
 struct Roll {
@@ -356,6 +367,10 @@ struct Merge {
   MergeOp op = MergeOp::add;
   int64_t dim = 1;    // cat's dimension (negative counts from the end)
   bool crop = false;  // cat: centre-crop every input to the smallest spatial size first
+  // add: PyTorch's broadcasting, asked for with `"broadcast": true` (a position
+  // embedding, a layer scale); without it an add needs equal shapes. A mul
+  // always broadcasts (squeeze-and-excitation's gate).
+  bool broadcast = false;
 };
 inline const char* merge_name(MergeOp op) {
   return op == MergeOp::add ? "add" : op == MergeOp::cat ? "cat" : "mul";
@@ -366,7 +381,7 @@ inline const char* merge_name(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand>;
+                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand, Parameter>;
 
 struct Node;
 using Layers = std::vector<Node>;
@@ -460,6 +475,9 @@ struct Node {
   // of the previous layer's ("input" is the network's input). A merge takes
   // several; any other layer one.
   std::vector<std::string> from;
+  // `size_from` (Upsample) or a size written "x.shape[0]" (Expand): the value
+  // whose sizes this layer reads, its second input in the graph.
+  std::string size_from;
   // Set on each use of a spec block (every repeat too): the block's name and
   // the arguments it got, each as JSON text (`netshape export` writes one
   // class per block from them).

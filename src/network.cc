@@ -83,7 +83,13 @@ class Lowering {
               }
               return add(n, m, std::move(in));
             },
-            [&](const auto&) { return add(n, *leaf_op(n.kind), {{x, label, false}}); },
+            [&](const auto&) {
+              std::vector<Input> in{{x, label, false}};
+              if (!n.size_from.empty())
+                if (auto v = resolve(n.size_from, n.pointer + size_pointer(n), n.name, "`size_from`"))
+                  in.push_back({*v, n.size_from, false});
+              return add(n, *leaf_op(n.kind), std::move(in));
+            },
         },
         n.kind);
     if (std::holds_alternative<Shared>(n.kind)) return y;  // shared() named it
@@ -144,6 +150,7 @@ class Lowering {
     c.name = move(n.name);
     c.pointer = pointer;
     for (auto& f : c.from) f = move(f);
+    if (!c.size_from.empty()) c.size_from = move(c.size_from);
     std::visit(overloaded{[&](Sequential& s) { for (auto& k : s.layers) k = renamed(k, from, to, pointer); },
                           [&](Branches& b) {
                             for (auto& br : b.branches)
@@ -191,6 +198,14 @@ class Lowering {
     int out = list(b.after, y);
     if (!b.after.empty()) container(n.name + ".after", out);
     return out;
+  }
+
+  // Where the spec names the value whose sizes a layer reads.
+  static std::string size_pointer(const Node& n) {
+    if (auto* e = std::get_if<Expand>(&n.kind))
+      for (std::size_t i = 0; i < e->from_dim.size(); ++i)
+        if (e->from_dim[i]) return "/sizes/" + std::to_string(i);
+    return "/size_from";
   }
 
   // The value a name stands for where it is used.

@@ -62,6 +62,9 @@ class Parser {
   std::vector<std::string> active_blocks_;  // to catch a block that uses itself
   std::size_t layer_count_ = 0;
   bool too_many_ = false;
+  // The value a kind's sizes read (Upsample's size_from, Expand's "x.shape[0]"),
+  // set while its fields are read and moved into its Node.
+  std::string size_from_;
 
   // A value as it stands for: "$param" becomes the argument, {"if": ...}
   // its chosen branch. nullopt: absent (or an error, already reported).
@@ -84,6 +87,7 @@ class Parser {
   std::optional<std::vector<Branch>> branch_list(const Cursor& c, const Env& env,
                                                  const std::string& prefix);
   bool from_field(const Cursor& c, const Env& env, Node& node);
+  bool size_of(const Cursor& e, Fields& f, const std::string& name, Expand& k, bool* ok);
   std::optional<Node> shared(const Cursor& c, const Env& env, const std::string& name);
   // False (after `bad-name`) when `text`, a name or type, holds a control character.
   bool printable_name(const std::string& text, const char* what, const std::string& pointer,
@@ -581,9 +585,10 @@ std::optional<Node> Parser::layer(const Cursor& c, const Env& env, const std::st
   const std::string& type = t->value->get_ref<const std::string&>();
   if (!printable_name(type, "a layer type", t->pointer, name)) return std::nullopt;
   if (blocks_ && blocks_->contains(type)) return instantiate(c, env, name, type);
+  size_from_.clear();
   auto k = kind(type, c, env, name);
   if (!k) return std::nullopt;
-  Node node{name, c.pointer, {}, std::move(*k), {}, {}, {}};
+  Node node{name, c.pointer, {}, std::move(*k), {}, std::move(size_from_), {}};
   if (!from_field(c, env, node)) return std::nullopt;
   return node;
 }
@@ -614,6 +619,39 @@ std::optional<Node> Parser::shared(const Cursor& c, const Env& env, const std::s
   Node node{name, c.pointer, {}, Shared{m->value->get<std::string>()}, {}, {}, {}};
   if (!from_field(c, env, node)) return std::nullopt;
   return node;
+}
+
+// An Expand size read from another value, written as Python reads it:
+// "patches.shape[0]" or "input.size(0)". One value per layer.
+bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, Expand& k, bool* ok) {
+  const std::string& text = e.value->get_ref<const std::string&>();
+  std::string ref, digits;
+  for (auto [open, close] : {std::pair{".shape[", "]"}, {".size(", ")"}}) {
+    auto at = text.rfind(open);
+    if (at == std::string::npos || at == 0 || text.back() != *close) continue;
+    ref = text.substr(0, at);
+    digits = text.substr(at + std::string(open).size(), text.size() - at - std::string(open).size() - 1);
+    break;
+  }
+  auto d = digits.empty() || digits.size() > 3 ? std::nullopt : exact_int(nlohmann::json::parse(digits, nullptr, false));
+  if (ref.empty() || !d || *d < -8 || *d > 7) {
+    f.bad(e, "sizes", "a size, -1, or another layer's size written as \"NAME.shape[0]\"");
+    return false;
+  }
+  if (!size_from_.empty() && size_from_ != ref) {
+    auto& g = diags_.error("wrong-type",
+                           fmt::format("Expand `{}` reads sizes from `{}` and `{}`: one layer's sizes at most", name,
+                                       size_from_, ref),
+                           e.pointer, name);
+    g.help = fmt::format("read every size from `{}`, or give the number", size_from_);
+    *ok = false;
+    return true;
+  }
+  size_from_ = ref;
+  k.from_dim.resize(k.sizes.size());
+  k.from_dim.push_back(*d);
+  k.sizes.push_back(-2);  // read at evaluation
+  return true;
 }
 
 // `from`: one name for a layer, two or more for Add/Cat/Mul (which need it).
@@ -719,6 +757,16 @@ Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
     else if (!(v->value->is_boolean() && !v->value->get<bool>())) {
       f.bad(*v, "crop", "\"center\"");
       *ok = false;
+    }
+  }
+  if (auto v = f.get("broadcast")) {
+    if (m.op != MergeOp::add) {
+      auto& d = diags_.error("unknown-field", fmt::format("`broadcast` only applies to an add, not to {}", op),
+                             v->pointer, name);
+      d.help = op == "mul" ? "a mul always broadcasts size-1 dims: remove it" : "a cat does not broadcast: remove it";
+      *ok = false;
+    } else {
+      m.broadcast = f.bool_arg("broadcast", ok);
     }
   }
   (void)c;
@@ -1285,7 +1333,21 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     auto scale = f.get("scale_factor");
     if (size && size->value->is_null()) size.reset();
     if (scale && scale->value->is_null()) scale.reset();
-    if (!size == !scale) {
+    if (auto from = f.get("size_from")) {
+      // F.interpolate(x, size=y.shape[2:]): the spatial size of an earlier value.
+      if (size || scale) {
+        auto& d = diags_.error("wrong-type", fmt::format("{} takes one of `size`, `scale_factor` and `size_from`", type),
+                               from->pointer, name);
+        d.help = "keep \"size_from\" to match that layer's size, or drop it for a fixed size or factor";
+        *ok = false;
+      } else if (!from->value->is_string() || from->value->get_ref<const std::string&>().empty()) {
+        f.bad(*from, "size_from", "the name of an earlier layer (or \"input\") whose spatial size the output takes");
+        *ok = false;
+      } else {
+        k.size_from = true;
+        size_from_ = from->value->get<std::string>();
+      }
+    } else if (!size == !scale) {
       auto& d = diags_.error(size ? "wrong-type" : "missing-field",
                              size ? fmt::format("{} takes `size` or `scale_factor`, not both", type)
                                   : fmt::format("{} needs `size` or `scale_factor`", type),
@@ -1297,7 +1359,8 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
       return k;
     }
     // An int (or number) for every spatial dim, or a list with one per dim.
-    if (size) {
+    if (k.size_from) {
+    } else if (size) {
       if (size->value->is_array()) {
         for (std::size_t i = 0; i < size->value->size(); ++i)
           if (auto v = f.integer_value(size->at(i), "size", 1)) k.size.push_back(*v);
@@ -1537,10 +1600,31 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
       for (std::size_t i = 0; i < v->value->size(); ++i) {
         Cursor e = v->at(i);
         auto x = exact_int(*e.value);
-        if (x && *x == -1) k.sizes.push_back(-1);
-        else if (auto m = f.integer_value(e, "sizes", 1)) k.sizes.push_back(*m);
-        else *ok = false;
+        if (e.value->is_string()) {
+          if (!size_of(e, f, name, k, ok)) *ok = false;
+        } else if (x && *x == -1) {
+          k.sizes.push_back(-1);
+        } else if (auto m = f.integer_value(e, "sizes", 1)) {
+          k.sizes.push_back(*m);
+        } else {
+          *ok = false;
+        }
       }
+      if (!k.from_dim.empty()) k.from_dim.resize(k.sizes.size());
+    }
+    return k;
+  }
+  if (type == "Parameter") {
+    Parameter k;
+    auto v = f.get("shape");
+    if (!v) { f.missing("shape", "the tensor's sizes, e.g. [1, 1, 768]"); *ok = false; }
+    else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
+      f.bad(*v, "shape", "a list of 1 to 8 sizes, each ≥ 1");
+      *ok = false;
+    } else {
+      for (std::size_t i = 0; i < v->value->size(); ++i)
+        if (auto m = f.integer_value(v->at(i), "shape", 1)) k.shape.push_back(*m);
+        else *ok = false;
     }
     return k;
   }

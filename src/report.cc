@@ -61,6 +61,7 @@ const Column kColumns[] = {
          for (const auto& s : r.inputs) all.push_back(format_shape(s));
          return fmt::format("{}", fmt::join(all, r.type == "cat" ? " + " : " * "));
        }
+       if (r.input.empty()) return std::string("—");  // a Parameter reads nothing
        std::string in = r.symbolic_input.empty() ? format_shape(r.input) : fmt::format("[{}]", fmt::join(r.symbolic_input, ", "));
        return r.from.empty() ? in : fmt::format("{} from {}", in, r.from);
      }},
@@ -262,7 +263,7 @@ ojson layer_json(const Evaluation& ev, const ReportContext& ctx, std::size_t i) 
              {"type", r.type},
              {"pointer", r.pointer},
              {"arguments", r.arguments},
-             {"input_shape", r.input},
+             {"input_shape", r.input.empty() ? ojson(nullptr) : ojson(r.input)},  // null: a Parameter reads nothing
              {"output_shape", r.failed ? ojson(nullptr) : ojson(r.output)},
              {"params", r.params},
              {"buffers", r.buffers},

@@ -195,6 +195,7 @@ class Walker {
       const GraphNode& n = g.nodes[i];
       std::vector<Sym> in;
       for (const auto& x : n.inputs) in.push_back(*values[static_cast<std::size_t>(x.value)]);
+      second_ = in.size() > 1 ? &in[1] : nullptr;  // the value whose sizes it reads (size_from)
       auto y = std::holds_alternative<Merge>(n.op) ? merge(n, std::get<Merge>(n.op), in) : node(n, in[0]);
       if (!y) return;
       values[i + 1] = std::move(y);
@@ -203,6 +204,7 @@ class Walker {
 
  private:
   DimAnalysis& a_;
+  const Sym* second_ = nullptr;
   const Evaluation& numeric_;
   int axis_;
   std::size_t rank_;  // the input's rank: 3, 4 or 5 (1, 2 or 3 spatial dims)
@@ -293,7 +295,7 @@ class Walker {
   }
 
   void record(const GraphNode& n, const Sym& in, const Sym& out) {
-    if (in.dims.size() == rank_ && !in.product) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
+    if (in.dims.size() == rank_ && !in.product && !std::holds_alternative<Parameter>(n.op)) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
     if (out.dims.size() == rank_ && !out.product) a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
   }
 
@@ -430,6 +432,17 @@ class Walker {
               std::size_t lead = k.sizes.size() - in.dims.size();
               Sym s;
               for (std::size_t i = 0; i < k.sizes.size(); ++i) {
+                if (i < k.from_dim.size() && k.from_dim[i]) {  // "x.shape[d]": x's size there, exactly
+                  auto rank = static_cast<int64_t>(second_ ? second_->dims.size() : 0);
+                  int64_t d = *k.from_dim[i];
+                  if (!second_ || second_->product || d < -rank || d >= rank) return fail_const(n);
+                  const QDim& g = second_->dims[static_cast<std::size_t>(d < 0 ? d + rank : d)];
+                  if (i >= lead && !is_one(in.dims[i - lead]) &&
+                      !equal(in.dims[i - lead], g, n.name, "expands to a size that must equal the dim it keeps"))
+                    return std::nullopt;
+                  s.dims.push_back(g);
+                  continue;
+                }
                 if (i < lead) {
                   if (k.sizes[i] == -1) return fail_const(n);
                   s.dims.push_back(QDim::constant(k.sizes[i]));
@@ -451,6 +464,11 @@ class Walker {
                     return std::nullopt;
                   }
               s.product = in.product && k.sizes.back() == -1 && lead == 0;
+              return s;
+            },
+            [&](const Parameter& k) -> std::optional<Sym> {
+              Sym s;
+              for (int64_t d : k.shape) s.dims.push_back(QDim::constant(d));
               return s;
             },
             [&](const Roll& k) -> std::optional<Sym> {
@@ -570,6 +588,7 @@ class Walker {
   // broadcasts a constant 1. A centre crop makes a size the smaller of two
   // functions of x, which is not a QDim: said so rather than guessed.
   std::optional<Sym> merge(const GraphNode& n, const Merge& m, const std::vector<Sym>& in) {
+    if (m.op == MergeOp::mul || m.broadcast) return broadcast(n, m, in);
     Sym out = in[0];
     for (const auto& x : in)
       if (x.dims.size() != out.dims.size()) return fail_const(n);
@@ -580,10 +599,6 @@ class Walker {
         const QDim &a = out.dims[d], &b = in[i].dims[d];
         if (m.op == MergeOp::cat && static_cast<int64_t>(d) == dim) {
           out.dims[d] = sum(a, b);
-          continue;
-        }
-        if (m.op == MergeOp::mul && (is_one(a) || is_one(b))) {
-          if (is_one(a)) out.dims[d] = b;
           continue;
         }
         if (m.op == MergeOp::cat && m.crop && d >= 2) {
@@ -597,10 +612,38 @@ class Walker {
           continue;
         }
         const char* what = m.op == MergeOp::add ? "adds two branches whose sizes must agree"
-                           : m.op == MergeOp::cat ? "concatenates inputs whose other sizes must agree"
-                                                  : "multiplies inputs whose sizes must agree or be 1";
+                                                : "concatenates inputs whose other sizes must agree";
         if (!equal(a, b, n.name, what)) return std::nullopt;
       }
+    record(n, in[0], out);
+    return out;
+  }
+
+  // PyTorch's broadcasting, right-aligned: a constant 1 takes the other
+  // size, other sizes must agree for every input size.
+  std::optional<Sym> broadcast(const GraphNode& n, const Merge& m, const std::vector<Sym>& in) {
+    Sym out = in[0];
+    for (std::size_t i = 1; i < in.size(); ++i) {
+      const auto& b = in[i].dims;
+      std::size_t rank = std::max(out.dims.size(), b.size());
+      std::vector<QDim> next;
+      for (std::size_t k = 0; k < rank; ++k) {
+        std::size_t from_end = rank - 1 - k;
+        const QDim* x = from_end < out.dims.size() ? &out.dims[out.dims.size() - 1 - from_end] : nullptr;
+        const QDim* y = from_end < b.size() ? &b[b.size() - 1 - from_end] : nullptr;
+        if (!x || is_one(*x)) {
+          if (y && k + 1 == rank) out.product = in[i].product;  // the last dim is now b's
+          next.push_back(y ? *y : *x);
+          continue;
+        }
+        if (!y || is_one(*y)) { next.push_back(*x); continue; }
+        const char* what = m.op == MergeOp::add ? "adds inputs whose sizes must agree or be 1"
+                                                : "multiplies inputs whose sizes must agree or be 1";
+        if (!equal(*x, *y, n.name, what)) return std::nullopt;
+        next.push_back(*x);
+      }
+      out.dims = std::move(next);
+    }
     record(n, in[0], out);
     return out;
   }
@@ -709,8 +752,14 @@ class Walker {
     const std::size_t rank = in.dims.size();
     std::size_t given = k.size.empty() ? k.scale.size() : k.size.size();
     if (in.product || rank < 3 || rank > 5 || (needs && static_cast<int>(rank) != needs) ||
-        (given != 1 && given != rank - 2))
+        (!k.size_from && given != 1 && given != rank - 2))
       return fail_const(n);
+    if (k.size_from) {  // the other value's spatial sizes, exactly
+      if (!second_ || second_->product || second_->dims.size() != rank) return fail_const(n);
+      Sym s = in;
+      for (std::size_t d = 2; d < rank; ++d) s.dims[d] = second_->dims[d];
+      return s;
+    }
     Sym s = in;
     for (std::size_t d = 0; d + 2 < rank; ++d) {
       QDim& f = s.dims[2 + d];

@@ -337,6 +337,7 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
             return nn::AnyModule(nn::Functional([g](const torch::Tensor& x) { return torch::channel_shuffle(x, g); }));
           },
           [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
+          [&](const Parameter&) -> nn::AnyModule { throw std::logic_error("a parameter is no module"); },
       },
       op);
 }
@@ -356,7 +357,17 @@ class NetImpl : public nn::Module {
     for (int v : g.outputs) last_[static_cast<std::size_t>(v)] = SIZE_MAX;
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
       const GraphNode& n = g.nodes[i];
-      if (std::holds_alternative<Merge>(n.op)) continue;
+      if (std::holds_alternative<Merge>(n.op) || n.inputs.size() > 1 ||
+          (std::holds_alternative<Parameter>(n.op) && n.shares >= 0))
+        continue;  // run in forward()
+      if (auto* p = std::get_if<Parameter>(&n.op); p && n.shares < 0) {  // registered as nn.Parameter is: by its own name
+        const std::string& name = n.name;
+        auto dot = name.rfind('.');
+        params_[i] = holder(dot == std::string::npos ? "" : name.substr(0, dot))
+                         ->register_parameter(name.substr(dot == std::string::npos ? 0 : dot + 1),
+                                              torch::randn(p->shape) * 0.02);
+        continue;
+      }
       // `shares`: the same module object, called again (registered once).
       if (n.shares >= 0) {
         leaves_[i] = leaves_[static_cast<std::size_t>(n.shares)];
@@ -375,6 +386,10 @@ class NetImpl : public nn::Module {
       const GraphNode& n = g_.nodes[i];
       if (auto* m = std::get_if<Merge>(&n.op)) {
         v[i + 1] = merge(n, *m, v, i);
+      } else if (std::holds_alternative<Parameter>(n.op)) {
+        v[i + 1] = params_.at(n.shares >= 0 ? static_cast<std::size_t>(n.shares) : i);
+      } else if (n.inputs.size() > 1) {
+        v[i + 1] = sized(n, v[static_cast<std::size_t>(n.inputs[0].value)], v[static_cast<std::size_t>(n.inputs[1].value)]);
       } else {
         if (leaves_[i].is_empty() && n.shares >= 0) leaves_[i] = leaves_[static_cast<std::size_t>(n.shares)];
         if (leaves_[i].is_empty()) {
@@ -393,6 +408,10 @@ class NetImpl : public nn::Module {
   }
 
   const nn::AnyModule& leaf(std::size_t i) const { return leaves_[i]; }
+  std::optional<torch::Tensor> param(std::size_t i) const {
+    auto it = params_.find(i);
+    return it == params_.end() ? std::nullopt : std::optional<torch::Tensor>(it->second);
+  }
   // Where leaves built later (lazily, for --force) go too.
   void place_on(torch::Device d, torch::ScalarType t, bool channels_last) {
     device_ = d, dtype_ = t, channels_last_ = channels_last;
@@ -411,6 +430,25 @@ class NetImpl : public nn::Module {
   torch::Device device_ = torch::kCPU;
   torch::ScalarType dtype_ = torch::kFloat;
   bool channels_last_ = false;
+
+  std::map<std::size_t, torch::Tensor> params_;  // Parameter nodes' tensors
+
+  // A layer whose sizes come from another value, as PyTorch code reads them:
+  // x.expand(n, -1, -1) with n = y.shape[0]; F.interpolate(x, size=y.shape[2:]).
+  static torch::Tensor sized(const GraphNode& n, const torch::Tensor& x, const torch::Tensor& y) {
+    if (auto* e = std::get_if<Expand>(&n.op)) {
+      std::vector<int64_t> sizes = e->sizes;
+      for (std::size_t k = 0; k < sizes.size(); ++k)
+        if (e->from_dim[k]) sizes[k] = y.size(*e->from_dim[k]);
+      return x.expand(sizes);
+    }
+    const auto& u = std::get<Upsample>(n.op);
+    Upsample c = u;
+    c.size = y.sizes().vec();
+    TORCH_CHECK(c.size.size() >= 3, "size_from: the other value has no spatial dims");
+    c.size.erase(c.size.begin(), c.size.begin() + 2);
+    return upsample_module(c, x.sizes().vec()).forward(x);
+  }
 
   void place(std::size_t i, nn::AnyModule m) {
     const std::string& name = g_.nodes[i].name;
@@ -549,6 +587,7 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     if (!net.is_empty()) {
       r.shape = net->shapes[i];
       if (!net->leaf(i).is_empty() && g.nodes[i].shares < 0) r.params = numel_of(net->leaf(i).ptr()->parameters());
+      if (auto p = net->param(i)) r.params = p->numel();
     }
     result.rows.push_back(std::move(r));
   }

@@ -1340,9 +1340,11 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
                                from->pointer, name);
         d.help = "keep \"size_from\" to match that layer's size, or drop it for a fixed size or factor";
         *ok = false;
+        return k;
       } else if (!from->value->is_string() || from->value->get_ref<const std::string&>().empty()) {
         f.bad(*from, "size_from", "the name of an earlier layer (or \"input\") whose spatial size the output takes");
         *ok = false;
+        return k;
       } else {
         k.size_from = true;
         size_from_ = from->value->get<std::string>();

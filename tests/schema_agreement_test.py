@@ -68,7 +68,8 @@ def valid_value(rng, a, rank):
         "shape": rng.choice([[-1], [2, -1], [4, 2], [0, 8]]),
         "index": rng.randint(-2, 2),
         "shifts": rng.choice([1, -3, [1, 2], [2]]),
-        "sizes": rng.choice([[-1], [2, -1], [3, 4, 5]]),
+        "sizes": rng.choice([[-1], [2, -1], [3, 4, 5], ["input.shape[0]", -1], ["x.size(9)"]]),
+        "size_from": rng.choice(["input", ""]),
     }
     return special[name]
 

@@ -488,3 +488,71 @@ TEST_CASE("Expand repeats size-1 dims, as ATen's inferExpandGeometry") {
   CHECK(run_layers("[2, 3, 1]", R"({"type": "Expand", "sizes": [2, 3, 5]}, {"type": "View", "shape": [30]})").has("view-strides"));
   CHECK(run_layers("[2, 3, 1]", R"({"type": "Expand", "sizes": [2, 3, 5]}, {"type": "View", "shape": [2, 3, 5, 1]})").valid());
 }
+
+// A ViT's tokens (#22), each shape and message checked with PyTorch 1.13:
+// class_token = zeros(1, 1, 64); class_token.expand(t.shape[0], -1, -1) is
+// [2, 1, 64] for t = zeros(2, 16, 64); cat on dim 1 is [2, 17, 64]; adding a
+// [1, 17, 64] position embedding broadcasts to [2, 17, 64].
+TEST_CASE("Parameter, Expand reading another value's size, and a broadcasting Add") {
+  auto o = run_text(R"({"input": [2, 3, 32, 32], "layers": [
+    {"name": "conv_proj", "type": "Conv2d", "out_channels": 64, "kernel_size": 8, "stride": 8},
+    {"name": "flat", "type": "Flatten", "start_dim": 2},
+    {"name": "tokens", "type": "Transpose", "dim0": 1, "dim1": 2},
+    {"name": "class_token", "type": "Parameter", "shape": [1, 1, 64]},
+    {"name": "batch", "type": "Expand", "sizes": ["tokens.shape[0]", -1, -1]},
+    {"name": "cat", "type": "Cat", "from": ["batch", "tokens"], "dim": 1},
+    {"name": "pos", "type": "Parameter", "shape": [1, 17, 64]},
+    {"name": "add", "type": "Add", "from": ["cat", "pos"], "broadcast": true}]})");
+  REQUIRE(o.valid());
+  CHECK(o.row("class_token")->input.empty());  // it reads nothing
+  CHECK(o.row("class_token")->params == 64);
+  CHECK(o.row("batch")->output == Shape{2, 1, 64});
+  CHECK(o.row("cat")->output == Shape{2, 17, 64});
+  CHECK(o.row("pos")->params == 17 * 64);
+  CHECK(o.row("add")->output == Shape{2, 17, 64});
+  // Conv 64·3·8·8 + 64 = 12,352, plus the two parameters.
+  CHECK(o.eval.params == 12352 + 64 + 1088);
+}
+
+TEST_CASE("a broadcasting Add that does not broadcast, and one not asked for") {
+  // zeros(2, 17, 64) + zeros(1, 16, 64): "The size of tensor a (17) must match
+  // the size of tensor b (16) at non-singleton dimension 1".
+  auto bad = run_text(R"({"input": [2, 17, 64], "layers": [
+    {"name": "pos", "type": "Parameter", "shape": [1, 16, 64]},
+    {"name": "add", "type": "Add", "from": ["input", "pos"], "broadcast": true}]})");
+  const Diagnostic* d = bad.find("add-broadcast");
+  REQUIRE(d);
+  CHECK(d->notes.back() == "PyTorch: \"The size of tensor a (17) must match the size of tensor b (16) at "
+                           "non-singleton dimension 1\"");
+  // Without "broadcast" an add stays exact, and says how to ask for it.
+  auto exact = run_text(R"({"input": [2, 17, 64], "layers": [
+    {"name": "pos", "type": "Parameter", "shape": [1, 17, 64]},
+    {"name": "add", "type": "Add", "from": ["input", "pos"]}]})");
+  const Diagnostic* e = exact.find("add-mismatch");
+  REQUIRE(e);
+  CHECK(e->help.find("\"broadcast\": true") != std::string::npos);
+  // ConvNeXt's layer scale: zeros(96, 1, 1) * zeros(2, 96, 7, 7) is [2, 96, 7, 7].
+  auto scale = run_text(R"({"input": [2, 96, 7, 7], "layers": [
+    {"name": "gamma", "type": "Parameter", "shape": [96, 1, 1]},
+    {"name": "mul", "type": "Mul", "from": ["gamma", "input"]}]})");
+  REQUIRE(scale.valid());
+  CHECK(scale.row("mul")->output == Shape{2, 96, 7, 7});
+}
+
+TEST_CASE("Upsample size_from and Expand's size references") {
+  // F.interpolate(zeros(2, 64, 4, 4), size=zeros(2, 3, 32, 32).shape[2:]) is [2, 64, 32, 32].
+  auto o = run_text(R"({"input": [2, 3, 32, 32], "layers": [
+    {"type": "Conv2d", "out_channels": 64, "kernel_size": 8, "stride": 8},
+    {"name": "up", "type": "Upsample", "size_from": "input", "mode": "bilinear"}]})");
+  REQUIRE(o.valid());
+  CHECK(o.row("up")->output == Shape{2, 64, 32, 32});
+  // zeros(1, 1, 64).expand(t.shape[5], -1, -1) for a 3-D t: IndexError "tuple index out of range".
+  auto far = run_text(R"({"input": [2, 16, 64], "layers": [
+    {"name": "t", "type": "Parameter", "shape": [1, 1, 64]},
+    {"name": "e", "type": "Expand", "sizes": ["input.shape[5]", -1, -1]}]})");
+  REQUIRE(far.find("expand"));
+  CHECK(far.find("expand")->notes.back() == "PyTorch: \"tuple index out of range\"");
+  auto typo = run_text(R"({"input": [2, 16, 64], "layers": [
+    {"name": "e", "type": "Expand", "sizes": ["nothing.shape[0]", -1, -1]}]})");
+  CHECK(typo.find("bad-reference"));
+}

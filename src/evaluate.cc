@@ -524,11 +524,16 @@ class Evaluator {
               Upsample c = k;
               const Shape& y = value(n.inputs[1].value);
               c.size.assign(y.begin() + std::min<std::ptrdiff_t>(2, static_cast<std::ptrdiff_t>(y.size())), y.end());
-              if (c.size.empty()) {
+              if (y.size() != in.size() && in.size() >= 3 && in.size() <= 5) {
                 Row& r = row(n, k.name(), in);
-                error(n, "upsample-dims", fmt::format("{} takes its size from `{}`, whose output {} has no spatial dims",
-                                                      k.name(), n.inputs[1].label, format_shape(y)), "size_from")
-                    .help = "name a layer whose output is [N, C, H, W] (or \"input\")";
+                auto& d = error(n, "upsample-dims",
+                                fmt::format("{} takes its size from `{}`, whose output {} has {} spatial dims; its "
+                                            "input {} has {}", k.name(), n.inputs[1].label, format_shape(y),
+                                            y.size() > 2 ? y.size() - 2 : 0, format_shape(in), in.size() - 2),
+                                "size_from");
+                d.notes.push_back("PyTorch: \"Input and output must have the same number of spatial dimensions\"");
+                d.help = fmt::format("name a {}-D layer (or \"input\"), as F.interpolate(x, size=y.shape[2:]) reads "
+                                     "y's sizes after [N, C]", in.size());
                 return fail(r);
               }
               auto out = upsample(n, c, in);
@@ -709,13 +714,14 @@ class Evaluator {
     }
     const std::vector<double>& sc = k.scale;
     std::size_t given = k.size.empty() ? sc.size() : k.size.size();
-    if (given != 1 && given != spatial) {
+    if (given != spatial && (given != 1 || k.listed)) {  // F.interpolate: a list has one entry per spatial dim
       auto& d = error(n, "upsample-dims", fmt::format("{} gives {} {} for an input with {} spatial dims {}", k.name(),
                                                       given, k.size.empty() ? "scale factors" : "sizes", spatial,
                                                       format_shape(in)),
-                      k.size.empty() ? "scale_factor" : "size");
+                      k.size_from ? "size_from" : k.size.empty() ? "scale_factor" : "size");
       d.notes.push_back("PyTorch: \"Input and output must have the same number of spatial dimensions\"");
-      d.help = "give one number for every spatial dim, or one per spatial dim";
+      d.help = fmt::format("give {} {}, one per spatial dim, or a single number for all of them", spatial,
+                           k.size.empty() ? "scale factors" : "sizes");
       return fail(r);
     }
     Shape out{in[0], in[1]};

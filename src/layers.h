@@ -207,6 +207,7 @@ struct Upsample {
   Interp mode = Interp::nearest;
   std::optional<bool> align_corners;
   bool size_from = false;     // the spatial size of the node's size_from value (F.interpolate(x, size=y.shape[2:]))
+  bool listed = false;        // size or scale written as a list: one per spatial dim, as F.interpolate checks
   const char* name() const { return kinds[kind]; }
 };
 

@@ -511,7 +511,34 @@ class Converter:
         Node = self.torch.fx.Node
         if isinstance(arg, Node) and arg in self.value:
             return self.value[arg]
+        if isinstance(arg, Node) and self.other.get(arg, ("",))[0] == "attr":
+            return self.learned(node, arg)
         self.fail(node, f"passes {arg!r} where netshape needs a tensor from an earlier layer")
+
+    def learned(self, node, attr):
+        """A parameter forward() reads itself (ConvNeXt's layer_scale, ViT's class_token): a Parameter layer
+        named as the attribute, in its module's container, written where it is first used."""
+        target = self.other[attr][1]
+        try:
+            t = self.model.get_parameter(target)
+        except AttributeError:
+            kind = "buffer" if target in dict(self.model.named_buffers()) else "tensor attribute"
+            self.fail(node, f"reads the {kind} `{target}` in forward(); netshape's Parameter is a learned tensor",
+                      help="netshape counts learned tensors (nn.Parameter); a fixed tensor has no layer kind")
+        parts = target.split(".")
+        self.value[attr] = self.place(parts[:-1], parts[-1], {"type": "Parameter", "shape": list(t.shape)},
+                                      [self.last or "input"])
+        return self.value[attr]
+
+    def is_learned(self, arg):
+        return isinstance(arg, self.torch.fx.Node) and self.other.get(arg, ("",))[0] == "attr"
+
+    def size_ref(self, node, arg):
+        """x.shape[0] or x.size(0), read to size another tensor: "NAME.shape[0]"; None for anything else."""
+        info = self.other.get(arg) if isinstance(arg, self.torch.fx.Node) else None
+        if info and info[0] == "dim" and isinstance(info[2], int):
+            return f"{self.tensor(node, info[1])}.shape[{info[2]}]"
+        return None
 
     def run(self):
         for node in self.graph.nodes:
@@ -525,12 +552,11 @@ class Converter:
         self.value[node] = "input"
 
     def on_get_attr(self, node):
-        self.fail(node, f"reads the tensor `{node.target}` directly in forward()",
-                  help="netshape follows layers; a parameter used in a functional call has no layer kind")
+        self.other[node] = ("attr", node.target)  # a Parameter layer where a tensor is needed (learned())
 
     def on_output(self, node):
         out = node.args[0]
-        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        outs = list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, (tuple, list)) else [out]
         names = [self.tensor(node, o) for o in outs]
         if names != [self.last]:
             self.outputs = names
@@ -578,11 +604,15 @@ class Converter:
                                                                                   torch.add)):
             if both_tensors and not kwargs:
                 return self.merge(node, "Add", args)
+            if len(args) == 2 and not kwargs and any(self.is_learned(a) for a in args) and \
+                    all(self.is_learned(a) or a in self.value for a in args):
+                # x + self.pos_embedding: PyTorch broadcasts the parameter's size-1 dims
+                return self.merge(node, "Add", args, {"broadcast": True})
             return self.fail(node, f"adds {args[1]!r} to a tensor; netshape's Add takes two layers' outputs")
         if (method and fn in ("mul", "__mul__", "mul_")) or (not method and fn in (operator.mul, operator.imul,
                                                                                   torch.mul)):
-            if both_tensors and not kwargs:
-                return self.merge(node, "Mul", args)
+            if len(args) == 2 and not kwargs and all(self.is_learned(a) or a in self.value for a in args):
+                return self.merge(node, "Mul", args)  # self.layer_scale * x broadcasts, as Mul does
             return self.fail(node, f"multiplies a tensor by {args[1]!r}; netshape's Mul takes two layers' outputs")
         if not method and fn is torch.cat:
             a = _bind(args, kwargs, ["tensors", "dim"], {"dim": 0})
@@ -596,7 +626,8 @@ class Converter:
         if method and fn in ("view", "reshape") or (not method and fn is torch.reshape):
             return self.view(node, args, kwargs)
         if method and fn == "size" or (not method and fn is getattr) and len(args) > 1 and args[1] == "shape":
-            self.other[node] = ("size", args[0])
+            dim = _bind(args[1:], kwargs, ["dim"]).get("dim") if method else None
+            self.other[node] = ("dim", args[0], dim) if dim is not None else ("size", args[0])
             return None
         if not method and fn is operator.getitem:
             return self.getitem(node, args)
@@ -616,7 +647,8 @@ class Converter:
         if method and fn == "expand":
             sizes = list(args[1:]) if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None,
                                                                         (list, tuple)) else list(args[1])
-            if not all(isinstance(s, int) for s in sizes):
+            sizes = [s if isinstance(s, int) else self.size_ref(node, s) or s for s in sizes]
+            if not all(isinstance(s, (int, str)) for s in sizes):
                 return self.fail(node, f"expands to {sizes!r}, sizes read from a tensor at run time; netshape takes "
                                        "fixed sizes (-1 keeps a dim)")
             return self.layer(node, {"type": "Expand", "sizes": sizes}, args[0])
@@ -651,6 +683,8 @@ class Converter:
             return self.pointwise_layer(node, kind, args, kwargs)
         if not method and fn is F.interpolate:
             return self.interpolate(node, args, kwargs)
+        if not method and fn is F.layer_norm:
+            return self.layer_norm(node, args, kwargs)
         if not method and fn in (F.dropout, F.dropout1d if hasattr(F, "dropout1d") else None, F.dropout2d,
                                  F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout):
             kind = {"dropout": "Dropout", "dropout1d": "Dropout1d", "dropout2d": "Dropout2d",
@@ -708,6 +742,14 @@ class Converter:
     def interpolate(self, node, args, kwargs):
         a = _bind(args, kwargs, ["input", "size", "scale_factor", "mode", "align_corners",
                                  "recompute_scale_factor", "antialias"], {"mode": "nearest"})
+        info = self.other.get(a.get("size")) if isinstance(a.get("size"), self.torch.fx.Node) else None
+        if info and info[0] == "sizes" and info[2].stop is None and info[2].step is None and \
+                isinstance(info[2].start, int) and (info[2].start == 2 or info[2].start < 0):
+            # F.interpolate(x, size=y.shape[-2:]): y's spatial size (as y.shape[2:] when y has x's rank)
+            d = {"type": "Upsample", "size_from": self.tensor(node, info[1]), "mode": a["mode"]}
+            if a.get("align_corners") is not None:
+                d["align_corners"] = a["align_corners"]
+            return self.layer(node, d, a["input"])
         if any(isinstance(v, self.torch.fx.Node) for v in (a.get("size"), a.get("scale_factor"))):
             return self.fail(node, "resizes to a size computed from a tensor at run time (e.g. x.shape[2:])",
                              help="netshape follows fixed sizes: give F.interpolate a size or scale_factor")
@@ -716,6 +758,21 @@ class Converter:
             if a.get(k) is not None:
                 d[k] = _l(a[k])
         return self.layer(node, d, a["input"])
+
+    def layer_norm(self, node, args, kwargs):
+        """F.layer_norm(x, shape, self.weight, self.bias, eps), as torchvision's LayerNorm2d calls it between two
+        permutes: a LayerNorm whose learned scale and shift are the module's own."""
+        a = _bind(args, kwargs, ["input", "normalized_shape", "weight", "bias", "eps"],
+                  {"weight": None, "bias": None, "eps": 1e-5})
+        if a["weight"] is None and a["bias"] is not None or \
+                any(x is not None and not self.is_learned(x) for x in (a["weight"], a["bias"])):
+            return self.fail(node, "calls F.layer_norm with a weight or bias computed in forward()",
+                             help="netshape's LayerNorm learns its own scale and shift: pass the module's parameters")
+        layer = {"type": "LayerNorm", "normalized_shape": _l(a["normalized_shape"]), "eps": a["eps"],
+                 "elementwise_affine": a["weight"] is not None}
+        if a["weight"] is not None and a["bias"] is None:
+            layer["bias"] = False
+        return self.layer(node, layer, a["input"])
 
     def mean(self, node, args, kwargs):
         return self.reduce(node, "Mean", args, kwargs)
@@ -769,8 +826,8 @@ class Converter:
         if info and info[0] == "chunk":
             _, tensor, chunks, dim = info
             return self.layer(node, {"type": "Chunk", "chunks": chunks, "dim": dim, "index": index}, tensor)
-        if info and info[0] == "size":
-            self.other[node] = ("int",)
+        if info and info[0] == "size":  # x.shape[0]: one size; x.shape[-2:]: sizes (F.interpolate's size)
+            self.other[node] = ("dim", info[1], index) if isinstance(index, int) else ("sizes", info[1], index)
             return None
         return self.fail(node, f"indexes a tensor with {index!r}; netshape maps torch.narrow and torch.chunk")
 

@@ -1361,6 +1361,7 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
       return k;
     }
     // An int (or number) for every spatial dim, or a list with one per dim.
+    k.listed = k.size_from || (size ? size : scale)->value->is_array();
     if (k.size_from) {
     } else if (size) {
       if (size->value->is_array()) {

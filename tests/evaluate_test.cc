@@ -556,3 +556,19 @@ TEST_CASE("Upsample size_from and Expand's size references") {
     {"name": "e", "type": "Expand", "sizes": ["nothing.shape[0]", -1, -1]}]})");
   CHECK(typo.find("bad-reference"));
 }
+
+// F.interpolate checks a list's length: zeros(1, 1, 4, 4) with size=[3] raises
+// "Input and output must have the same number of spatial dimensions" (PyTorch
+// 1.13), while size=3 is [1, 1, 3, 3]; size=y.shape[2:] of a 3-D y is such a list.
+TEST_CASE("Upsample: a size list has one entry per spatial dim; size_from needs the input's rank") {
+  CHECK(*run_layers("[1, 1, 4, 4]", R"({"type": "Upsample", "size": 3})").eval.output == Shape{1, 1, 3, 3});
+  CHECK(run_layers("[1, 1, 4, 4]", R"({"type": "Upsample", "size": [3]})").has("upsample-dims"));
+  CHECK(run_layers("[1, 1, 4, 4]", R"({"type": "Upsample", "scale_factor": [3.0]})").has("upsample-dims"));
+  CHECK(*run_layers("[1, 1, 4]", R"({"type": "Upsample", "size": [3]})").eval.output == Shape{1, 1, 3});
+  auto o = run_text(R"({"input": [3, 5, 4, 12], "layers": [
+    {"name": "tok", "type": "Flatten", "start_dim": 2, "from": "input"},
+    {"name": "up", "type": "Upsample", "from": "input", "size_from": "tok"}]})");
+  const Diagnostic* d = o.find("upsample-dims");
+  REQUIRE(d);
+  CHECK(d->pointer == "/layers/1/size_from");
+}

@@ -36,6 +36,19 @@ MODELS = [  # name, constructor arguments, input
     ("efficientnet_b0", [], [1, 3, 224, 224]),
     ("squeezenet1_0", [], [1, 3, 224, 224]),
     ("shufflenet_v2_x1_0", [], [1, 3, 224, 224]),
+    # ConvNeXt: channels-last LayerNorm between permutes, a learned layer scale times the block
+    # (a Parameter and a broadcasting Mul), StochasticDepth (the identity in eval).
+    ("convnext_tiny", [], [1, 3, 224, 224]),
+    ("convnext_small", [], [1, 3, 160, 160]),
+]
+
+# Segmentation: every head returns to the input size with F.interpolate(x, size=input.shape[-2:]);
+# the input is not a multiple of the output stride, so only size_from gives it back exactly.
+# weights_backbone=None: no download; the aux heads are off by default (they run only in training).
+SEGMENTATION = [
+    ("fcn_resnet50", ["weights_backbone=None"], [1, 3, 200, 232]),
+    ("deeplabv3_resnet50", ["weights_backbone=None"], [1, 3, 200, 232]),
+    ("lraspp_mobilenet_v3_large", ["weights_backbone=None"], [1, 3, 200, 232]),
 ]
 
 
@@ -85,6 +98,11 @@ def main():
         if only and name not in only:
             continue
         failed += report(name, check(netshape, name, args, shape))
+    for name, args, shape in SEGMENTATION:
+        if only and name not in only:
+            continue
+        failed += report(name, check(netshape, name, args, shape, f"torchvision.models.segmentation:{name}",
+                                     getattr(torchvision.models.segmentation, name)))
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "import"))
     tutorial = importlib.import_module("tutorial")
     for name, shape in TUTORIAL:

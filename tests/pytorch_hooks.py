@@ -11,14 +11,16 @@ def run_hooked(model, shape):
 
     def hook(name):
         def record(module, inputs, output):  # returns None: the output stays as it is
-            seen.setdefault(name, list(output.shape))
+            if isinstance(output, torch.Tensor):  # not a backbone's dict of features
+                seen.setdefault(name, list(output.shape))
         return record
     for name, m in model.named_modules():
         if name:
             m.register_forward_hook(hook(name))
     with torch.no_grad():
         out = model(torch.zeros(shape))
-    return (list(out) if isinstance(out, tuple) else [out]), seen
+    # a segmentation model returns {"out": ...} (and "aux" when asked for)
+    return (list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, tuple) else [out]), seen
 
 
 def count_problems(model, outs, table):

@@ -227,7 +227,9 @@ GraphCase random_graph(Rng& r) {
     std::string op = ops[r.in(0, 2)];
     int64_t dim = r.chance(0.8) ? 1 : r.in(-1, 3);
     bool crop = op == "cat" && r.chance(0.4);
-    std::string extra = op == "cat" ? fmt::format(R"(, "dim": {}{})", dim, crop ? R"(, "crop": "center")" : "") : "";
+    bool bcast = op == "add" && r.chance(0.5);  // PyTorch's broadcasting, asked for: then exact agreement
+    std::string extra = op == "cat" ? fmt::format(R"(, "dim": {}{})", dim, crop ? R"(, "crop": "center")" : "")
+                        : bcast ? R"(, "broadcast": true)" : "";
     if (kind <= 2) {  // a leaf, sometimes reading an earlier step
       auto [text, fn] = random_leaf(r);
       std::string from = r.chance(0.3) ? earlier() : "";
@@ -240,7 +242,7 @@ GraphCase random_graph(Rng& r) {
       int nb = static_cast<int>(r.in(2, 3));
       std::vector<std::string> branches;
       std::vector<std::vector<Fn>> fns(static_cast<std::size_t>(nb));
-      bool gate = op == "mul" && r.chance(0.6);
+      bool gate = (op == "mul" || bcast) && r.chance(0.6);
       for (int b = 0; b < nb; ++b) {
         std::vector<std::string> items;
         if (gate && b == 1) {  // [N, C, 1, 1], or [N, ch, 1, 1] after a 1x1 conv (ch 1 broadcasts too)
@@ -432,10 +434,11 @@ TEST_CASE("1,200 random graphs computed directly in LibTorch: every step's shape
         FAIL_CHECK(fmt::format("netshape says valid ({}), LibTorch: {}\n  {}", format_shape(*o.eval.output),
                                torch_error.substr(0, 200), where));
     } else if (torch_ok) {
-      // The one deliberate disagreement: an add that relies on broadcasting.
+      // The one deliberate disagreement: an add that relies on broadcasting
+      // without "broadcast": true (an add that asks for it must agree).
       bool said = false;
       for (const auto& d : o.diags.items)
-        for (const auto& n : d.notes) said = said || n.find("broadcast") != std::string::npos;
+        for (const auto& n : d.notes) said = said || ((d.code == "add-mismatch" || d.code == "residual-mismatch") && n.find("broadcast") != std::string::npos);
       if (!said) FAIL_CHECK(fmt::format("netshape says invalid, LibTorch ran it\n  {}", where));
       ++broadcast;
     } else {
@@ -443,6 +446,91 @@ TEST_CASE("1,200 random graphs computed directly in LibTorch: every step's shape
     }
   }
   MESSAGE(fmt::format("{} valid, {} invalid, {} add broadcasts refused on purpose", valid, invalid, broadcast));
+  DOCTEST_CHECK(valid > 300);
+  DOCTEST_CHECK(invalid > 300);
+}
+
+// A ViT's tokens and a segmentation head's return to the input size (#22),
+// computed directly in ATen: conv patches → flatten(2) → transpose(1, 2);
+// a learned class token expanded by a size read from another value
+// (class_token.expand(t.shape[k], -1, -1)) and concatenated; a position
+// embedding added by broadcasting; F.interpolate(x, size=y.shape[2:]).
+// Wrong sizes are drawn on purpose (a token of another width, an embedding
+// of another length, a dim read past the rank, an interpolation to a 3-D
+// value's size), and each verdict must be LibTorch's.
+TEST_CASE("1,200 random token pipelines (Parameter, Expand by another value's size, broadcast Add, size_from)") {
+  torch::set_num_threads(1);
+  torch::NoGradGuard no_grad;
+  const uint64_t seed = 22;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 1200; ++i) {
+    int64_t N = r.in(1, 3), C = r.in(1, 4), H = r.in(2, 12), W = r.in(2, 12), P = r.in(1, 4), D = r.in(1, 6);
+    int64_t L = H >= P && W >= P ? (H / P) * (W / P) : 0;
+    int64_t cls_d = r.chance(0.85) ? D : r.in(1, 6);
+    int64_t k = r.chance(0.7) ? 0 : r.in(-4, 3);  // the dim read from `tok`
+    Shape pos = {r.chance(0.8) ? 1 : r.in(1, 3), r.chance(0.8) ? L + 1 : r.chance(0.5) ? 1 : r.in(1, 9),
+                 r.chance(0.8) ? D : r.chance(0.5) ? 1 : r.in(1, 6)};
+    bool up = r.chance(0.5);
+    std::string ref = r.chance(0.8) ? "input" : "tok";  // tok is 3-D: no 2-D size to take
+    std::string mode = r.chance(0.5) ? "nearest" : "bilinear";
+    std::string spec = fmt::format(
+        R"({{"input": [{}, {}, {}, {}], "layers": [)"
+        R"({{"name": "proj", "type": "Conv2d", "out_channels": {}, "kernel_size": {}, "stride": {}}}, )"
+        R"({{"name": "flat", "type": "Flatten", "start_dim": 2}}, )"
+        R"({{"name": "tok", "type": "Transpose", "dim0": 1, "dim1": 2}}, )"
+        R"({{"name": "cls", "type": "Parameter", "shape": [1, 1, {}]}}, )"
+        R"({{"name": "batch", "type": "Expand", "sizes": ["tok.shape[{}]", -1, -1]}}, )"
+        R"({{"name": "cat", "type": "Cat", "from": ["batch", "tok"], "dim": 1}}, )"
+        R"({{"name": "pos", "type": "Parameter", "shape": {}}}, )"
+        R"({{"name": "add", "type": "Add", "from": ["cat", "pos"], "broadcast": true}}{}]}})",
+        N, C, H, W, D, P, P, cls_d, k, format_shape(pos),
+        up ? fmt::format(R"(, {{"name": "up", "type": "Upsample", "from": "proj", "size_from": "{}", "mode": "{}"}})",
+                         ref, mode)
+           : "");
+    // LibTorch, step by step.
+    std::vector<std::pair<std::string, Shape>> real;
+    std::string torch_error;
+    try {
+      torch::Tensor x = torch::randn({N, C, H, W});
+      torch::Tensor proj = torch::conv2d(x, torch::randn({D, C, P, P}), torch::randn({D}), P);
+      real.emplace_back("proj", proj.sizes().vec());
+      torch::Tensor tok = proj.flatten(2).transpose(1, 2);
+      real.emplace_back("tok", tok.sizes().vec());
+      if (k < -tok.dim() || k >= tok.dim()) throw c10::IndexError({__func__, __FILE__, __LINE__}, "tuple index out of range");
+      torch::Tensor batch = torch::zeros({1, 1, cls_d}).expand({tok.size(k), -1, -1});
+      real.emplace_back("batch", batch.sizes().vec());
+      torch::Tensor cat = torch::cat({batch, tok}, 1);
+      real.emplace_back("cat", cat.sizes().vec());
+      torch::Tensor add = cat + torch::zeros(pos);
+      real.emplace_back("add", add.sizes().vec());
+      if (up) {
+        torch::Tensor y = ref == "input" ? x : tok;
+        std::vector<int64_t> size(y.sizes().begin() + 2, y.sizes().end());
+        auto opts = torch::nn::functional::InterpolateFuncOptions().size(size);
+        if (mode == "nearest") opts.mode(torch::kNearest); else opts.mode(torch::kBilinear).align_corners(false);
+        real.emplace_back("up", torch::nn::functional::interpolate(proj, opts).sizes().vec());
+      }
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    auto o = run_text(spec);
+    REQUIRE_MESSAGE(o.parsed, where);
+    for (const auto& [name, shape] : real) {
+      const Row* row = o.row(name);
+      if (!row || row->failed || row->output != shape)
+        FAIL_CHECK(fmt::format("at {}: torch {}, netshape {}\n  {}", name, format_shape(shape),
+                               row && !row->failed ? format_shape(row->output) : "failed", where));
+    }
+    if (o.valid() != torch_error.empty())
+      FAIL_CHECK(fmt::format("netshape says {}, LibTorch: {}\n  {}", o.valid() ? "valid" : "invalid",
+                             torch_error.empty() ? "ran" : torch_error.substr(0, 200), where));
+    (o.valid() ? valid : invalid)++;
+    // The learned tensors are counted: D·C·P·P + D, then cls and pos.
+    if (o.valid()) DOCTEST_CHECK(o.eval.params == D * C * P * P + D + cls_d + pos[0] * pos[1] * pos[2]);
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid", valid, invalid));
   DOCTEST_CHECK(valid > 300);
   DOCTEST_CHECK(invalid > 300);
 }
@@ -650,16 +738,21 @@ TEST_CASE("2,400 random resizing layers: netshape's verdict is LibTorch's") {
       }
       std::optional<bool> align;
       if (r.chance(0.3)) align = r.chance(0.5);
-      std::string what = by_size ? fmt::format(R"("size": [{}])", fmt::join(size, ", "))
-                                 : fmt::format(R"("scale_factor": [{}])", fmt::join(scale, ", "));
+      // One number (Python's F.interpolate repeats it for every spatial dim) or a
+      // list, which Python checks has one entry per spatial dim: [3] for a 4-D
+      // input raises "Input and output must have the same number of spatial dimensions".
+      bool scalar = n == 1 && r.chance(0.6);
+      std::string what = by_size ? fmt::format(scalar ? R"("size": {})" : R"("size": [{}])", fmt::join(size, ", "))
+                                 : fmt::format(scalar ? R"("scale_factor": {})" : R"("scale_factor": [{}])",
+                                               fmt::join(scale, ", "));
       layer = fmt::format(R"({{"type": "Upsample", {}, "mode": "{}"{}}})", what, modes[mode],
                           align ? fmt::format(R"(, "align_corners": {})", *align) : "");
       forward = [=](const torch::Tensor& x) {
-        // Python's F.interpolate takes one value for every dim; LibTorch's wants one per dim.
+        // LibTorch's interpolate wants one value per dim: a number is repeated, as Python does.
         std::size_t sp = x.dim() >= 3 ? static_cast<std::size_t>(x.dim()) - 2 : 1;
         F::InterpolateFuncOptions o;
-        if (by_size) o.size(n == 1 ? std::vector<int64_t>(sp, size[0]) : size);
-        else o.scale_factor(n == 1 ? std::vector<double>(sp, scale[0]) : scale);
+        if (by_size) o.size(scalar ? std::vector<int64_t>(sp, size[0]) : size);
+        else o.scale_factor(scalar ? std::vector<double>(sp, scale[0]) : scale);
         switch (mode) {
           case 0: o.mode(torch::kNearest); break;
           case 1: o.mode(torch::kNearestExact); break;

@@ -165,6 +165,12 @@ class Analyser {
                      rf.reset();
                    },
                    [&](const Merge& m) {
+                     if (m.op == MergeOp::matmul) {  // every output entry is a length-m dot product
+                       const Shape& a = row.inputs[0];
+                       row.macs = macs(n, numel(row.output), a.back());
+                       rf.reset();
+                       return;
+                     }
                      rf = merged_rf(n, m);
                      // In place into the first input, as the runner's add_ (and
                      // the seed's `out += residual`); cat and mul allocate.

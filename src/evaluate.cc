@@ -432,7 +432,7 @@ class Evaluator {
             },
             [&](const Dropout& k) -> std::optional<Shape> {
               Row& r = row(n, k.name(), in);
-              r.arguments = fmt::format("p={}", k.p);
+              r.arguments = fmt::format("p={}{}", k.p, !k.stochastic ? "" : k.row_mode ? " mode=row" : " mode=batch");
               // Dropout1d refuses other ranks (PyTorch: "Dropout1d: Expected 2D or 3D input"); Dropout2d/3d only warn.
               if (k.rank == 1 && !k.alpha && in.size() != 2 && in.size() != 3) {
                 error(n, "rank", fmt::format("Dropout1d expects [N, C] or [N, C, L], got {}", format_shape(in)))
@@ -604,16 +604,22 @@ class Evaluator {
     auto [pad_l, pad_r] = conv_pads(k);
     const std::size_t rank = k.kernel_size.size();
     Dims keep(rank);
-    bool wide = false;
+    bool wide = false, dilated = false;
+    Dims span(rank);
     for (std::size_t d = 0; d < rank; ++d) {
-      keep[d] = k.dilation[d] * (k.kernel_size[d] - 1) / 2;
-      wide = wide || k.padding[d] > k.kernel_size[d] / 2;
+      // A dilated kernel spans dilation·(k − 1) + 1 (DeepLab's atrous convs pad
+      // 12 around a 3×3 kernel dilated by 12, and keep the size): half of that.
+      span[d] = k.dilation[d] * (k.kernel_size[d] - 1) + 1;
+      keep[d] = (span[d] - 1) / 2;
+      wide = wide || k.padding[d] > span[d] / 2;
+      dilated = dilated || k.dilation[d] > 1;
     }
     if (k.padding_mode == Padding::explicit_ && wide) {
       auto& d = ev_.diagnostics.warning(
           "conv-padding",
-          fmt::format("`{}` pads {} around a {} kernel: more than half the kernel, so edge windows see only zeros",
-                      n.name, dims_text(k.padding), fmt::join(k.kernel_size, "×")),
+          fmt::format("`{}` pads {} around a {} kernel{}: more than half the kernel, so edge windows see only zeros",
+                      n.name, dims_text(k.padding), fmt::join(k.kernel_size, "×"),
+                      dilated ? fmt::format(" dilated by {} (spanning {})", dims_text(k.dilation), fmt::join(span, "×")) : ""),
           n.pointer + "/padding", n.name);
       d.notes.push_back("legal for a conv in PyTorch (pools refuse it), but unusual");
       d.help = fmt::format("padding {} keeps the size at stride 1", dims_text(keep));
@@ -718,7 +724,7 @@ class Evaluator {
       auto& d = error(n, "upsample-dims", fmt::format("{} gives {} {} for an input with {} spatial dims {}", k.name(),
                                                       given, k.size.empty() ? "scale factors" : "sizes", spatial,
                                                       format_shape(in)),
-                      k.size_from ? "size_from" : k.size.empty() ? "scale_factor" : "size");
+                      k.size.empty() ? "scale_factor" : "size");
       d.notes.push_back("PyTorch: \"Input and output must have the same number of spatial dimensions\"");
       d.help = fmt::format("give {} {}, one per spatial dim, or a single number for all of them", spatial,
                            k.size.empty() ? "scale factors" : "sizes");
@@ -1619,8 +1625,101 @@ class Evaluator {
     r.inputs = in;
     if (m.broadcast) r.arguments = "broadcast";
     if (m.op == MergeOp::add && !m.broadcast) return add(n, r, in);
+    if (m.op == MergeOp::matmul) return matmul(n, r, in[0], in[1]);
     if (m.op != MergeOp::cat) return broadcast(n, m.op, r, in);
     return cat(n, m, r, in);
+  }
+
+  // torch.matmul (ATen's _matmul_impl): a 1-D a is [1, m] and a 1-D b [m, 1],
+  // the 1 dropped again; the batch dims (all but the last two) broadcast.
+  std::optional<Shape> matmul(const GraphNode& n, Row& r, const Shape& a, const Shape& b) {
+    if (a.size() == 1 && b.size() == 1) {
+      auto& d = error(n, "rank", fmt::format("matmul `{}` of two 1-D tensors {} and {} is a dot product, a 0-d "
+                                             "scalar, which netshape does not hold", n.name, format_shape(a), format_shape(b)));
+      d.help = "for one number per row, give a a leading dim ([1, m]) with Unsqueeze";
+      return fail(r);
+    }
+    Shape a2 = a.size() == 1 ? Shape{1, a[0]} : a, b2 = b.size() == 1 ? Shape{b[0], 1} : b;
+    Shape ab(a2.begin(), a2.end() - 2), bb(b2.begin(), b2.end() - 2);
+    int64_t m = a2.back(), k = b2[b2.size() - 2];
+    Shape batch = ab.size() >= bb.size() ? ab : bb;
+    for (std::size_t i = 0; i < std::min(ab.size(), bb.size()); ++i) {
+      int64_t x = ab[ab.size() - 1 - i], y = bb[bb.size() - 1 - i];
+      std::size_t at = batch.size() - 1 - i;
+      if (x != y && x != 1 && y != 1) {
+        auto& d = error(n, "matmul-batch", fmt::format("matmul `{}` cannot broadcast the batch dims of {} and {}: "
+                                                       "dim {} is {} and {}", n.name, format_shape(a), format_shape(b), at, x, y));
+        matmul_notes(d, n, a, b);
+        d.notes.push_back(fmt::format("PyTorch: \"The size of tensor a ({}) must match the size of tensor b ({}) at "
+                                      "non-singleton dimension {}\"", x, y, at));
+        d.help = "batch dims (all but the last two) broadcast when they are equal or one of them is 1";
+        return fail(r);
+      }
+      batch[at] = x == 1 ? y : x;
+    }
+    if (m != k) {
+      auto& d = error(n, "matmul-mismatch",
+                      fmt::format("matmul `{}` cannot multiply {} by {}: a's last dim ({}) must equal b's {} ({})",
+                                  n.name, format_shape(a), format_shape(b), m, b.size() == 1 ? "only dim" : "dim -2", k));
+      matmul_notes(d, n, a, b);
+      d.notes.push_back("PyTorch: \"" + matmul_message(a, b, batch) + "\"");
+      d.help = matmul_help(n, a, b);
+      return fail(r);
+    }
+    Shape out = batch;
+    if (a.size() > 1) out.push_back(a2[a2.size() - 2]);
+    if (b.size() > 1) out.push_back(b2.back());
+    r.arguments = fmt::format("{}×{} @ {}×{}", a2[a2.size() - 2], m, k, b2.back());
+    return out;
+  }
+
+  void matmul_notes(Diagnostic& d, const GraphNode& n, const Shape& a, const Shape& b) const {
+    d.notes.push_back(fmt::format("a: {}", input_note(n, n.inputs[0], a)));
+    d.notes.push_back(fmt::format("b: {}", input_note(n, n.inputs[1], b)));
+  }
+
+  // The message of the path PyTorch 1.13's matmul takes (checked there):
+  // dot, mv and mm for ranks ≤ 2, a fold into one mm or mv when one side is
+  // ≤ 2-D, else bmm over the broadcast batch.
+  static std::string matmul_message(const Shape& a, const Shape& b, const Shape& batch) {
+    auto prod = [](const Shape& s, std::size_t from, std::size_t to) {
+      int64_t p = 1;
+      for (std::size_t i = from; i < to; ++i) p = checked_mul(p, s[i]).value_or(INT64_MAX);
+      return p;
+    };
+    auto mm = [](int64_t r1, int64_t c1, int64_t r2, int64_t c2) {
+      return fmt::format("mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{})", r1, c1, r2, c2);
+    };
+    auto mv = [](int64_t r, int64_t c, int64_t v) { return fmt::format("size mismatch, got {}, {}x{},{}", r, r, c, v); };
+    std::size_t ra = a.size(), rb = b.size();
+    if (ra == 2 && rb == 1) return mv(a[0], a[1], b[0]);
+    if (ra <= 2 && rb == 2) return mm(ra == 1 ? 1 : a[0], a.back(), b[0], b[1]);
+    if (ra >= 3 && rb <= 2) {  // a folded to [batch·n, m]
+      int64_t rows = prod(a, 0, ra - 1);
+      return rb == 1 ? mv(rows, a.back(), b[0]) : mm(rows, a.back(), b[0], b[1]);
+    }
+    if (ra <= 2 && rb >= 3) {  // (bᵀ @ aᵀ)ᵀ: b transposed and folded to [batch·p, m']
+      int64_t rows = checked_mul(prod(b, 0, rb - 2), b.back()).value_or(INT64_MAX);
+      return ra == 1 ? mv(rows, b[rb - 2], a[0]) : mm(rows, b[rb - 2], a[1], a[0]);
+    }
+    return fmt::format("Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: [{}, {}].",
+                       prod(batch, 0, batch.size()), a.back(), prod(batch, 0, batch.size()), b[rb - 2]);
+  }
+
+  // The fix a person makes: b transposed (q @ k.transpose(-2, -1)), or the
+  // Linear that made a give b's size.
+  std::string matmul_help(const GraphNode& n, const Shape& a, const Shape& b) const {
+    std::string bn = n.inputs[1].label, an = n.inputs[0].label;
+    if (b.size() >= 2 && b.back() == a.back())
+      return fmt::format("`{}` holds its {} along its last dim: transpose its last two dims first, as attention's "
+                         "q @ k.transpose(-2, -1) does ({{\"type\": \"Transpose\", \"dim0\": -2, \"dim1\": -1}})",
+                         bn, a.back());
+    const GraphNode* p = g_->producer(n.inputs[0].value);
+    if (p && std::holds_alternative<Linear>(p->op))
+      return fmt::format("let Linear `{}` give {} features (out_features={}), the size of b's dim -2", p->name,
+                         b[b.size() == 1 ? 0 : b.size() - 2], b[b.size() == 1 ? 0 : b.size() - 2]);
+    return fmt::format("the sizes that meet are a's last dim and b's {}: change the layer before `{}` or `{}`",
+                       b.size() == 1 ? "only dim" : "dim -2", an, bn);
   }
 
   std::optional<Shape> add(const GraphNode& n, Row& r, const std::vector<Shape>& in) {

@@ -100,6 +100,25 @@ void explain_broadcast(Explanation& e, const Row& row, const char* done) {
   }
 }
 
+// torch.matmul: a 1-D side gains a 1 (dropped after), the last two dims
+// multiply as matrices, the rest broadcast as batch dims.
+void explain_matmul(Explanation& e, const Row& row) {
+  const Shape &a = row.inputs[0], &b = row.inputs[1];
+  if (a.size() == 1) e.lines.push_back(fmt::format("a is 1-D: it multiplies as [1, {}], and the 1 is dropped after", a[0]));
+  if (b.size() == 1) e.lines.push_back(fmt::format("b is 1-D: it multiplies as [{}, 1], and the 1 is dropped after", b[0]));
+  Shape a2 = a.size() == 1 ? Shape{1, a[0]} : a, b2 = b.size() == 1 ? Shape{b[0], 1} : b;
+  int64_t n = a2[a2.size() - 2], m = a2.back(), p = b2.back();
+  e.lines.push_back(fmt::format("the last two dims multiply as matrices: ({}×{}) @ ({}×{}) = ({}×{}), each entry a "
+                                "sum of {} products", n, m, m, p, n, p, m));
+  Shape ab(a2.begin(), a2.end() - 2), bb(b2.begin(), b2.end() - 2);
+  if (!ab.empty() || !bb.empty()) {
+    std::size_t batch = row.output.size() - (a.size() > 1) - (b.size() > 1);
+    e.lines.push_back(fmt::format("batch dims {} and {} broadcast to {}", format_shape(ab), format_shape(bb),
+                                  format_shape(Shape(row.output.begin(), row.output.begin() + static_cast<long>(batch)))));
+  }
+  e.lines.push_back(fmt::format("no parameters; {} multiply-accumulates", thousands(row.macs)));
+}
+
 void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Merge& m, const Graph& g,
                    const Evaluation& ev) {
   if (n.residual) {
@@ -120,8 +139,9 @@ void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Mer
   std::vector<std::string> names;
   for (const auto& x : n.inputs) names.push_back(x.identity ? "x" : input_label(n, x));
   const char* fn = m.op == MergeOp::add ? "torch.add" : m.op == MergeOp::mul ? "torch.mul" : "torch.cat";
-  e.headline = m.op == MergeOp::cat ? fmt::format("{}([{}], dim={})", fn, fmt::join(names, ", "), m.dim)
-                                    : fmt::format("{}", fmt::join(names, m.op == MergeOp::add ? " + " : " * "));
+  e.headline = m.op == MergeOp::cat      ? fmt::format("{}([{}], dim={})", fn, fmt::join(names, ", "), m.dim)
+               : m.op == MergeOp::matmul ? fmt::format("torch.matmul({})", fmt::join(names, ", "))
+                                         : fmt::format("{}", fmt::join(names, m.op == MergeOp::add ? " + " : " * "));
   for (std::size_t i = 0; i < n.inputs.size() && i < row.inputs.size(); ++i) {
     // A cropped input: what its layer gave, then what the cat receives.
     const GraphNode* p = g.producer(n.inputs[i].value);
@@ -136,7 +156,9 @@ void explain_merge(Explanation& e, const Row& row, const GraphNode& n, const Mer
     e.lines.push_back("the shapes do not fit (see the error)");
     return;
   }
-  if (m.op == MergeOp::add && !m.broadcast) {
+  if (m.op == MergeOp::matmul) {
+    explain_matmul(e, row);
+  } else if (m.op == MergeOp::add && !m.broadcast) {
     e.lines.push_back("equal shapes: added elementwise, the shape is unchanged");
   } else if (m.op != MergeOp::cat) {
     explain_broadcast(e, row, m.op == MergeOp::add ? "added" : "multiplied");
@@ -270,6 +292,13 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                             thousands(row.params)));
           },
           [&](const Dropout& k) {
+            if (k.stochastic) {
+              e.headline = fmt::format("StochasticDepth(p={}, mode='{}')", k.p, k.row_mode ? "row" : "batch");
+              e.lines.push_back(fmt::format("while training, zeroes the branch's output for {} with probability {} "
+                                            "(and scales the rest by 1 / (1 − p)); in eval, nothing: the shape is unchanged",
+                                            k.row_mode ? "each sample on its own" : "the whole batch", k.p));
+              return;
+            }
             e.headline = fmt::format("{}(p={})", k.name(), k.p);
             e.lines.push_back("zeroes elements at random while training, nothing in eval: the shape is unchanged");
           },

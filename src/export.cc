@@ -262,11 +262,13 @@ def center_crop(xs, dim):
 
 
 def merge(op, xs, dim=1, crop=False):
-    """torch.add, torch.cat along `dim` or torch.mul (broadcasting) of the inputs."""
+    """torch.add, torch.cat along `dim`, torch.mul (broadcasting) or torch.matmul of the inputs."""
     if crop:
         xs = center_crop(xs, dim)
     if op == "cat":
         return torch.cat(xs, dim)
+    if op == "matmul":
+        return torch.matmul(*xs)
     y = xs[0]
     for x in xs[1:]:
         y = y + x if op == "add" else y * x
@@ -296,7 +298,7 @@ class Branches(nn.Module):
 const char* const kMergeModule = R"PY(
 
 class Merge(nn.Module):
-    """A merge of earlier layers' outputs (netshape's Add, Cat, Mul with `from`)."""
+    """A merge of earlier layers' outputs (netshape's Add, Cat, Mul, Matmul with `from`)."""
 
     def __init__(self, op, dim=1, crop=False):
         super().__init__()
@@ -537,6 +539,11 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                       {"bias", py_bool(k.bias), py_default(op, "bias")}});
           },
           [&](const Dropout& k) {
+            if (k.stochastic) {  // torchvision's module: p and mode have no defaults
+              helpers.insert("torchvision");
+              return call("torchvision.ops.StochasticDepth", {{"p", py_float(k.p), ""},
+                                                              {"mode", py_str(k.row_mode ? "row" : "batch"), ""}});
+            }
             return call(nn_name(op), {{"p", py_float(k.p), py_default(op, "p")}, {"inplace", py_bool(k.inplace), py_default(op, "inplace")}});
           },
           [&](const Merge& k) {
@@ -738,7 +745,7 @@ class Exporter {
   // spec named "none" is class None_, not `class None`).
   std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose",
                                                      "Reshape", "View", "TensorMethod", "LearnedTensor", "ExpandFrom",
-                                                     "InterpolateTo", "OrderedDict", "None", "True", "False"};
+                                                     "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -1253,7 +1260,9 @@ class Exporter {
     out += "Every module's name in named_modules() is its layer's name in `netshape table`,\n"
            "so the table's shapes are what a forward hook on it sees.\n\"\"\"\n";
     if (ordered_dict_) out += "from collections import OrderedDict\n\n";
-    out += "import torch\nfrom torch import nn\n";
+    out += "import torch\n";
+    if (helpers_.count("torchvision")) out += "import torchvision\n";  // torchvision.ops.StochasticDepth
+    out += "from torch import nn\n";
     return out;
   }
 

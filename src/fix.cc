@@ -248,6 +248,23 @@ std::vector<Candidate> glu_candidates(const Diagnostic& d, const Graph& g, const
   return {};
 }
 
+// A matmul whose a comes from a Linear of the wrong width: that Linear gives
+// b's dim -2 (its only dim when 1-D), the size the product needs.
+std::vector<Candidate> matmul_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
+  const Row* row = find_row(ev, d.layer);
+  for (const auto& n : g.nodes) {
+    auto* m = n.name == d.layer ? std::get_if<Merge>(&n.op) : nullptr;
+    if (!m || m->op != MergeOp::matmul || !row || row->inputs.size() != 2) continue;
+    const GraphNode* p = g.producer(n.inputs[0].value);
+    if (!p || !std::holds_alternative<Linear>(p->op)) return {};
+    const Shape& b = row->inputs[1];
+    int64_t want = b.size() == 1 ? b[0] : b[b.size() - 2];
+    return {{fmt::format("let `{}` give {} features, the size `{}` meets", p->name, want, n.inputs[1].label),
+             {fmt::format("{}.out_features={}", p->name, want)}}};
+  }
+  return {};
+}
+
 // A Reshape/View to [-1, k] whose samples no longer hold k values: keep the
 // batch instead (x.view(x.size(0), -1)); the next Linear then takes what comes.
 std::vector<Candidate> reshape_candidates(const Diagnostic& d, const Graph& g, const Evaluation& ev) {
@@ -495,6 +512,8 @@ void suggest_fixes(std::string_view text, const std::vector<Override>& base, con
       for (auto& c : pixel_shuffle_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     if (d.code == "glu-odd")
       for (auto& c : glu_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
+    if (d.code == "matmul-mismatch")
+      for (auto& c : matmul_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     if (d.code == "reshape")
       for (auto& c : reshape_candidates(d, spec.graph, ev)) d.fixes.push_back({c.description, c.sets});
     const Node* node = find_node(spec.layers, d.layer);

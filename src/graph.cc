@@ -20,7 +20,10 @@ std::string quote(const std::string& raw) {
   return out + "\"";
 }
 
-const char* merge_symbol(MergeOp op) { return op == MergeOp::add ? "+" : op == MergeOp::cat ? "cat" : "×"; }
+const char* merge_symbol(MergeOp op) {
+  static const char* const symbols[] = {"+", "cat", "×", "@"};
+  return symbols[static_cast<int>(op)];
+}
 
 // Clusters follow the spec's containers (the nesting the user wrote); every
 // edge comes from the graph, so skips (`from`) and merges are drawn as they

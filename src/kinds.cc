@@ -303,6 +303,16 @@ void dropout(std::vector<KindInfo>& out) {
     k.keeps_shape = k.attributes = true;
     out.push_back(std::move(k));
   }
+  // torchvision/ops/stochastic_depth.py: no defaults; p outside [0, 1] and
+  // another mode are its ValueErrors; `if not training or p == 0.0: return input`.
+  Arg p = number("p", 0, 0, 1, "the probability of dropping the branch (per sample, or for the batch)");
+  p.required = true;
+  KindInfo sd{"StochasticDepth", "dropout", "torchvision.ops.StochasticDepth", 0, "any (dim 0 the batch)",
+              "drops a residual branch at random while training (ConvNeXt, Swin, EfficientNet); the identity in eval mode",
+              "the shape is unchanged", R"({"type": "StochasticDepth", "p": 0.1, "mode": "row"})",
+              {p, choice("mode", std::nullopt, {"batch", "row"}, "\"row\": each sample on its own; \"batch\": the whole batch at once")}};
+  sd.keeps_shape = sd.attributes = true;
+  out.push_back(std::move(sd));
 }
 
 void linear(std::vector<KindInfo>& out) {
@@ -521,6 +531,14 @@ void merges(std::vector<KindInfo>& out) {
                "the broadcast shape: right-aligned, each dim equal or 1", R"({"type": "Mul", "from": ["features", "gate"]})",
                {special("from", true, nullptr, names_schema(2), "the layers whose outputs it multiplies")}};
   out.push_back(std::move(mul));
+  json two = names_schema(2);
+  two["maxItems"] = 2;
+  KindInfo mm{"Matmul", "merge", "torch.matmul", 0, "two inputs: [*, n, m] and [*, m, p] (or 1-D)",
+              "a @ b: matrix products over broadcast batch dims (attention's q @ k.transpose(-2, -1))",
+              "[*batch, n, m] @ [*batch, m, p] = [*batch, n, p], the batch dims broadcast; a 1-D input gains a 1 "
+              "that the output drops", R"({"type": "Matmul", "from": ["q", "k_t"]})",
+              {special("from", true, nullptr, two, "the two layers whose outputs it multiplies, a then b")}};
+  out.push_back(std::move(mm));
 }
 
 void containers(std::vector<KindInfo>& out) {

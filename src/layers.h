@@ -135,8 +135,12 @@ struct Dropout {
   bool inplace = false;
   int rank = 0;
   bool alpha = false;
+  // torchvision.ops.StochasticDepth(p, mode): drops whole residual branches
+  // while training (per sample in "row" mode, the whole batch in "batch").
+  bool stochastic = false, row_mode = false;
   const char* name() const {
     static const char* const plain[4] = {"Dropout", "Dropout1d", "Dropout2d", "Dropout3d"};
+    if (stochastic) return "StochasticDepth";
     return alpha ? (rank ? "FeatureAlphaDropout" : "AlphaDropout") : plain[rank];
   }
 };
@@ -362,8 +366,9 @@ struct Chunk {
   int64_t chunks = 0, dim = 0, index = 0;
 };
 
-// A merge: several inputs become one (torch.add, torch.cat, torch.mul).
-enum class MergeOp { add, cat, mul };
+// A merge: several inputs become one (torch.add, torch.cat, torch.mul), or
+// two do (torch.matmul: attention's q @ k.transpose(-2, -1)).
+enum class MergeOp { add, cat, mul, matmul };
 struct Merge {
   MergeOp op = MergeOp::add;
   int64_t dim = 1;    // cat's dimension (negative counts from the end)
@@ -374,7 +379,13 @@ struct Merge {
   bool broadcast = false;
 };
 inline const char* merge_name(MergeOp op) {
-  return op == MergeOp::add ? "add" : op == MergeOp::cat ? "cat" : "mul";
+  static const char* const names[] = {"add", "cat", "mul", "matmul"};
+  return names[static_cast<int>(op)];
+}
+// The spec's type of a merge written as a layer: "Add", "Cat", "Mul", "Matmul".
+inline const char* merge_type(MergeOp op) {
+  static const char* const types[] = {"Add", "Cat", "Mul", "Matmul"};
+  return types[static_cast<int>(op)];
 }
 
 // What one node of the graph computes (network.h): every leaf kind and the

@@ -511,7 +511,7 @@ class Converter:
         Node = self.torch.fx.Node
         if isinstance(arg, Node) and arg in self.value:
             return self.value[arg]
-        if isinstance(arg, Node) and self.other.get(arg, ("",))[0] == "attr":
+        if self.is_learned(arg):
             return self.learned(node, arg)
         self.fail(node, f"passes {arg!r} where netshape needs a tensor from an earlier layer")
 
@@ -599,21 +599,23 @@ class Converter:
     def call(self, node, fn, args, kwargs, method=False):
         torch, F, Node = self.torch, self.F, self.torch.fx.Node
         name = fn if method else getattr(fn, "__name__", str(fn))
-        both_tensors = len(args) == 2 and all(isinstance(a, Node) and a in self.value for a in args)
+        # two tensors: earlier layers' outputs or parameters forward() reads (Parameter layers)
+        operands = len(args) == 2 and not kwargs and all(
+            isinstance(a, Node) and (a in self.value or self.is_learned(a)) for a in args)
         if (method and fn in ("add", "__add__", "add_")) or (not method and fn in (operator.add, operator.iadd,
                                                                                   torch.add)):
-            if both_tensors and not kwargs:
-                return self.merge(node, "Add", args)
-            if len(args) == 2 and not kwargs and any(self.is_learned(a) for a in args) and \
-                    all(self.is_learned(a) or a in self.value for a in args):
-                # x + self.pos_embedding: PyTorch broadcasts the parameter's size-1 dims
-                return self.merge(node, "Add", args, {"broadcast": True})
+            if operands:  # x + self.pos_embedding: PyTorch broadcasts the parameter's size-1 dims
+                return self.merge(node, "Add", args, {"broadcast": True} if any(map(self.is_learned, args)) else None)
             return self.fail(node, f"adds {args[1]!r} to a tensor; netshape's Add takes two layers' outputs")
         if (method and fn in ("mul", "__mul__", "mul_")) or (not method and fn in (operator.mul, operator.imul,
                                                                                   torch.mul)):
-            if len(args) == 2 and not kwargs and all(self.is_learned(a) or a in self.value for a in args):
+            if operands:
                 return self.merge(node, "Mul", args)  # self.layer_scale * x broadcasts, as Mul does
             return self.fail(node, f"multiplies a tensor by {args[1]!r}; netshape's Mul takes two layers' outputs")
+        if method and fn in ("matmul", "__matmul__") or not method and fn in (operator.matmul, torch.matmul):
+            if operands:  # q @ k.transpose(-2, -1)
+                return self.merge(node, "Matmul", args)
+            return self.fail(node, f"multiplies a matrix by {args[1]!r}; netshape's Matmul takes two layers' outputs")
         if not method and fn is torch.cat:
             a = _bind(args, kwargs, ["tensors", "dim"], {"dim": 0})
             if len(a["tensors"]) == 1:  # torch.cat([x]) is x (DenseNet's first layer)
@@ -707,9 +709,10 @@ class Converter:
                                      "value": a["value"] or 0.0}, args[0])
         if not method and getattr(fn, "__name__", "") == "stochastic_depth":  # torchvision.ops: in eval, x
             a = _bind(args[1:], kwargs, ["p", "mode", "training"], {"training": True})
-            if a["training"] is False:  # the StochasticDepth module that called it: an Identity by its name
+            if a["training"] is False:  # the StochasticDepth module that called it, by its name
                 path = self.here(node)
-                self.value[node] = self.place(path[:-1], path[-1] if path else node.name, {"type": "Identity"},
+                self.value[node] = self.place(path[:-1], path[-1] if path else node.name,
+                                              {"type": "StochasticDepth", "p": a["p"], "mode": a["mode"]},
                                               [self.tensor(node, args[0])])
                 return None
         if not method and getattr(fn, "__name__", "") == "channel_shuffle":

@@ -166,7 +166,32 @@ class Fields {
   }
   double number_arg(const std::string& key, bool* ok) {
     const Arg& a = spec(key);
+    if (a.required && !get(key)) {
+      missing(key, fmt::format("a number from {} to {}", a.lo, a.hi));
+      *ok = false;
+      return 0;
+    }
     return number(key, a.required ? 0 : a.dflt.get<double>(), a.lo, a.hi, ok);
+  }
+  // One of the table's `values` (a string); its default, or "" after reporting.
+  std::string choice_arg(const std::string& key, bool* ok) {
+    const Arg& a = spec(key);
+    std::string listed = fmt::format("\"{}\"", fmt::join(a.values, "\" or \""));
+    auto v = get(key);
+    if (!v) {
+      if (!a.required) return a.dflt.get<std::string>();
+      if (!failed_.count(key)) missing(key, listed);
+      *ok = false;
+      return "";
+    }
+    if (v->value->is_string() &&
+        std::find(a.values.begin(), a.values.end(), v->value->get<std::string>()) != a.values.end())
+      return v->value->get<std::string>();
+    Diagnostic& d = bad(*v, key, listed);
+    if (v->value->is_string())
+      if (auto s = did_you_mean(v->value->get<std::string>(), a.values)) d.help = fmt::format("did you mean \"{}\"?", *s);
+    *ok = false;
+    return "";
   }
   double float32_arg(const std::string& key, bool* ok) {
     const Arg& a = spec(key);
@@ -198,7 +223,7 @@ class Fields {
     d.help = fmt::format("add \"{}\": {}", key, what);
   }
 
-  void bad(const Cursor& c, const std::string& key, const std::string& expected) {
+  Diagnostic& bad(const Cursor& c, const std::string& key, const std::string& expected) {
     auto& d = p_.diags_.error(
         "wrong-type",
         fmt::format("`{}` of {} must be {}, got {}", key, kind_, expected, describe(*c.value)),
@@ -220,6 +245,7 @@ class Fields {
                            {fmt::format("{}.{}={}", layer_, key, s)}});
       }
     }
+    return d;
   }
 
   // An integer in [lo, kMaxInt]; nullopt after reporting.
@@ -657,9 +683,7 @@ bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, Expand
 // `from`: one name for a layer, two or more for Add/Cat/Mul (which need it).
 bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
   bool merge = std::holds_alternative<Merge>(node.kind);
-  const char* type = !merge ? kind_name(node.kind)
-                     : std::get<Merge>(node.kind).op == MergeOp::add ? "Add"
-                     : std::get<Merge>(node.kind).op == MergeOp::cat ? "Cat" : "Mul";
+  const char* type = !merge ? kind_name(node.kind) : merge_type(std::get<Merge>(node.kind).op);
   if (!c.value->contains("from")) {
     if (!merge) return true;
     auto& d = diags_.error("missing-field",
@@ -692,14 +716,17 @@ bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
     d.help = "to combine several outputs, use {\"type\": \"Cat\" (or Add, Mul), \"from\": [...]}";
     return false;
   }
-  // torch.cat([x]) is x; torch.add and torch.mul take two.
-  bool cat = std::get<Merge>(node.kind).op == MergeOp::cat;
-  if (!v->value->is_array() || v->value->size() < (cat ? 1u : 2u)) {
+  // torch.cat([x]) is x; torch.add and torch.mul take two or more, torch.matmul two.
+  MergeOp op = std::get<Merge>(node.kind).op;
+  std::size_t least = op == MergeOp::cat ? 1 : 2;
+  if (!v->value->is_array() || v->value->size() < least || (op == MergeOp::matmul && v->value->size() != 2)) {
     auto& d = diags_.error("wrong-type",
                            fmt::format("`from` of {} must list {} layers, got {}", type,
-                                       cat ? "one or more" : "two or more", describe(*v->value)),
+                                       op == MergeOp::cat ? "one or more" : op == MergeOp::matmul ? "two" : "two or more",
+                                       describe(*v->value)),
                            v->pointer, node.name);
-    d.help = "write \"from\": [\"enc1\", \"up1\"]";
+    d.help = op == MergeOp::matmul ? "write \"from\": [\"q\", \"k_t\"]: torch.matmul(q, k_t)"
+                                   : "write \"from\": [\"enc1\", \"up1\"]";
     return false;
   }
   bool ok = true;
@@ -714,7 +741,7 @@ bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
 Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
                            const std::string& type, bool* ok) {
   Merge m;
-  std::string op = type == "Add" ? "add" : type == "Cat" ? "cat" : type == "Mul" ? "mul" : "";
+  std::string op = type == "Add" ? "add" : type == "Cat" ? "cat" : type == "Mul" ? "mul" : type == "Matmul" ? "matmul" : "";
   if (op.empty()) {
     auto v = f.get("merge");
     if (!v) {
@@ -733,7 +760,8 @@ Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
       return m;
     }
   }
-  m.op = op == "add" ? MergeOp::add : op == "cat" ? MergeOp::cat : MergeOp::mul;
+  m.op = op == "add" ? MergeOp::add : op == "cat" ? MergeOp::cat : op == "mul" ? MergeOp::mul : MergeOp::matmul;
+  if (m.op == MergeOp::matmul) return m;  // torch.matmul(a, b) takes nothing else
   auto only_cat = [&](const Cursor& v, const char* key) {
     auto& d = diags_.error("unknown-field",
                            fmt::format("`{}` only applies to a cat, not to {}", key, op), v.pointer, name);
@@ -1223,6 +1251,12 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     k.p = f.number_arg("p", &ok);
     k.inplace = f.bool_arg("inplace", &ok);
     out = k;
+  } else if (type == "StochasticDepth") {
+    Dropout k;
+    k.stochastic = true;
+    k.p = f.number_arg("p", &ok);
+    k.row_mode = f.choice_arg("mode", &ok) == "row";
+    out = k;
   } else if (type == "Sequential") {
     auto v = f.get("layers");
     if (!v) { f.missing("layers", "[ ...layers... ]"); ok = false; }
@@ -1273,7 +1307,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     out = std::move(b);
-  } else if (type == "Add" || type == "Cat" || type == "Mul") {
+  } else if (type == "Add" || type == "Cat" || type == "Mul" || type == "Matmul") {
     out = merge_fields(f, c, name, type, &ok);
   } else if (auto k = resizing_kind(type, f, c, name, &ok)) {
     out = std::move(*k);

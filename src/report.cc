@@ -59,7 +59,7 @@ const Column kColumns[] = {
        if (r.inputs.size() > 1 && r.type != "add") {
          std::vector<std::string> all;
          for (const auto& s : r.inputs) all.push_back(format_shape(s));
-         return fmt::format("{}", fmt::join(all, r.type == "cat" ? " + " : " * "));
+         return fmt::format("{}", fmt::join(all, r.type == "cat" ? " + " : r.type == "matmul" ? " @ " : " * "));
        }
        if (r.input.empty()) return std::string("—");  // a Parameter reads nothing
        std::string in = r.symbolic_input.empty() ? format_shape(r.input) : fmt::format("[{}]", fmt::join(r.symbolic_input, ", "));

@@ -588,6 +588,7 @@ class Walker {
   // broadcasts a constant 1. A centre crop makes a size the smaller of two
   // functions of x, which is not a QDim: said so rather than guessed.
   std::optional<Sym> merge(const GraphNode& n, const Merge& m, const std::vector<Sym>& in) {
+    if (m.op == MergeOp::matmul) return matmul(n, in[0], in[1]);
     if (m.op == MergeOp::mul || m.broadcast) return broadcast(n, m, in);
     Sym out = in[0];
     for (const auto& x : in)
@@ -645,6 +646,33 @@ class Walker {
       out.dims = std::move(next);
     }
     record(n, in[0], out);
+    return out;
+  }
+
+  // torch.matmul: the batch dims broadcast (broadcast() on them), a's last
+  // size must equal b's dim -2 for every input size; 1-D inputs as evaluate.cc.
+  std::optional<Sym> matmul(const GraphNode& n, const Sym& a, const Sym& b) {
+    std::size_t ra = a.dims.size(), rb = b.dims.size();
+    if (ra == 1 && rb == 1) return fail_const(n);
+    const QDim& m = a.dims.back();
+    const QDim& k = rb == 1 ? b.dims[0] : b.dims[rb - 2];
+    std::vector<QDim> ab(a.dims.begin(), a.dims.end() - std::min<std::size_t>(ra, 2)),
+        bb(b.dims.begin(), b.dims.end() - std::min<std::size_t>(rb, 2));
+    Sym out = a;
+    out.dims = ab.size() >= bb.size() ? ab : bb;
+    for (std::size_t i = 0; i < std::min(ab.size(), bb.size()); ++i) {
+      const QDim &x = ab[ab.size() - 1 - i], &y = bb[bb.size() - 1 - i];
+      QDim& at = out.dims[out.dims.size() - 1 - i];
+      if (is_one(x)) at = y;
+      else if (is_one(y)) at = x;
+      else if (!equal(x, y, n.name, "multiplies batches whose sizes must agree or be 1")) return std::nullopt;
+      else at = x;
+    }
+    if (!equal(m, k, n.name, "multiplies matrices whose inner sizes must agree")) return std::nullopt;
+    if (ra > 1) out.dims.push_back(a.dims[ra - 2]);
+    if (rb > 1) out.dims.push_back(b.dims.back());
+    out.product = false;
+    record(n, a, out);
     return out;
   }
 

@@ -166,6 +166,7 @@ TORCH_MODULE(LayerNormNoBias);
 // Dropout is the identity in eval mode; LibTorch 1.13 has no Dropout1d module,
 // so it is PyTorch's rank check around the identity.
 nn::AnyModule dropout_module(const Dropout& k) {
+  if (k.stochastic) return nn::AnyModule(nn::Identity());  // torchvision's stochastic_depth: `if not training: return input`
   if (k.alpha) {
     if (k.rank) return nn::AnyModule(nn::FeatureAlphaDropout(nn::FeatureAlphaDropoutOptions(k.p).inplace(k.inplace)));
     return nn::AnyModule(nn::AlphaDropout(nn::AlphaDropoutOptions(k.p).inplace(k.inplace)));
@@ -478,6 +479,7 @@ class NetImpl : public nn::Module {
       if (m.crop) crop(parts, m.dim);
       return torch::cat(parts, m.dim);
     }
+    if (m.op == MergeOp::matmul) return torch::matmul(at(0), at(1));
     torch::Tensor y = at(0);
     for (std::size_t k = 1; k < n.inputs.size(); ++k) {
       const torch::Tensor& b = at(k);

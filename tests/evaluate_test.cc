@@ -231,6 +231,13 @@ TEST_CASE("warnings: legal but probably not meant") {
   // A 1x1 stride-2 conv skips every other row anyway: no tail warning.
   CHECK_FALSE(run_layers("[1, 4, 7, 7]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 1, "stride": 2})").has("floor-discards"));
   CHECK(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 2})").has("conv-padding"));
+  // A 3×3 kernel dilated by 2 spans 5×5: padding 2 is its "same" (torchvision's dilated ResNets, DeepLab's ASPP).
+  CHECK_FALSE(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 2, "dilation": 2})").has("conv-padding"));
+  CHECK_FALSE(run_layers("[1, 4, 40, 40]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 12, "dilation": 12})").has("conv-padding"));
+  auto wide = run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 3, "dilation": 2})");
+  REQUIRE(wide.find("conv-padding"));
+  CHECK(wide.find("conv-padding")->message.find("dilated by 2 (spanning 5×5)") != std::string::npos);
+  CHECK(wide.find("conv-padding")->help == "padding 2 keeps the size at stride 1");
   CHECK(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}, {"type": "BatchNorm2d"})").has("bias-before-batchnorm"));
   CHECK_FALSE(run_layers("[1, 4, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1, "bias": false}, {"type": "BatchNorm2d"})").has("bias-before-batchnorm"));
   CHECK(run_layers("[1, 4, 2, 2]", R"({"type": "AdaptiveAvgPool2d", "output_size": 4})").has("adaptive-upsamples"));
@@ -571,4 +578,80 @@ TEST_CASE("Upsample: a size list has one entry per spatial dim; size_from needs 
   const Diagnostic* d = o.find("upsample-dims");
   REQUIRE(d);
   CHECK(d->pointer == "/layers/1/size_from");
+}
+
+// torch.matmul(zeros(a), zeros(b)) in PyTorch 1.13: the shape, or its error.
+static Outcome matmul_of(const std::string& a, const std::string& b) {
+  return run_text(R"({"input": )" + a + R"(, "layers": [{"name": "b", "type": "Parameter", "shape": )" + b +
+                  R"(}, {"name": "m", "type": "Matmul", "from": ["input", "b"]}]})");
+}
+
+TEST_CASE("Matmul: matrix products over broadcast batch dims, 1-D sides as torch.matmul") {
+  struct Case { const char* a; const char* b; Shape out; };
+  for (const Case& c : {Case{"[2, 3, 4]", "[4]", {2, 3}}, Case{"[4]", "[2, 4, 5]", {2, 5}}, Case{"[2, 3]", "[3]", {2}},
+                        Case{"[3]", "[3, 5]", {5}}, Case{"[2, 1, 5, 3]", "[3, 3, 7]", {2, 3, 5, 7}},
+                        Case{"[1, 2, 3]", "[5, 4, 3, 2]", {5, 4, 2, 2}}, Case{"[2, 3, 4]", "[1, 4, 5]", {2, 3, 5}},
+                        Case{"[6, 2, 3]", "[3, 4]", {6, 2, 4}}}) {
+    CAPTURE(c.a);
+    CAPTURE(c.b);
+    auto o = matmul_of(c.a, c.b);
+    REQUIRE(o.valid());
+    CHECK(o.row("m")->output == c.out);
+    CHECK(o.row("m")->params == 0);
+  }
+  // Attention's scores: [2, 12, 197, 64] @ [2, 12, 64, 197], 2·12·197·197 entries of 64 products each.
+  auto att = matmul_of("[2, 12, 197, 64]", "[2, 12, 64, 197]");
+  REQUIRE(att.valid());
+  CHECK(att.row("m")->output == Shape{2, 12, 197, 197});
+  CHECK(att.row("m")->macs == int64_t{2} * 12 * 197 * 197 * 64);
+}
+
+TEST_CASE("Matmul's errors carry the message of the path PyTorch 1.13 takes") {
+  struct Case { const char* a; const char* b; const char* code; const char* torch; };
+  for (const Case& c : {
+           Case{"[2, 3]", "[4, 5]", "matmul-mismatch", "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"},
+           Case{"[2, 3]", "[4]", "matmul-mismatch", "size mismatch, got 2, 2x3,4"},
+           Case{"[3]", "[4, 5]", "matmul-mismatch", "mat1 and mat2 shapes cannot be multiplied (1x3 and 4x5)"},
+           Case{"[2, 197, 768]", "[512, 10]", "matmul-mismatch",
+                "mat1 and mat2 shapes cannot be multiplied (394x768 and 512x10)"},
+           Case{"[2, 3, 4]", "[5]", "matmul-mismatch", "size mismatch, got 6, 6x4,5"},
+           Case{"[7]", "[2, 3, 5]", "matmul-mismatch", "size mismatch, got 10, 10x3,7"},
+           Case{"[2, 3]", "[2, 4, 5]", "matmul-mismatch", "mat1 and mat2 shapes cannot be multiplied (10x4 and 3x2)"},
+           Case{"[2, 5, 3]", "[2, 4, 6]", "matmul-mismatch",
+                "Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [2, 4]."},
+           Case{"[2, 5, 3]", "[3, 3, 6]", "matmul-batch",
+                "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"},
+           Case{"[5, 2, 3]", "[1, 4, 3, 2]", "matmul-batch",
+                "The size of tensor a (5) must match the size of tensor b (4) at non-singleton dimension 1"}}) {
+    CAPTURE(c.a);
+    CAPTURE(c.b);
+    auto o = matmul_of(c.a, c.b);
+    const Diagnostic* d = o.find(c.code);
+    REQUIRE(d);
+    CHECK(d->layer == "m");
+    CHECK(d->notes.back() == std::string("PyTorch: \"") + c.torch + "\"");
+  }
+  // A dot product is a 0-d tensor, which netshape does not hold (documented as stricter).
+  CHECK(matmul_of("[3]", "[3]").has("rank"));
+  // q @ k without the transpose: the help names it.
+  auto qk = matmul_of("[2, 197, 64]", "[2, 197, 64]");
+  REQUIRE(qk.find("matmul-mismatch"));
+  CHECK(qk.find("matmul-mismatch")->help.find("transpose(-2, -1)") != std::string::npos);
+  // `from` lists exactly two.
+  CHECK(run_text(R"({"input": [2, 3], "layers": [{"type": "Matmul", "from": ["input", "input", "input"]}]})").has("wrong-type"));
+  CHECK(run_text(R"({"input": [2, 3], "layers": [{"type": "Matmul", "from": ["input", "input"], "dim": 1}]})").has("unknown-field"));
+}
+
+TEST_CASE("StochasticDepth is the identity in eval, with torchvision's required p and mode") {
+  auto o = run_layers("[2, 96, 7, 7]", R"({"name": "sd", "type": "StochasticDepth", "p": 0.1, "mode": "row"})");
+  REQUIRE(o.valid());
+  CHECK(o.row("sd")->output == Shape{2, 96, 7, 7});
+  CHECK(o.row("sd")->arguments == "p=0.1 mode=row");
+  // torchvision.ops.StochasticDepth(p, mode) has no defaults; ValueErrors for p outside [0, 1] and other modes.
+  CHECK(run_layers("[2, 3]", R"({"type": "StochasticDepth", "mode": "row"})").has("missing-field"));
+  CHECK(run_layers("[2, 3]", R"({"type": "StochasticDepth", "p": 0.1})").has("missing-field"));
+  CHECK(run_layers("[2, 3]", R"({"type": "StochasticDepth", "p": 1.5, "mode": "row"})").has("out-of-range"));
+  auto typo = run_layers("[2, 3]", R"({"type": "StochasticDepth", "p": 0.1, "mode": "rows"})");
+  REQUIRE(typo.find("wrong-type"));
+  CHECK(typo.find("wrong-type")->help == "did you mean \"row\"?");
 }

@@ -25,12 +25,12 @@ TEST_CASE("every spec type name has its kind, and every kind parses") {
     std::string spec = k.family == "merge"
         ? R"({"input": )" + input + R"(, "layers": [{"name": "block", "type": "ReLU"}, {"name": "shortcut", "type": "ReLU"},
              {"name": "enc4", "type": "ReLU"}, {"name": "up4", "type": "ReLU"}, {"name": "features", "type": "ReLU"},
-             {"name": "gate", "type": "ReLU"}, )" + k.example + "]}"
+             {"name": "gate", "type": "ReLU"}, {"name": "q", "type": "ReLU"}, {"name": "k_t", "type": "ReLU"}, )" + k.example + "]}"
         : R"({"input": )" + input + R"(, "layers": [)" + k.example + "]}";
     CAPTURE(spec);
     CHECK(parse_spec(spec).spec);
   }
-  for (const char* n : {"Sequential", "Residual", "Branches", "Add", "Cat", "Mul"}) CHECK(find_kind(n));
+  for (const char* n : {"Sequential", "Residual", "Branches", "Add", "Cat", "Mul", "Matmul"}) CHECK(find_kind(n));
 }
 
 TEST_CASE("PyTorch's signatures, as Python writes them") {

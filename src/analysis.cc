@@ -143,6 +143,7 @@ class Analyser {
                    [&](const Reduce&) { rf.reset(); },
                    [&](const Roll&) { rf.reset(); },
                    [&](const Parameter&) { rf.reset(); },  // no input: nothing of it is seen
+                   [&](const Embedding&) { rf.reset(); },  // a lookup: no multiply-accumulates
                    [&](const Expand&) { alias = n.inputs[0].value; rf.reset(); },  // a view: no memory of its own  // a value from the far edge: no one window
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    // A slice of a spatial dim moves the start; the channels leave the field as it is.

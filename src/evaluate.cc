@@ -23,6 +23,12 @@ std::string shape_form(int rank) {
 }
 
 namespace {
+
+// Token indices pass through the reshape family unchanged (see input_holds_indices).
+bool keeps_indices(const Op& op) {
+  const KindInfo* k = find_kind(op_name(op));
+  return k && k->family == "reshape";
+}
 // The same family's kind for another rank ("Conv1d" for a Conv2d), if any.
 const char* sibling(const Op& op, std::size_t rank) {
   return std::visit(
@@ -71,11 +77,13 @@ class Evaluator {
     g_ = &g;
     input_ = &input;
     layouts_.assign(1, Layout{});
+    indices_.assign(1, input_holds_indices(g));
     // Reserved: a node reads its input by reference into rows, which must not move.
     ev_.rows.reserve(g.nodes.size());
     for (std::size_t i = 0; i < g.nodes.size(); ++i) {
       const GraphNode& n = g.nodes[i];
       if (i + 1 < g.nodes.size() && n.shares < 0) bias_before_batchnorm(i);  // said once, at the module
+      if (!reads_indices_fitly(n)) return;
       std::optional<Shape> y;
       if (auto* m = std::get_if<Merge>(&n.op)) {
         std::vector<Shape> in;
@@ -97,7 +105,40 @@ class Evaluator {
       if (!fits(n, *y)) return;
       ev_.rows[i].output = std::move(*y);
       layouts_.push_back(layout_of(n, static_cast<int>(i) + 1));
+      indices_.push_back(!n.inputs.empty() && indices_[static_cast<std::size_t>(n.inputs[0].value)] && keeps_indices(n.op));
     }
+  }
+
+  // Token indices (integers) are what an Embedding reads. netshape keeps no
+  // dtypes, so the network's input holds indices exactly when an Embedding
+  // reads it, directly or through reshapes (the only kinds that keep them);
+  // any other layer reading them is an error (PyTorch's float layers refuse
+  // a LongTensor; a few integer-capable ops would not: netshape is stricter).
+  bool reads_indices_fitly(const GraphNode& n) {
+    bool embedding = std::holds_alternative<Embedding>(n.op);
+    std::size_t bad = n.inputs.size();
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+      bool idx = indices_[static_cast<std::size_t>(n.inputs[k].value)];
+      if (embedding ? !idx : idx && (!keeps_indices(n.op) || n.inputs.size() > 1)) bad = k;
+    }
+    if (bad == n.inputs.size()) return true;
+    const Input& x = n.inputs[bad];
+    Row& r = row(n, std::holds_alternative<Merge>(n.op) ? merge_name(std::get<Merge>(n.op).op) : op_name(n.op), value(x.value));
+    std::string source = x.value == 0 ? "the network's input" : fmt::format("`{}`'s output", g_->producer_name(x.value));
+    if (embedding) {
+      auto& d = error(n, "embedding-input", fmt::format("Embedding `{}` reads {}, a float tensor: an Embedding looks up "
+                                                        "integer indices", n.name, source));
+      d.notes.push_back("PyTorch: \"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                        "Long, Int; but got torch.FloatTensor instead (while checking arguments for embedding)\"");
+      d.help = "give it the token indices (\"from\": \"input\"); for float features use a Linear";
+    } else {
+      auto& d = error(n, "embedding-input", fmt::format("`{}` reads {}, which holds token indices (an Embedding reads "
+                                                        "them): integers, not the floats a {} computes on",
+                                                        n.name, source, r.type));
+      d.help = "let the Embedding read the indices first, and this layer its output";
+    }
+    fail(r);
+    return false;
   }
   // Every tensor's float32 bytes must fit in 64 bits, so that memory figures
   // are numbers, never a cap or a wrapped 0.
@@ -131,6 +172,7 @@ class Evaluator {
   Evaluation& ev_;
   const Graph* g_ = nullptr;
   std::vector<std::string> lost_units_;  // the dims of the last floor-discards warning
+  std::vector<char> indices_;  // per value: it holds token indices (an Embedding's input), not floats
   const Shape* input_ = nullptr;
 
   Diagnostic& error(const GraphNode& n, std::string code, std::string message,
@@ -412,7 +454,7 @@ class Evaluator {
                 }
                 return fail(r);
               }
-              if (in.size() > 2) {
+              if (in.size() > 2 && !features_last(n.inputs[0].value)) {
                 auto& d = ev_.diagnostics.warning(
                     "linear-rank",
                     fmt::format("Linear gets a {}-D input {} and acts on its last dim only",
@@ -499,6 +541,16 @@ class Evaluator {
               Expand c = k;
               if (!sizes_read(n, c, in)) return std::nullopt;
               return expand(n, c, in);
+            },
+            [&](const Embedding& k) -> std::optional<Shape> {
+              // F.embedding: weight.index_select(0, indices.reshape(-1)).view(indices.sizes() + [dim]).
+              Row& r = row(n, "Embedding", in);
+              r.arguments = fmt::format("{}×{}{}", k.num_embeddings, k.embedding_dim,
+                                        k.padding_idx ? fmt::format(" padding_idx={}", *k.padding_idx) : "");
+              r.params = checked_mul(k.num_embeddings, k.embedding_dim).value_or(INT64_MAX);
+              Shape out = in;
+              out.push_back(k.embedding_dim);
+              return out;
             },
             [&](const Parameter& k) -> std::optional<Shape> {
               Row& r = row(n, "Parameter", {});
@@ -1609,6 +1661,30 @@ class Evaluator {
     return out;
   }
 
+  // Whether value v's last dim was put there on purpose: it comes (through
+  // shape-keeping layers and merges) from a rearrangement, a Linear, a
+  // Parameter or a matmul — ConvNeXt's Linear after a Permute to channels-last,
+  // a transformer's MLP — rather than from a conv or a pool that a Flatten
+  // should have followed (linear-rank).
+  bool features_last(int v) const {
+    const GraphNode* p = g_->producer(v);
+    for (; p; p = g_->producer(v = p->inputs[0].value)) {
+      if (auto* m = std::get_if<Merge>(&p->op)) {
+        if (m->op == MergeOp::matmul) return true;
+        continue;  // an add, mul or cat: its first input's layout
+      }
+      const KindInfo* k = find_kind(op_name(p->op));
+      if (!k) return false;
+      bool slices = std::holds_alternative<Narrow>(p->op) || std::holds_alternative<Chunk>(p->op) ||
+                    std::holds_alternative<Select>(p->op) || std::holds_alternative<Squeeze>(p->op) ||
+                    std::holds_alternative<Roll>(p->op);  // the last dim stays where it was
+      if (!slices && (k->family == "reshape" || k->family == "linear" || k->family == "tensor")) return true;
+      if ((!k->keeps_shape && !slices) || p->inputs.empty()) return false;
+    }
+    // The network's own input: tokens [N, L, features] are meant; an image [N, C, H, W] is not.
+    return v == 0 && input_->size() <= 3;
+  }
+
   // "body gives [1, 64, 56, 56] (its last layer is layer1.0.body.4)"
   std::string input_note(const GraphNode& n, const Input& x, const Shape& s) const {
     std::string shape = format_shape(s);
@@ -1840,6 +1916,16 @@ class Evaluator {
 
 
 }  // namespace
+
+bool input_holds_indices(const Graph& g) {
+  for (const auto& n : g.nodes) {
+    if (!std::holds_alternative<Embedding>(n.op)) continue;
+    int v = n.inputs[0].value;
+    for (const GraphNode* p; (p = g.producer(v)) && keeps_indices(p->op) && !p->inputs.empty();) v = p->inputs[0].value;
+    if (v == 0) return true;
+  }
+  return false;
+}
 
 std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input) {
   auto largest = numel(input);

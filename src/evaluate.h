@@ -63,6 +63,11 @@ Evaluation evaluate_shapes(const Spec& spec);
 // counted). nullopt: it overflows 64 bits.
 std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape& input);
 
+// Whether the network's input holds token indices: an Embedding reads it,
+// directly or through reshapes. netshape keeps no dtypes; this is the one
+// place an integer tensor is told apart (`run` feeds it zeros of int64).
+bool input_holds_indices(const Graph& g);
+
 // The row with this name (a merge's row has its container's name).
 const Row* find_row(const Evaluation& ev, const std::string& name);
 

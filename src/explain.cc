@@ -517,6 +517,14 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
               e.lines.push_back(fmt::format("{} → {}: size-1 dims repeated, new dims in front; a view (stride 0), no copy",
                                             format_shape(in), format_shape(row.output)));
           },
+          [&](const Embedding& k) {
+            e.headline = fmt::format("Embedding({}, {}{})", k.num_embeddings, k.embedding_dim,
+                                     k.padding_idx ? fmt::format(", padding_idx={}", *k.padding_idx) : "");
+            e.lines.push_back(fmt::format("the input holds token indices (integers below {}): each picks a row of the "
+                                          "{}×{} table, so a dim of {} is added at the end", k.num_embeddings,
+                                          k.num_embeddings, k.embedding_dim, k.embedding_dim));
+            e.lines.push_back(fmt::format("parameters: {}·{} = {}", k.num_embeddings, k.embedding_dim, thousands(row.params)));
+          },
           [&](const Parameter& k) {
             e.headline = fmt::format("nn.Parameter(torch.zeros({}))", fmt::join(k.shape, ", "));
             e.lines[0] = fmt::format("no input → output {}", format_shape(k.shape));

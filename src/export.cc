@@ -658,6 +658,14 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                          {"", k.dims.size() == 1 ? py_int(k.dims[0]) : py_tuple(k.dims), ""},
                                          {"keepdim", k.keepdim ? "True" : "False", "False"}});
           },
+          [&](const Embedding& k) {
+            return call("nn.Embedding", {{"", py_int(k.num_embeddings), ""}, {"", py_int(k.embedding_dim), ""},
+                                         {"padding_idx", k.padding_idx ? py_int(*k.padding_idx) : "None", "None"},
+                                         {"max_norm", k.max_norm ? py_float(*k.max_norm) : "None", "None"},
+                                         {"norm_type", py_float(k.norm_type), py_default(op, "norm_type")},
+                                         {"scale_grad_by_freq", py_bool(k.scale_grad_by_freq), "False"},
+                                         {"sparse", py_bool(k.sparse), "False"}});
+          },
           [&](const Parameter& k) {
             helpers.insert("LearnedTensor");
             std::vector<Arg> a;
@@ -754,6 +762,32 @@ class Exporter {
   std::string scope_;  // the class whose __init__ is being written
   std::string classes_;  // the block and list classes, each after those it uses
   bool ordered_dict_ = false;
+
+  // Every named module's value (graph.h), built once.
+  const std::map<std::string, int>& value_by_name() {
+    if (value_by_name_.empty())
+      for (const auto& m : spec_.graph.modules) value_by_name_.emplace(spec_.graph.module_name(m), m.value);
+    return value_by_name_;
+  }
+  std::map<std::string, int> value_by_name_;
+
+  // The value a list reads, by its first layer's name: the input of the
+  // first node evaluated under that name (-1 when that node reads `from` or nothing).
+  int list_input(const std::string& first) {
+    if (first_node_.empty())
+      for (std::size_t i = 0; i < spec_.graph.nodes.size(); ++i) {
+        const std::string& name = spec_.graph.nodes[i].name;
+        for (std::size_t dot = name.find('.'); ; dot = name.find('.', dot + 1)) {
+          first_node_.emplace(name.substr(0, dot), i);
+          if (dot == std::string::npos) break;
+        }
+      }
+    auto it = first_node_.find(first);
+    if (it == first_node_.end()) return -1;
+    const GraphNode& n = spec_.graph.nodes[it->second];
+    return n.has_from || n.inputs.empty() ? -1 : n.inputs[0].value;
+  }
+  std::map<std::string, std::size_t> first_node_;
 
   bool fail(std::string message, const std::string& layer) {
     if (error_.empty()) error_ = std::move(message), error_layer_ = layer;
@@ -1204,10 +1238,19 @@ class Exporter {
                          const std::string& doc, bool top) {
     Scope scope(*this, "class " + name);
     std::set<std::string> siblings, wanted, vars{"x", "inp"};
-    std::map<std::string, std::string> var;
+    std::map<std::string, std::string> var, alias;
+    std::map<int, std::string> sibling_of;  // value -> the sibling that writes it
     auto prefix = owner.empty() ? std::string() : owner + ".";
     auto want = [&](const std::string& ref, const std::string& layer) {
       if ((ref == "input" && top) || siblings.count(ref)) return wanted.insert(ref), true;
+      // A layer inside a sibling whose output is the sibling's (its last
+      // layer, as `netshape import` names it): the sibling's variable.
+      auto v = value_by_name().find(ref);
+      if (auto s = v == value_by_name().end() ? sibling_of.end() : sibling_of.find(v->second); s != sibling_of.end())
+        return alias[ref] = s->second, wanted.insert(s->second), true;
+      // The list's own input (a residual block's add reads what entered it): forward()'s argument.
+      if (v != value_by_name().end() && !layers.empty() && v->second == list_input(layers.front().name))
+        return alias[ref] = "input", wanted.insert("input"), true;
       return fail(fmt::format("`{}` reads `{}`, which is not a layer of the same list{}; export writes `from` "
                               "between the layers of one list (the network's, or a Sequential's) only",
                               layer, ref, owner.empty() ? "" : " (`" + owner + "`)"),
@@ -1217,7 +1260,9 @@ class Exporter {
       for (const auto& ref : n.from) want(ref, n.name);
       if (!n.size_from.empty()) want(n.size_from, n.name);
       siblings.insert(n.name);
+      if (auto v = value_by_name().find(n.name); v != value_by_name().end()) sibling_of[v->second] = n.name;
     }
+    auto named = [&](const std::string& ref) { return var[alias.count(ref) ? alias[ref] : ref]; };
     if (top)
       for (const auto& ref : spec_.outputs) want(ref, ref);
     for (const auto& ref : wanted) {
@@ -1234,9 +1279,9 @@ class Exporter {
       if (!error_.empty()) return "";
       init += assign(local, render(*e, 8));
       std::vector<std::string> ins;
-      for (const auto& ref : n.from) ins.push_back(var[ref]);
+      for (const auto& ref : n.from) ins.push_back(named(ref));
       if (ins.empty()) ins.push_back(cur);
-      if (!n.size_from.empty()) ins.push_back(var[n.size_from]);  // the tensor whose sizes it reads
+      if (!n.size_from.empty()) ins.push_back(named(n.size_from));  // the tensor whose sizes it reads
       std::string out = var.count(n.name) ? var[n.name] : "x";
       forward += fmt::format("        {} = {}({})\n", out, attr_ref(local), fmt::join(ins, ", "));
       cur = out;
@@ -1244,7 +1289,7 @@ class Exporter {
     std::string ret = cur;
     if (top && !spec_.outputs.empty()) {
       std::vector<std::string> outs;
-      for (const auto& o : spec_.outputs) outs.push_back(var[o]);
+      for (const auto& o : spec_.outputs) outs.push_back(named(o));
       ret = fmt::format("{}", fmt::join(outs, ", "));
     }
     return fmt::format("\n\nclass {}(nn.Module):\n{}    def __init__(self):\n        super().__init__()\n{}\n"

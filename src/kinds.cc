@@ -325,6 +325,21 @@ void linear(std::vector<KindInfo>& out) {
   k.channels_arg = "in_features";
   k.sets_rank = true;
   out.push_back(std::move(k));
+  // torch/nn/modules/sparse.py: padding_idx within ±num_embeddings (its assert).
+  KindInfo e{"Embedding", "linear", "torch.nn.Embedding", 0, "[*] of indices (an integer tensor)",
+             "a learned table: each index in the input picks a row of embedding_dim values (a token embedding)",
+             "a dim of embedding_dim is added at the end", R"({"type": "Embedding", "num_embeddings": 10000, "embedding_dim": 256})",
+             {integer("num_embeddings", std::nullopt, 1, "the table's rows: every index must be below it"),
+              integer("embedding_dim", std::nullopt, 1, "the length of each row: the output's new last dim"),
+              special("padding_idx", false, nullptr, {{"anyOf", json::array({int_schema(-kInt), {{"type", "null"}}})}},
+                      "a row that stays zero and gets no gradient (−num_embeddings … num_embeddings − 1)"),
+              special("max_norm", false, nullptr, {{"anyOf", json::array({{{"type", "number"}}, {{"type", "null"}}})}},
+                      "rows renormalised to at most this norm when looked up"),
+              number("norm_type", 2.0, -kBig, kBig, "the p of max_norm's p-norm"),
+              flag("scale_grad_by_freq", false, "scale gradients by the inverse frequency of the indices"),
+              flag("sparse", false, "a sparse gradient for the table")}};
+  e.sets_rank = e.attributes = true;
+  out.push_back(std::move(e));
 }
 
 void resize(std::vector<KindInfo>& out) {

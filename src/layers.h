@@ -349,6 +349,16 @@ struct GLU {
   static constexpr const char* kType = "GLU";
   int64_t dim = 0;
 };
+// nn.Embedding: each entry of an index tensor [*] looked up in a learned
+// table of num_embeddings rows of embedding_dim: [*, embedding_dim].
+struct Embedding {
+  static constexpr const char* kType = "Embedding";
+  int64_t num_embeddings = 0, embedding_dim = 0;
+  std::optional<int64_t> padding_idx;  // as given (negative counts from the end)
+  std::optional<double> max_norm;
+  double norm_type = 2;
+  bool scale_grad_by_freq = false, sparse = false;
+};
 // Unflatten(dim, unflattened_size): one dim becomes several (one may be -1).
 struct Unflatten {
   static constexpr const char* kType = "Unflatten";
@@ -393,7 +403,7 @@ inline const char* merge_type(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand, Parameter>;
+                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand, Parameter, Embedding>;
 
 struct Node;
 using Layers = std::vector<Node>;

@@ -470,17 +470,24 @@ class Converter:
         if not keep:
             while not self.inside(path):
                 self.stack.pop()
+        opened = None  # the outermost container this call opens
         while not keep and len(self.stack[-1][2]) < len(path):
             parent, items, module = self.stack[-1]
             part = path[len(module)]
             name = self.unique(parent, part)
             box = {"name": name.split(".")[-1], "type": "Sequential", "layers": []}
             items.append(box)
+            opened = opened or box
             self.stack.append((parent + [name.split(".")[-1]], box["layers"], module + [part]))
         full = self.unique(self.stack[-1][0], local)
         layer = {"name": full.split(".")[-1], **layer}
         if merge:
             layer["from"] = inputs
+        elif inputs[0] != (self.last or "input") and opened:
+            # The first layer of a new container reads another value: the container does, as a
+            # forward() calls self.downsample(x) (and export writes that call).
+            opened["from"] = inputs[0]
+            opened["layers"] = opened.pop("layers")
         elif inputs[0] != (self.last or "input"):
             layer["from"] = inputs[0]
         self.stack[-1][1].append(layer)
@@ -694,8 +701,8 @@ class Converter:
                     "feature_alpha_dropout": "FeatureAlphaDropout"}[fn.__name__]
             a = _bind(args[1:], kwargs, ["p", "training", "inplace"], {"p": 0.5, "inplace": False})
             return self.layer(node, {"type": kind, "p": a["p"], "inplace": a["inplace"]}, args[0])
-        if not method and fn in (F.softmax, F.log_softmax, F.softmin) or method and fn in ("softmax",
-                                                                                           "log_softmax"):
+        if not method and fn in (F.softmax, F.log_softmax, F.softmin, torch.softmax, torch.log_softmax) or \
+                method and fn in ("softmax", "log_softmax"):
             a = _bind(args[1:], kwargs, ["dim"])
             kind = {"softmax": "Softmax", "log_softmax": "LogSoftmax", "softmin": "Softmin"}[name]
             return self.layer(node, {"type": kind, **({"dim": a["dim"]} if a.get("dim") is not None else {})},

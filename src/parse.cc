@@ -84,6 +84,7 @@ class Parser {
                            const std::string& name);
   Merge merge_fields(Fields& f, const Cursor& c, const std::string& name, const std::string& type,
                      bool* ok);
+  Embedding embedding(Fields& f, const Cursor& c, const std::string& name, bool* ok);
   std::optional<std::vector<Branch>> branch_list(const Cursor& c, const Env& env,
                                                  const std::string& prefix);
   bool from_field(const Cursor& c, const Env& env, Node& node);
@@ -738,6 +739,40 @@ bool Parser::from_field(const Cursor& c, const Env& env, Node& node) {
 }
 
 // merge (Branches) or the type (Add/Cat/Mul), and cat's dim and crop.
+// nn.Embedding; its padding_idx check is PyTorch's assert
+// ("Padding_idx must be within num_embeddings").
+Embedding Parser::embedding(Fields& f, const Cursor& c, const std::string& name, bool* ok) {
+  Embedding k;
+  k.num_embeddings = f.int_arg("num_embeddings", ok).value_or(0);
+  k.embedding_dim = f.int_arg("embedding_dim", ok).value_or(0);
+  if (auto v = f.get("padding_idx")) {
+    auto n = exact_int(*v->value);
+    if (!n) {
+      f.bad(*v, "padding_idx", "an integer (negative counts from the end) or null");
+      *ok = false;
+    } else if (k.num_embeddings && (*n >= k.num_embeddings || *n < -k.num_embeddings)) {
+      auto& d = diags_.error("out-of-range",
+                             fmt::format("`padding_idx` of Embedding must lie in {} … {}, got {}", -k.num_embeddings,
+                                         k.num_embeddings - 1, *n),
+                             v->pointer, name);
+      d.notes.push_back("PyTorch: \"Padding_idx must be within num_embeddings\"");
+      d.help = "padding_idx names a row of the table: 0 is the usual padding token";
+      *ok = false;
+    } else {
+      k.padding_idx = *n;
+    }
+  }
+  if (auto v = f.get("max_norm")) {
+    if (v->value->is_number()) k.max_norm = v->value->get<double>();
+    else f.bad(*v, "max_norm", "a number or null"), *ok = false;
+  }
+  k.norm_type = f.number_arg("norm_type", ok);
+  k.scale_grad_by_freq = f.bool_arg("scale_grad_by_freq", ok);
+  k.sparse = f.bool_arg("sparse", ok);
+  (void)c;
+  return k;
+}
+
 Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
                            const std::string& type, bool* ok) {
   Merge m;
@@ -1251,6 +1286,8 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     k.p = f.number_arg("p", &ok);
     k.inplace = f.bool_arg("inplace", &ok);
     out = k;
+  } else if (type == "Embedding") {
+    out = embedding(f, c, name, &ok);
   } else if (type == "StochasticDepth") {
     Dropout k;
     k.stochastic = true;
@@ -2096,9 +2133,11 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
 }
 
 // torch.nn's layers (PyTorch 2.x's __all__ of torch.nn.modules, the ones that
-// make sense in a spec) that netshape does not know yet.
+// make sense in a spec) that netshape does not know yet: a kind added to the
+// table (kinds.cc) leaves this list by itself.
 const std::vector<std::string>& unsupported_torch_layers() {
-  static const std::vector<std::string> names = {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all = {
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "CircularPad1d",
     "CircularPad2d", "CircularPad3d", "SyncBatchNorm", "RMSNorm",
@@ -2107,6 +2146,10 @@ const std::vector<std::string>& unsupported_torch_layers() {
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "Fold", "Unfold", "ModuleList", "ModuleDict", "ParameterList",
     "ParameterDict", "CosineSimilarity", "PairwiseDistance"};
+    all.erase(std::remove_if(all.begin(), all.end(), [](const std::string& n) { return find_kind(n) != nullptr; }),
+              all.end());
+    return all;
+  }();
   return names;
 }
 

@@ -138,7 +138,8 @@ std::string table_text(const Evaluation& ev, const ReportContext& ctx) {
   for (const auto& row : cells)
     for (std::size_t i = 0; i < cols.size(); ++i) w[i] = std::max(w[i], width(row[i]));
 
-  std::string out = fmt::format("{}: input {}\n\n", printable(ctx.name), input_text(ctx));
+  std::string out = fmt::format("{}: input {}{}\n\n", printable(ctx.name), input_text(ctx),
+                                ctx.graph && input_holds_indices(*ctx.graph) ? " (token indices: an Embedding reads them)" : "");
   for (std::size_t k = 0; k < cells.size(); ++k) {
     bool failed = k > 0 && ev.rows[k - 1].failed;
     std::string line;
@@ -308,6 +309,8 @@ ojson head_json(const Evaluation& ev, const ReportContext& ctx) {
           {"file", ctx.file},
           {"input_shape", ctx.input},
           {"input_names", ctx.input_names.empty() ? ojson(nullptr) : ojson(ctx.input_names)},
+          // "int64": token indices, as an Embedding reads them (evaluate.h: input_holds_indices)
+          {"input_dtype", ctx.graph && input_holds_indices(*ctx.graph) ? "int64" : "float32"},
           {"output_shape", ev.valid() ? ojson(*ev.output) : ojson(nullptr)},
           {"output_shapes", ev.valid() ? ojson(ev.outputs) : ojson(nullptr)},
           {"params", ev.valid() ? ojson(ev.params) : ojson(nullptr)},

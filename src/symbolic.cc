@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "kinds.h"
+
 namespace netshape {
 
 namespace {
@@ -182,6 +184,9 @@ class Walker {
   struct Sym {
     std::vector<QDim> dims;
     bool product = false;  // last dim = dims.back() is "features", a multiple of f
+    // Where a Permute moved the analysed dim (ConvNeXt's channels-last
+    // [N, H, W, C]); -1: in place, at axis_. Rows are recorded in place only.
+    int moved = -1;
   };
 
   bool ok = true;
@@ -196,6 +201,7 @@ class Walker {
       std::vector<Sym> in;
       for (const auto& x : n.inputs) in.push_back(*values[static_cast<std::size_t>(x.value)]);
       second_ = in.size() > 1 ? &in[1] : nullptr;  // the value whose sizes it reads (size_from)
+      if (!follows_moved(n, in)) return;
       auto y = std::holds_alternative<Merge>(n.op) ? merge(n, std::get<Merge>(n.op), in) : node(n, in[0]);
       if (!y) return;
       values[i + 1] = std::move(y);
@@ -215,6 +221,22 @@ class Walker {
     return !in.product && (in.dims.size() == want || (want == 3 && in.dims.size() == 2 && std::holds_alternative<BatchNorm>(op)));
   }
   std::string unit() const { return spatial_unit(rank_ - 2, static_cast<std::size_t>(axis_) - 2); }
+
+  // Past a Permute that moved the analysed dim, the layers that keep the
+  // layout (element-wise, norms, Linear on the last dim), adds and muls of
+  // values laid out alike, and the Permute back; sizes past anything else are
+  // not analysed (said so).
+  bool follows_moved(const GraphNode& n, const std::vector<Sym>& in) {
+    bool moved = false, alike = true;
+    for (const auto& x : in) moved = moved || x.moved >= 0, alike = alike && (x.moved == in[0].moved || x.dims.size() < rank_);
+    if (!moved) return true;
+    const KindInfo* k = find_kind(op_name(n.op));
+    auto* m = std::get_if<Merge>(&n.op);
+    bool keeps = (k && k->keeps_shape) || std::holds_alternative<Linear>(n.op) || std::holds_alternative<Permute>(n.op) ||
+                 (m && m->op != MergeOp::cat && m->op != MergeOp::matmul && alike);
+    if (keeps) return true;
+    return give_up(fmt::format("`{}` follows a Permute that moved the analysed dim: sizes after it are not analysed", n.name));
+  }
 
   bool give_up(const std::string& why) {
     a_.error = why;
@@ -295,8 +317,10 @@ class Walker {
   }
 
   void record(const GraphNode& n, const Sym& in, const Sym& out) {
-    if (in.dims.size() == rank_ && !in.product && !std::holds_alternative<Parameter>(n.op)) a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
-    if (out.dims.size() == rank_ && !out.product) a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
+    if (in.dims.size() == rank_ && !in.product && in.moved < 0 && !std::holds_alternative<Parameter>(n.op))
+      a_.inputs.push_back({n.name, in.dims[static_cast<std::size_t>(axis_)]});
+    if (out.dims.size() == rank_ && !out.product && out.moved < 0)
+      a_.forms.push_back({n.name, out.dims[static_cast<std::size_t>(axis_)]});
   }
 
   std::optional<QDim> spatial(const GraphNode& n, const QDim& v, const Window& w, bool conv) {
@@ -464,6 +488,12 @@ class Walker {
                     return std::nullopt;
                   }
               s.product = in.product && k.sizes.back() == -1 && lead == 0;
+              return s;
+            },
+            [&](const Embedding& k) -> std::optional<Sym> {
+              Sym s = in;
+              s.dims.push_back(QDim::constant(k.embedding_dim));
+              s.product = false;
               return s;
             },
             [&](const Parameter& k) -> std::optional<Sym> {
@@ -915,11 +945,16 @@ class Walker {
       }
     }
     Sym s = in;
+    // A dim of an in-place shape of the input's rank may move: the analysed
+    // dim's place is kept in `moved` (the other dims are functions of it too).
+    bool placed = in.dims.size() == rank_ && !in.product;
+    int at = in.moved >= 0 ? in.moved : axis_;
     for (std::size_t i = 0; i < order.size(); ++i) {
       const QDim& from = in.dims[static_cast<std::size_t>(order[i])];
       bool moves = order[i] != static_cast<int64_t>(i);
       bool follows = !from.is_constant() || (in.product && static_cast<std::size_t>(order[i]) == order.size() - 1);
-      if (moves && follows) {
+      if (placed && order[i] == at) s.moved = static_cast<int>(i) == axis_ ? -1 : static_cast<int>(i);
+      if (moves && follows && !placed) {
         give_up(fmt::format("`{}` moves a dim that follows the input: sizes after it are not analysed", n.name));
         return std::nullopt;
       }

@@ -339,6 +339,13 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
           },
           [&](const Merge&) -> nn::AnyModule { throw std::logic_error("a merge has no module"); },
           [&](const Parameter&) -> nn::AnyModule { throw std::logic_error("a parameter is no module"); },
+          [&](const Embedding& k) {
+            nn::EmbeddingOptions o(k.num_embeddings, k.embedding_dim);
+            o.norm_type(k.norm_type).scale_grad_by_freq(k.scale_grad_by_freq).sparse(k.sparse);
+            if (k.padding_idx) o.padding_idx(*k.padding_idx);
+            if (k.max_norm) o.max_norm(*k.max_norm);
+            return nn::AnyModule(nn::Embedding(o));
+          },
       },
       op);
 }
@@ -552,7 +559,8 @@ RunResult run_network(const Spec& spec, const Evaluation& predicted, const RunOp
     net->eval();
     net->to(device, dtype);
     net->place_on(device, dtype, opt.channels_last);
-    torch::Tensor x = torch::randn(spec.input).to(device, dtype);
+    torch::Tensor x = input_holds_indices(g) ? torch::zeros(spec.input, torch::kLong).to(device)  // row 0 of each table
+                                             : torch::randn(spec.input).to(device, dtype);
     if (opt.channels_last && (x.dim() == 4 || x.dim() == 5)) x = channels_last_of(x);
     result.device = device.str();
     result.dtype = opt.dtype;

@@ -107,6 +107,16 @@ TEST_CASE("Linear and BatchNorm check their sizes") {
   CHECK(w.valid());
   CHECK(w.has("linear-rank"));
   CHECK(w.eval.output == Shape{1, 512, 1, 10});
+  // After a conv and a ReLU it is still the forgotten Flatten; after a Permute to
+  // channels-last (ConvNeXt's block: Permute, LayerNorm, Linear, GELU, Linear) it is meant.
+  CHECK(run_layers("[1, 3, 8, 8]", R"({"type": "Conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "ReLU"},
+                                      {"type": "Linear", "out_features": 10})").has("linear-rank"));
+  auto cl = run_layers("[1, 96, 8, 8]", R"({"type": "Permute", "dims": [0, 2, 3, 1]}, {"type": "LayerNorm", "normalized_shape": 96},
+                                           {"type": "Linear", "out_features": 384}, {"type": "GELU"}, {"type": "Linear", "out_features": 96})");
+  REQUIRE(cl.valid());
+  CHECK_FALSE(cl.has("linear-rank"));
+  // Tokens [N, L, D] given as the input: a transformer's Linear, meant.
+  CHECK_FALSE(run_layers("[2, 5, 8]", R"({"type": "Linear", "out_features": 8})").has("linear-rank"));
   auto bn = run_layers("[1, 64, 8, 8]", R"({"type": "BatchNorm2d", "num_features": 32})");
   CHECK(bn.has("channels"));
   // BatchNorm2d after Flatten: PyTorch "expected 4D input (got 2D input)"
@@ -654,4 +664,40 @@ TEST_CASE("StochasticDepth is the identity in eval, with torchvision's required 
   auto typo = run_layers("[2, 3]", R"({"type": "StochasticDepth", "p": 0.1, "mode": "rows"})");
   REQUIRE(typo.find("wrong-type"));
   CHECK(typo.find("wrong-type")->help == "did you mean \"row\"?");
+}
+
+// nn.Embedding(num_embeddings, embedding_dim) in PyTorch 1.13: zeros(2, 7, dtype=long) → [2, 7, 16],
+// 50·16 = 800 weights; Embedding(50, 16, padding_idx=50) asserts "Padding_idx must be within
+// num_embeddings" (−50 … 49); a float input raises "Expected tensor for argument #1 'indices' …".
+TEST_CASE("Embedding looks up token indices: [*] → [*, embedding_dim]") {
+  auto o = run_text(R"({"input": [2, 7], "layers": [{"name": "emb", "type": "Embedding", "num_embeddings": 50, "embedding_dim": 16},
+                        {"name": "fc", "type": "Linear", "out_features": 4}]})");
+  REQUIRE(o.valid());
+  CHECK(o.row("emb")->output == Shape{2, 7, 16});
+  CHECK(o.row("emb")->params == 800);
+  CHECK(o.row("fc")->output == Shape{2, 7, 4});
+  CHECK_FALSE(o.has("linear-rank"));  // features last, as an Embedding gives them
+  CHECK(run_layers("[3]", R"({"type": "Embedding", "num_embeddings": 5, "embedding_dim": 2})").eval.output == Shape{3, 2});
+  // Through reshapes the input still holds indices.
+  CHECK(run_layers("[2, 7]", R"({"type": "Unsqueeze", "dim": 1}, {"type": "Embedding", "num_embeddings": 5, "embedding_dim": 2})")
+            .eval.output == Shape{2, 1, 7, 2});
+  for (const char* idx : {"-50", "49"})
+    CHECK(run_layers("[2, 7]", std::string(R"({"type": "Embedding", "num_embeddings": 50, "embedding_dim": 16, "padding_idx": )") +
+                                   idx + "}").valid());
+  for (const char* idx : {"-51", "50"}) {
+    auto bad = run_layers("[2, 7]", std::string(R"({"type": "Embedding", "num_embeddings": 50, "embedding_dim": 16, "padding_idx": )") +
+                                        idx + "}");
+    REQUIRE(bad.find("out-of-range"));
+    CHECK(bad.find("out-of-range")->notes.back() == "PyTorch: \"Padding_idx must be within num_embeddings\"");
+  }
+  // An Embedding of a float tensor, and a float layer reading the indices.
+  auto flt = run_text(R"({"input": [2, 8], "layers": [{"name": "fc", "type": "Linear", "out_features": 5},
+                          {"name": "emb", "type": "Embedding", "num_embeddings": 9, "embedding_dim": 3}]})");
+  REQUIRE(flt.find("embedding-input"));
+  CHECK(flt.find("embedding-input")->layer == "emb");
+  auto mixed = run_text(R"({"input": [2, 8], "layers": [{"name": "emb", "type": "Embedding", "num_embeddings": 9, "embedding_dim": 3},
+                            {"name": "fc", "type": "Linear", "out_features": 5, "from": "input"}]})");
+  REQUIRE(mixed.find("embedding-input"));
+  CHECK(mixed.find("embedding-input")->layer == "fc");
+  CHECK(run_layers("[2, 8]", R"({"type": "Embedding", "num_embeddings": 9})").has("missing-field"));
 }

@@ -101,6 +101,29 @@ TEST_CASE("skips: `from` between the network's layers becomes variables in forwa
   CHECK(has(r.code, "self.sum = Merge(\"add\")"));
 }
 
+// As `netshape import` writes a residual block: the add reads the block's
+// input and the last layer inside a sibling Sequential (whose output it is).
+TEST_CASE("skips: a block's own input and the last layer of a sibling are forward()'s argument and the sibling") {
+  ExportResult r = exported(R"({"name": "t", "input": [1, 4, 8, 8], "layers": [
+    {"name": "stem", "type": "ReLU"},
+    {"name": "blk", "type": "Sequential", "layers": [
+      {"name": "body", "type": "Sequential", "layers": [{"name": "0", "type": "Conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1},
+                                                       {"name": "1", "type": "ReLU"}]},
+      {"name": "down", "type": "Sequential", "from": "stem", "layers": [{"name": "0", "type": "Conv2d", "out_channels": 4, "kernel_size": 1}]},
+      {"name": "add", "type": "Add", "from": ["blk.body.1", "blk.down"]}]}]})");
+  REQUIRE(r.error.empty());
+  CHECK(has(r.code, "def forward(self, inp):"));
+  CHECK(has(r.code, "body = self.body(inp)"));
+  CHECK(has(r.code, "down = self.down(inp)"));  // `stem` is what entered the block
+  CHECK(has(r.code, "self.add(body, down)"));   // blk.body.1 is blk.body's output
+  // A value from inside another list stays refused (LR-ASPP's backbone feature).
+  ExportResult deep = exported(R"({"input": [1, 4, 8, 8], "layers": [
+    {"name": "a", "type": "Sequential", "layers": [{"name": "0", "type": "ReLU"}, {"name": "1", "type": "ReLU"}]},
+    {"name": "b", "type": "Sequential", "layers": [{"name": "0", "type": "ReLU"}, {"name": "m", "type": "Add", "from": ["b.0", "a.0"]}]}]})");
+  CHECK(deep.layer == "b.m");
+  CHECK(deep.error.find("not a layer of the same list") != std::string::npos);
+}
+
 TEST_CASE("what export refuses, with the layer and the reason") {
   SUBCASE("`from` inside a branch") {
     ExportResult r = exported(R"({"input": [1, 4, 8, 8], "layers": [

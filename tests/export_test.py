@@ -38,7 +38,7 @@ def check(netshape, spec, folder):
     # The network's class: the one __main__ builds.
     net = done.stdout.split("model = ")[1].split("(")[0]
     model = getattr(module, net)().eval()
-    outs, seen = run_hooked(model, table["input_shape"])
+    outs, seen = run_hooked(model, table["input_shape"], table.get("input_dtype"))
     problems = count_problems(model, outs, table)
     names = [n for n, _ in model.named_modules() if n]
     expected = table["modules"]

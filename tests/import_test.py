@@ -54,7 +54,8 @@ SEGMENTATION = [
 
 # Models written as tutorials write them (tests/import/tutorial.py): x.view(-1, 16 * 5 * 5),
 # permute / transpose / flatten(2) around a channels-last LayerNorm.
-TUTORIAL = [("LeNet", [4, 3, 32, 32]), ("PatchTokens", [2, 3, 64, 64]), ("TokenHead", [2, 3, 32, 32])]
+TUTORIAL = [("LeNet", [4, 3, 32, 32]), ("PatchTokens", [2, 3, 64, 64]), ("TokenHead", [2, 3, 32, 32]),
+            ("TextCNN", [2, 20]), ("Scores", [2, 7, 16])]
 
 
 def check(netshape, name, args, shape, target=None, build=None):
@@ -71,7 +72,7 @@ def check(netshape, name, args, shape, target=None, build=None):
         return [f"the imported spec is invalid: {table['diagnostics'][:1]}"]
     kwargs = {k: eval(v) for k, v in (a.split("=", 1) for a in args)}
     model = (build or getattr(torchvision.models, name))(**kwargs).eval()
-    outs, seen = run_hooked(model, shape)
+    outs, seen = run_hooked(model, shape, table.get("input_dtype"))
     problems = count_problems(model, outs, table)
     params = sum(p.numel() for p in model.parameters())
     modules = table["modules"]

@@ -4,9 +4,10 @@ table (tests/export_test.py, tests/import_test.py)."""
 import torch
 
 
-def run_hooked(model, shape):
-    """Runs `model` (eval, no grad) on zeros of `shape`; returns (outputs, {name: output shape})
-    where each named module's shape is that of its first call."""
+def run_hooked(model, shape, dtype=None):
+    """Runs `model` (eval, no grad) on zeros of `shape` (int64 token indices where netshape's table says
+    "input_dtype": "int64"); returns (outputs, {name: output shape}) where each named module's shape is
+    that of its first call."""
     seen = {}
 
     def hook(name):
@@ -18,7 +19,7 @@ def run_hooked(model, shape):
         if name:
             m.register_forward_hook(hook(name))
     with torch.no_grad():
-        out = model(torch.zeros(shape))
+        out = model(torch.zeros(shape, dtype=torch.int64 if dtype == "int64" else torch.float32))
     # a segmentation model returns {"out": ...} (and "aux" when asked for)
     return (list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, tuple) else [out]), seen
 

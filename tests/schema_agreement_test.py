@@ -70,6 +70,8 @@ def valid_value(rng, a, rank):
         "shifts": rng.choice([1, -3, [1, 2], [2]]),
         "sizes": rng.choice([[-1], [2, -1], [3, 4, 5], ["input.shape[0]", -1], ["x.size(9)"]]),
         "size_from": rng.choice(["input", ""]),
+        "padding_idx": rng.choice([0, -1, None, 3]),
+        "max_norm": rng.choice([1.0, 0.5, None]),
     }
     return special[name]
 

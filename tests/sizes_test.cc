@@ -171,9 +171,25 @@ TEST_CASE("Reshape and Permute, symbolically, against brute force") {
   auto d = analyse_dim(*parsed.spec, evaluate(*parsed.spec), 2).valid.describe();
   CHECK(d.modulus == 3);  // H·1 elements into rows of 3
   CHECK(d.residues == std::vector<int64_t>{0});
-  // Moving a dim that follows the input is not analysed, and says so.
-  auto moved = parse_spec(R"({"input": [1, 3, 8, 8], "layers": [{"name": "p", "type": "Permute", "dims": [0, 2, 3, 1]}]})");
-  CHECK(analyse_dim(*moved.spec, evaluate(*moved.spec), 2).error.find("`p` moves a dim") != std::string::npos);
+  // ConvNeXt's channels-last stretch: the analysed dim moves and comes back;
+  // the rows in between keep the layout (LayerNorm, Linear, GELU, a layer scale's Mul).
+  brute_force("permute-channels-last", R"({"input": [1, 3, 32, 24], "layers": [
+      {"type": "Conv2d", "out_channels": 8, "kernel_size": 4, "stride": 4},
+      {"type": "Permute", "dims": [0, 2, 3, 1]}, {"type": "LayerNorm", "normalized_shape": 8},
+      {"type": "Linear", "out_features": 16}, {"type": "GELU"}, {"name": "back", "type": "Linear", "out_features": 8},
+      {"type": "Permute", "dims": [0, 3, 1, 2]}, {"name": "scale", "type": "Parameter", "shape": [8, 1, 1]},
+      {"type": "Mul", "from": ["scale", "6"]}, {"type": "Conv2d", "out_channels": 8, "kernel_size": 2, "stride": 2}]})");
+  auto last = parse_spec(R"({"input": [1, 3, 32, 24], "layers": [{"type": "Conv2d", "out_channels": 8, "kernel_size": 4, "stride": 4},
+      {"type": "Permute", "dims": [0, 2, 3, 1]}, {"type": "Permute", "dims": [0, 3, 1, 2]}]})");
+  DimAnalysis h = analyse_dim(*last.spec, evaluate(*last.spec), 2);
+  REQUIRE(h.error == "");
+  REQUIRE(h.forms.size() == 2);  // the conv and the Permute back; the moved row is not in place
+  CHECK(h.forms.back().first == "2");
+  CHECK(qdim_text(h.forms.back().second, "H") == "⌊H/4⌋");
+  // A layer other than those past a moved dim is not analysed, and says so.
+  auto moved = parse_spec(R"({"input": [1, 3, 8, 8], "layers": [{"type": "Permute", "dims": [0, 2, 3, 1]},
+      {"name": "c", "type": "Conv2d", "out_channels": 4, "kernel_size": 3}]})");
+  CHECK(analyse_dim(*moved.spec, evaluate(*moved.spec), 2).error.find("`c` follows a Permute that moved") != std::string::npos);
 }
 
 TEST_CASE("symbolic sizes equal brute force on specs holding every layer kind once (tests/export/)") {

@@ -271,3 +271,48 @@ TEST_CASE("PixelShuffle: ESPCN") {
   CHECK(*e.eval.output == Shape{1, 1, 672, 672});
   CHECK_FALSE(e.row("pixel_shuffle")->receptive_field);  // a fractional jump is not tracked
 }
+
+// Beyond the conv stack (#22), imported from torchvision 0.14. Parameters from
+// torchvision's model docs: ConvNeXt-T 28,589,128 (4.46 GFLOPS);
+// FCN-ResNet50 35,322,218 with its aux
+// classifier, whose FCNHead(1024, 21) holds 1024·256·9 + 2·256 + 256·21 + 21 =
+// 2,365,205: 32,957,013 without it. The segmentation heads return to the
+// input's size for every input size (F.interpolate(size=input.shape[-2:]));
+// PyTorch 1.13 gives [1, 21, h, 224] for h = 1, 2, 13, 37.
+TEST_CASE("ConvNeXt-T and the segmentation heads: learned layer scales, channels-last Linears, size_from") {
+  auto c = spec("convnext_tiny.json");
+  REQUIRE(c.valid());
+  CHECK(c.eval.params == 28589128);
+  CHECK(std::abs(static_cast<double>(c.eval.macs) / 1e9 - 4.46) <= 0.005);
+  CHECK(c.row("features.1.0.block.3")->input == Shape{1, 56, 56, 96});  // Linear on channels-last
+  CHECK(c.row("features.1.0.layer_scale")->params == 96);
+  CHECK(c.row("features.7.2.add_17")->output == Shape{1, 768, 7, 7});
+  CHECK_FALSE(c.has("linear-rank"));  // each Linear follows a Permute: meant
+  // Through the channels-last blocks symbolically: PyTorch 1.13 refuses H = 31
+  // ("Kernel size can't be greater than actual input size" at features.6.1) and takes 32, 33, 63.
+  auto cp = parse_spec(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/convnext_tiny.json"));
+  REQUIRE(cp.spec);
+  DimAnalysis ch = analyse_dim(*cp.spec, c.eval, 2);
+  REQUIRE(ch.error == "");
+  CHECK(ch.valid.smallest() == 32);
+  for (int64_t x : {32, 33, 63}) CHECK(ch.valid.contains(x));
+  struct Case { const char* file; int64_t params; };
+  for (const Case& s : {Case{"fcn_resnet50.json", 32957013}}) {
+    CAPTURE(s.file);
+    auto o = spec(s.file);
+    REQUIRE(o.valid());
+    CHECK(o.eval.params == s.params);
+    CHECK(*o.eval.output == Shape{1, 21, 224, 224});
+    CHECK_FALSE(o.has("conv-padding"));  // dilated 3×3 kernels padded to their span
+    auto parsed = parse_spec(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/" + s.file));
+    REQUIRE(parsed.spec);
+    for (int axis : {2, 3}) {
+      DimAnalysis d = analyse_dim(*parsed.spec, o.eval, axis);
+      REQUIRE(d.error == "");
+      CHECK(d.valid.smallest() == 1);
+      for (int64_t x : {1, 2, 13, 37}) CHECK(d.valid.contains(x));
+      REQUIRE_FALSE(d.forms.empty());
+      CHECK(qdim_text(d.forms.back().second, d.dim) == d.dim);  // the output is the input's size
+    }
+  }
+}

@@ -1263,6 +1263,69 @@ TEST_CASE("1,200 random matmuls: netshape's verdict is LibTorch's") {
   DOCTEST_CHECK(invalid > 300);
 }
 
+// nn.Embedding (#22): random index shapes (1-D to 3-D), a reshape before it
+// or not, padding_idx inside and outside PyTorch's range, a layer after it;
+// and the two mistakes netshape calls errors — an Embedding of a float
+// tensor (a Linear first) and a float layer reading the indices too. LibTorch
+// runs zeros of int64 where an Embedding reads the input, float32 otherwise,
+// as `run` does; every valid case also goes through netshape's builder.
+TEST_CASE("600 random Embedding pipelines: netshape's verdict is LibTorch's") {
+  const uint64_t seed = 2323;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 600; ++i) {
+    Shape in;
+    for (int64_t d = 0, n = r.in(1, 3); d < n; ++d) in.push_back(r.in(1, 6));
+    int pre = static_cast<int>(r.in(0, 2)), post = static_cast<int>(r.in(0, 2)), mistake = static_cast<int>(r.in(0, 7));
+    if (pre == 2 && in.size() < 2) pre = 0;
+    int64_t num = r.in(1, 20), dim = r.in(1, 8);
+    std::optional<int64_t> pad;
+    if (r.chance(0.3)) pad = r.in(-num - 2, num + 1);
+    std::vector<std::string> layers;
+    if (mistake == 0) layers.push_back(R"({"name": "first", "type": "Linear", "out_features": 4})");
+    if (pre == 1) layers.push_back(R"({"name": "pre", "type": "Unsqueeze", "dim": 0})");
+    if (pre == 2) layers.push_back(R"({"name": "pre", "type": "Transpose", "dim0": 0, "dim1": -1})");
+    layers.push_back(fmt::format(R"({{"name": "emb", "type": "Embedding", "num_embeddings": {}, "embedding_dim": {}{}}})", num,
+                                 dim, pad ? fmt::format(R"(, "padding_idx": {})", *pad) : ""));
+    if (post == 1) layers.push_back(R"({"name": "post", "type": "Linear", "out_features": 3})");
+    if (post == 2) layers.push_back(R"({"name": "post", "type": "Transpose", "dim0": -1, "dim1": -2})");
+    if (mistake == 1) layers.push_back(R"({"name": "also", "type": "Linear", "out_features": 2, "from": "input"})");
+    std::string spec = fmt::format(R"({{"input": {}, "layers": [{}]{}}})", format_shape(in), fmt::join(layers, ", "),
+                                   mistake == 1 ? R"(, "outputs": ["emb", "also"])" : "");
+    Verdict ours = netshape_verdict(spec);
+    Verdict theirs;
+    std::string torch_error;
+    try {
+      torch::Tensor x = mistake == 0 ? torch::zeros(in) : torch::zeros(in, torch::kLong);
+      if (mistake == 0) x = torch::nn::Linear(in.back(), 4)->forward(x);
+      if (pre == 1) x = x.unsqueeze(0);
+      if (pre == 2) x = x.transpose(0, -1);
+      torch::nn::EmbeddingOptions o(num, dim);
+      if (pad) o.padding_idx(*pad);
+      torch::Tensor y = torch::nn::Embedding(o)->forward(x);
+      if (post == 1) y = torch::nn::Linear(dim, 3)->forward(y);
+      if (post == 2) y = y.transpose(-1, -2);
+      if (mistake == 1) torch::nn::Linear(in.back(), 2)->forward(torch::zeros(in, torch::kLong));
+      theirs = y.sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    (ours ? valid : invalid)++;
+    compare(ours, theirs, torch_error, i, seed, spec);
+    if (ours) {  // netshape's builder feeds int64 indices and counts the table
+      auto parsed = parse_spec(spec);
+      Evaluation ev = evaluate(*parsed.spec);
+      RunResult real = run_network(*parsed.spec, ev, {});
+      DOCTEST_CHECK(real.error == "");
+      DOCTEST_CHECK(real.output == ev.output);
+      DOCTEST_CHECK(real.params == ev.params);
+    }
+  }
+  MESSAGE(fmt::format("{} valid and {} invalid Embedding pipelines agreed", valid, invalid));
+  DOCTEST_CHECK(valid > 250);
+  DOCTEST_CHECK(invalid > 100);
+}
+
 TEST_CASE("600 random networks calling one module again: netshape's verdict and counts are LibTorch's") {
   torch::NoGradGuard no_grad;
   namespace nn = torch::nn;

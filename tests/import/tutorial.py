@@ -1,5 +1,6 @@
 """Models as tutorials write them, with the tensor methods people use in
 forward(): tests/import_test.py imports each and compares it with PyTorch."""
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -56,3 +57,30 @@ class TokenHead(nn.Module):
         pooled = x.mean(1)
         y = self.fc(first + pooled).unsqueeze(-1)
         return y.sum(-1, keepdim=True).squeeze(2).amax(1)
+
+
+class TextCNN(nn.Module):
+    """A text classifier as the tutorials write it: token indices, an Embedding, a Conv1d over the sequence."""
+
+    def __init__(self, vocab=1000, dim=32):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim, padding_idx=0)
+        self.conv = nn.Conv1d(dim, 16, 3)
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        x = self.emb(x).transpose(1, 2)
+        x = torch.relu(self.conv(x))
+        return self.fc(x.mean(2))
+
+
+class Scores(nn.Module):
+    """Attention's scores by hand: q @ k.transpose(-2, -1), softmax over the keys, times v."""
+
+    def __init__(self, dim=16):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+
+    def forward(self, x):
+        att = torch.softmax(self.q(x) @ self.k(x).transpose(-2, -1), dim=-1)
+        return torch.matmul(att, self.v(x))

@@ -1212,7 +1212,7 @@ class Exporter {
     } else if (b.merge.op == MergeOp::cat) {
       y = fmt::format("torch.cat([{}], {})", fmt::join(ins, ", "), b.merge.dim);
     } else {
-      y = fmt::format("{}", fmt::join(ins, b.merge.op == MergeOp::add ? " + " : " * "));
+      y = fmt::format("{}", fmt::join(ins, b.merge.op == MergeOp::add ? " + " : b.merge.op == MergeOp::matmul ? " @ " : " * "));
     }
     std::string ret = "y";
     if (kids.back()) {

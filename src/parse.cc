@@ -780,17 +780,17 @@ Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
   if (op.empty()) {
     auto v = f.get("merge");
     if (!v) {
-      f.missing("merge", "\"add\", \"cat\" or \"mul\"");
+      f.missing("merge", "\"add\", \"cat\", \"mul\" or \"matmul\"");
       *ok = false;
       return m;
     }
     if (v->value->is_string()) op = v->value->get<std::string>();
-    if (op != "add" && op != "cat" && op != "mul") {
+    if (op != "add" && op != "cat" && op != "mul" && op != "matmul") {
       auto& d = diags_.error("wrong-type",
-                             fmt::format("`merge` must be \"add\", \"cat\" or \"mul\", got {}",
+                             fmt::format("`merge` must be \"add\", \"cat\", \"mul\" or \"matmul\", got {}",
                                          describe(*v->value)),
                              v->pointer, name);
-      if (auto s = did_you_mean(op, {"add", "cat", "mul"})) d.help = fmt::format("did you mean \"{}\"?", *s);
+      if (auto s = did_you_mean(op, {"add", "cat", "mul", "matmul"})) d.help = fmt::format("did you mean \"{}\"?", *s);
       *ok = false;
       return m;
     }
@@ -1338,6 +1338,13 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       else ok = false;
     }
     b.merged = f.bool_arg("add", &ok);
+    if (ok && b.merge.op == MergeOp::matmul && b.branches.size() != 2) {  // torch.matmul(a, b)
+      auto& d = diags_.error("wrong-type", fmt::format("a matmul merges exactly two branches, a @ b; `{}` has {}", name,
+                                                       b.branches.size()),
+                             c.pointer + "/branches", name);
+      d.help = "give two branches: the first is a, the second b (attention's q and k.transpose(-2, -1))";
+      ok = false;
+    }
     if (!b.merged && b.merge.op != MergeOp::add) {
       diags_.error("wrong-type", "`add`: false only makes sense with merge \"add\"",
                    c.pointer + "/add", name);

@@ -652,6 +652,20 @@ TEST_CASE("Matmul's errors carry the message of the path PyTorch 1.13 takes") {
   CHECK(run_text(R"({"input": [2, 3], "layers": [{"type": "Matmul", "from": ["input", "input"], "dim": 1}]})").has("unknown-field"));
 }
 
+TEST_CASE("Branches merged by matmul: the first branch @ the second, exactly two") {
+  // torch.matmul(zeros(2, 5, 8), zeros(2, 8, 5)) is [2, 5, 5] (attention's q @ k.transpose(-2, -1)).
+  auto o = run_text(R"({"input": [2, 5, 8], "layers": [{"name": "att", "type": "Branches", "merge": "matmul", "branches": [
+      {"name": "q", "layers": [{"type": "Linear", "out_features": 8}]},
+      {"name": "k", "layers": [{"type": "Linear", "out_features": 8}, {"type": "Transpose", "dim0": -2, "dim1": -1}]}]}]})");
+  REQUIRE(o.valid());
+  CHECK(o.row("att")->output == Shape{2, 5, 5});
+  CHECK(o.row("att")->macs == 2 * 5 * 5 * 8);
+  auto three = run_text(R"({"input": [2, 5, 8], "layers": [{"name": "att", "type": "Branches", "merge": "matmul",
+      "branches": [[], [], []]}]})");
+  REQUIRE(three.find("wrong-type"));
+  CHECK(three.find("wrong-type")->message.find("exactly two branches") != std::string::npos);
+}
+
 TEST_CASE("StochasticDepth is the identity in eval, with torchvision's required p and mode") {
   auto o = run_layers("[2, 96, 7, 7]", R"({"name": "sd", "type": "StochasticDepth", "p": 0.1, "mode": "row"})");
   REQUIRE(o.valid());

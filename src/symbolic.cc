@@ -188,6 +188,7 @@ class Walker {
     // [N, H, W, C]); -1: in place, at axis_. Rows are recorded in place only.
     int moved = -1;
   };
+  static constexpr int kAway = 64;  // `moved` of a shape of another rank whose varying dims a Permute moved
 
   bool ok = true;
 
@@ -232,8 +233,13 @@ class Walker {
     if (!moved) return true;
     const KindInfo* k = find_kind(op_name(n.op));
     auto* m = std::get_if<Merge>(&n.op);
+    // Select and Squeeze pick dims through picked(), which gives up itself when a varying dim would move.
+    bool picks = std::holds_alternative<Select>(n.op) || std::holds_alternative<Squeeze>(n.op);
+    // A Parameter reads nothing; an Expand's sizes are read from whole QDims (ViT's class token over the batch).
+    bool own = (k && k->source) || std::holds_alternative<Expand>(n.op);
+    bool away = std::any_of(in.begin(), in.end(), [](const Sym& x) { return x.moved == kAway; });  // cat, matmul: whole QDims
     bool keeps = (k && k->keeps_shape) || std::holds_alternative<Linear>(n.op) || std::holds_alternative<Permute>(n.op) ||
-                 (m && m->op != MergeOp::cat && m->op != MergeOp::matmul && alike);
+                 picks || own || (m && (away || (m->op != MergeOp::cat && m->op != MergeOp::matmul)) && alike);
     if (keeps) return true;
     return give_up(fmt::format("`{}` follows a Permute that moved the analysed dim: sizes after it are not analysed", n.name));
   }
@@ -955,11 +961,17 @@ class Walker {
       bool follows = !from.is_constant() || (in.product && static_cast<std::size_t>(order[i]) == order.size() - 1);
       if (placed && order[i] == at) s.moved = static_cast<int>(i) == axis_ ? -1 : static_cast<int>(i);
       if (moves && follows && !placed) {
-        give_up(fmt::format("`{}` moves a dim that follows the input: sizes after it are not analysed", n.name));
-        return std::nullopt;
+        // A shape of another rank (ViT's tokens [N, 768, ⌊H/16⌋·⌊W/16⌋] → [N, tokens, 768]): its
+        // dims stay functions of the input; only the layers follows_moved() allows come after.
+        if (in.dims.size() == rank_) {
+          give_up(fmt::format("`{}` moves a dim that follows the input: sizes after it are not analysed", n.name));
+          return std::nullopt;
+        }
+        s.moved = kAway;
       }
       s.dims[i] = from;
     }
+    if (s.moved == kAway) s.product = in.product && order.back() == static_cast<int64_t>(order.size()) - 1;
     return s;
   }
 
@@ -968,6 +980,7 @@ class Walker {
   // read the analysed dim in place.
   std::optional<Sym> picked(const GraphNode& n, const Sym& in, const std::vector<std::optional<std::size_t>>& from) {
     Sym s;
+    if (in.moved >= 0) s.moved = kAway;  // a moved dim's place is not tracked through a change of rank
     for (std::size_t i = 0; i < from.size(); ++i) {
       if (!from[i]) { s.dims.push_back(QDim::constant(1)); continue; }
       s.dims.push_back(in.dims[*from[i]]);

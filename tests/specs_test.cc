@@ -316,3 +316,28 @@ TEST_CASE("ConvNeXt-T and the segmentation heads: learned layer scales, channels
     }
   }
 }
+
+// ViT-B/16's input side: torchvision 0.14's vit_b_16 has conv_proj 590,592, class_token 768,
+// encoder.pos_embedding 151,296 and heads 769,000 parameters. The 197-token position embedding fixes
+// the input: PyTorch 1.13 adds it at H = 224 and 239, and refuses 223 and 240 ("The size of tensor a
+// (183) must match the size of tensor b (197) at non-singleton dimension 1").
+TEST_CASE("ViT's patch embedding: 196 patches, a class token, a broadcast position embedding, and the sizes it accepts") {
+  auto v = spec("vit_patch_embedding.json");
+  REQUIRE(v.valid());
+  CHECK(v.row("conv_proj")->params == 590592);
+  CHECK(v.row("class_token")->params == 768);
+  CHECK(v.row("pos_embedding")->params == 151296);
+  CHECK(v.row("head")->params == 769000);
+  CHECK(v.row("tokens")->output == Shape{2, 196, 768});
+  CHECK(v.row("cat")->output == Shape{2, 197, 768});
+  CHECK(*v.eval.output == Shape{2, 1000});
+  auto parsed = parse_spec(slurp(std::string(NETSHAPE_SOURCE_DIR) + "/specs/vit_patch_embedding.json"));
+  REQUIRE(parsed.spec);
+  for (int axis : {2, 3}) {
+    DimAnalysis d = analyse_dim(*parsed.spec, v.eval, axis);
+    REQUIRE(d.error == "");
+    auto desc = d.valid.describe();
+    REQUIRE(desc.ranges.size() == 1);
+    CHECK(desc.ranges[0] == std::pair<int64_t, int64_t>{224, 239});
+  }
+}

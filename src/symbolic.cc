@@ -1218,6 +1218,31 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
       out.push_back(parts.empty() ? std::to_string(constant) : fmt::format("{}", fmt::join(parts, "·")));
       out.insert(out.end(), r.symbolic_input.begin() + e + 1, r.symbolic_input.end());
       r.symbolic_output = out;
+    } else if (auto* x = std::get_if<Expand>(&n.op); x && !x->from_dim.empty() && n.inputs.size() > 1 &&
+                                                         x->from_dim.size() == r.output.size()) {
+      // A size read from another value is that value's form (ViT: the class token over the batch, N).
+      const auto& other = value[static_cast<std::size_t>(n.inputs[1].value)];
+      r.symbolic_output.clear();
+      for (std::size_t k = 0; k < r.output.size(); ++k) {
+        std::optional<int64_t> d = x->from_dim[k];
+        auto rank = static_cast<int64_t>(other.size());
+        auto at = d ? (*d < 0 ? *d + rank : *d) : -1;
+        r.symbolic_output.push_back(d && at >= 0 && at < rank ? other[static_cast<std::size_t>(at)] : std::to_string(r.output[k]));
+      }
+    } else if (std::holds_alternative<Parameter>(n.op)) {
+      // Its own sizes: a learned tensor has no batch (class_token [1, 1, 768], never [N, 1, 768]).
+      r.symbolic_output.clear();
+      for (int64_t d : r.output) r.symbolic_output.push_back(std::to_string(d));
+    } else if (auto* p = std::get_if<Permute>(&n.op); p && r.symbolic_input.size() == r.input.size() &&
+                                                          r.output.size() == r.input.size() &&
+                                                          r.output.size() != spec.input.size()) {
+      // The forms move with their dims (ViT's tokens: [N, 768, ⌊H/16⌋·⌊W/16⌋] → [N, ⌊H/16⌋·⌊W/16⌋, 768]).
+      auto rank = static_cast<int64_t>(r.input.size());
+      auto wrap = [&](int64_t d) { return static_cast<std::size_t>(d < 0 ? d + rank : d); };
+      r.symbolic_output = r.symbolic_input;
+      if (p->transpose) std::swap(r.symbolic_output[wrap(p->dim0)], r.symbolic_output[wrap(p->dim1)]);
+      else
+        for (std::size_t k = 0; k < p->dims.size(); ++k) r.symbolic_output[k] = r.symbolic_input[wrap(p->dims[k])];
     } else if (r.output.size() != spec.input.size() && r.output.size() == r.symbolic_input.size()) {
       // A Linear or an element-wise layer on a flattened map: the dims it
       // keeps keep their forms; the one it sets is a number.

@@ -115,6 +115,7 @@ class Evaluator {
   // any other layer reading them is an error (PyTorch's float layers refuse
   // a LongTensor; a few integer-capable ops would not: netshape is stricter).
   bool reads_indices_fitly(const GraphNode& n) {
+    if (std::holds_alternative<Parameter>(n.op)) return true;  // reads nothing (its input is only its place)
     bool embedding = std::holds_alternative<Embedding>(n.op);
     std::size_t bad = n.inputs.size();
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {

@@ -714,4 +714,10 @@ TEST_CASE("Embedding looks up token indices: [*] → [*, embedding_dim]") {
   REQUIRE(mixed.find("embedding-input"));
   CHECK(mixed.find("embedding-input")->layer == "fc");
   CHECK(run_layers("[2, 8]", R"({"type": "Embedding", "num_embeddings": 9})").has("missing-field"));
+  // A learned position embedding written first reads nothing: BERT's token + position embeddings.
+  auto bert = run_text(R"({"input": [2, 7], "layers": [{"name": "pos", "type": "Parameter", "shape": [1, 7, 4]},
+                           {"name": "emb", "type": "Embedding", "num_embeddings": 10, "embedding_dim": 4, "from": "input"},
+                           {"name": "add", "type": "Add", "from": ["emb", "pos"], "broadcast": true}]})");
+  REQUIRE(bert.valid());
+  CHECK(bert.row("add")->output == Shape{2, 7, 4});
 }

@@ -392,6 +392,7 @@ inline const char* merge_name(MergeOp op) {
   static const char* const names[] = {"add", "cat", "mul", "matmul"};
   return names[static_cast<int>(op)];
 }
+constexpr MergeOp kMergeOps[] = {MergeOp::add, MergeOp::cat, MergeOp::mul, MergeOp::matmul};
 // The spec's type of a merge written as a layer: "Add", "Cat", "Mul", "Matmul".
 inline const char* merge_type(MergeOp op) {
   static const char* const types[] = {"Add", "Cat", "Mul", "Matmul"};

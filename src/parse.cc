@@ -177,7 +177,9 @@ class Fields {
   // One of the table's `values` (a string); its default, or "" after reporting.
   std::string choice_arg(const std::string& key, bool* ok) {
     const Arg& a = spec(key);
-    std::string listed = fmt::format("\"{}\"", fmt::join(a.values, "\" or \""));
+    std::string listed;  // "add", "cat", "mul" or "matmul"
+    for (std::size_t i = 0; i < a.values.size(); ++i)
+      listed += (i == 0 ? "" : i + 1 == a.values.size() ? " or " : ", ") + ("\"" + a.values[i] + "\"");
     auto v = get(key);
     if (!v) {
       if (!a.required) return a.dflt.get<std::string>();
@@ -776,26 +778,12 @@ Embedding Parser::embedding(Fields& f, const Cursor& c, const std::string& name,
 Merge Parser::merge_fields(Fields& f, const Cursor& c, const std::string& name,
                            const std::string& type, bool* ok) {
   Merge m;
-  std::string op = type == "Add" ? "add" : type == "Cat" ? "cat" : type == "Mul" ? "mul" : type == "Matmul" ? "matmul" : "";
-  if (op.empty()) {
-    auto v = f.get("merge");
-    if (!v) {
-      f.missing("merge", "\"add\", \"cat\", \"mul\" or \"matmul\"");
-      *ok = false;
-      return m;
-    }
-    if (v->value->is_string()) op = v->value->get<std::string>();
-    if (op != "add" && op != "cat" && op != "mul" && op != "matmul") {
-      auto& d = diags_.error("wrong-type",
-                             fmt::format("`merge` must be \"add\", \"cat\", \"mul\" or \"matmul\", got {}",
-                                         describe(*v->value)),
-                             v->pointer, name);
-      if (auto s = did_you_mean(op, {"add", "cat", "mul", "matmul"})) d.help = fmt::format("did you mean \"{}\"?", *s);
-      *ok = false;
-      return m;
-    }
-  }
-  m.op = op == "add" ? MergeOp::add : op == "cat" ? MergeOp::cat : op == "mul" ? MergeOp::mul : MergeOp::matmul;
+  std::string op;  // the layer's type fixes it (Add, …), or Branches' `merge` (its values: the kind table's)
+  for (MergeOp o : kMergeOps)
+    if (type == merge_type(o)) op = merge_name(o);
+  if (op.empty() && (op = f.choice_arg("merge", ok)).empty()) return m;
+  for (MergeOp o : kMergeOps)
+    if (op == merge_name(o)) m.op = o;
   if (m.op == MergeOp::matmul) return m;  // torch.matmul(a, b) takes nothing else
   auto only_cat = [&](const Cursor& v, const char* key) {
     auto& d = diags_.error("unknown-field",
@@ -1351,7 +1339,7 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     out = std::move(b);
-  } else if (type == "Add" || type == "Cat" || type == "Mul" || type == "Matmul") {
+  } else if (std::any_of(std::begin(kMergeOps), std::end(kMergeOps), [&](MergeOp o) { return type == merge_type(o); })) {
     out = merge_fields(f, c, name, type, &ok);
   } else if (auto k = resizing_kind(type, f, c, name, &ok)) {
     out = std::move(*k);

@@ -685,8 +685,9 @@ class Walker {
     return out;
   }
 
-  // torch.matmul: the batch dims broadcast (broadcast() on them), a's last
-  // size must equal b's dim -2 for every input size; 1-D inputs as evaluate.cc.
+  // torch.matmul: the batch dims broadcast (a constant 1 takes the other
+  // size), a's last size must equal b's dim -2 for every input size; 1-D
+  // inputs as evaluate.cc.
   std::optional<Sym> matmul(const GraphNode& n, const Sym& a, const Sym& b) {
     std::size_t ra = a.dims.size(), rb = b.dims.size();
     if (ra == 1 && rb == 1) return fail_const(n);

@@ -1206,6 +1206,18 @@ TEST_CASE("2,400 random permute/transpose/reshape/view/squeeze/select/mean/roll/
 // totals (PyTorch counts a module once). The second call reads the first's
 // output or the input; a conv, a BatchNorm or a Linear made for one channel
 // count fails on another, as in PyTorch.
+// A valid spec built by netshape's builder (`run`) and run: no error, the
+// predicted output shape and parameter count.
+static void builder_agrees(const std::string& spec) {
+  auto parsed = parse_spec(spec);
+  REQUIRE(parsed.spec);
+  Evaluation ev = evaluate(*parsed.spec);
+  RunResult real = run_network(*parsed.spec, ev, {});
+  DOCTEST_CHECK(real.error == "");
+  DOCTEST_CHECK(real.output == ev.output);
+  DOCTEST_CHECK(real.params == ev.params);
+}
+
 // torch.matmul (#22): random ranks 1–4 on both sides, batch dims that
 // broadcast or not, inner sizes that meet or not; b sometimes a transposed
 // Parameter (attention's q @ k.transpose(-2, -1)). LibTorch's torch::matmul
@@ -1249,13 +1261,7 @@ TEST_CASE("1,200 random matmuls: netshape's verdict is LibTorch's") {
     if (!ours && theirs && theirs->empty()) { ++dots; continue; }
     (ours ? valid : invalid)++;
     compare(ours, theirs, torch_error, i, seed, spec);
-    if (ours && valid % 8 == 0) {  // netshape's builder (`run`) computes the same product
-      auto parsed = parse_spec(spec);
-      Evaluation ev = evaluate(*parsed.spec);
-      RunResult real = run_network(*parsed.spec, ev, {});
-      DOCTEST_CHECK(real.error == "");
-      DOCTEST_CHECK(real.output == ev.output);
-    }
+    if (ours && valid % 8 == 0) builder_agrees(spec);  // netshape's builder (`run`) computes the same product
   }
   MESSAGE(fmt::format("{} valid and {} invalid matmuls agreed ({} 1-D dot products refused on purpose)", valid,
                       invalid, dots));
@@ -1312,14 +1318,7 @@ TEST_CASE("600 random Embedding pipelines: netshape's verdict is LibTorch's") {
     }
     (ours ? valid : invalid)++;
     compare(ours, theirs, torch_error, i, seed, spec);
-    if (ours) {  // netshape's builder feeds int64 indices and counts the table
-      auto parsed = parse_spec(spec);
-      Evaluation ev = evaluate(*parsed.spec);
-      RunResult real = run_network(*parsed.spec, ev, {});
-      DOCTEST_CHECK(real.error == "");
-      DOCTEST_CHECK(real.output == ev.output);
-      DOCTEST_CHECK(real.params == ev.params);
-    }
+    if (ours) builder_agrees(spec);  // netshape's builder feeds int64 indices and counts the table
   }
   MESSAGE(fmt::format("{} valid and {} invalid Embedding pipelines agreed", valid, invalid));
   DOCTEST_CHECK(valid > 250);

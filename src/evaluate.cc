@@ -532,15 +532,22 @@ class Evaluator {
             [&](const Chunk& k) -> std::optional<Shape> { return chunk(n, k, in); },
             [&](const GLU& k) -> std::optional<Shape> { return glu(n, k, in); },
             [&](const Permute& k) -> std::optional<Shape> { return permute(n, k, in); },
-            [&](const Reshape& k) -> std::optional<Shape> { return reshape(n, k, in); },
+            [&](const Reshape& k) -> std::optional<Shape> {
+              if (k.from_dim.empty()) return reshape(n, k, in);
+              Reshape c = k;
+              if (!sizes_read(n, k.name(), "shape", c.shape, c.from_dim, in)) return std::nullopt;
+              auto out = reshape(n, c, in);
+              ev_.rows.back().arguments = sizes_text(c.shape, k.from_dim, n.inputs[1].label);
+              return out;
+            },
             [&](const Squeeze& k) -> std::optional<Shape> { return squeeze(n, k, in); },
             [&](const Select& k) -> std::optional<Shape> { return select(n, k, in); },
             [&](const Reduce& k) -> std::optional<Shape> { return reduce(n, k, in); },
             [&](const Roll& k) -> std::optional<Shape> { return roll(n, k, in); },
             [&](const Expand& k) -> std::optional<Shape> {
-              if (k.from_dim.empty()) return expand(n, k, in);
-              Expand c = k;
-              if (!sizes_read(n, c, in)) return std::nullopt;
+              if (k.from_dim.empty() && !k.as_other) return expand(n, k, in);
+              Expand c = k.as_other ? k.reading(value(n.inputs[1].value).size()) : k;
+              if (!sizes_read(n, "Expand", "sizes", c.sizes, c.from_dim, in)) return std::nullopt;
               return expand(n, c, in);
             },
             [&](const Embedding& k) -> std::optional<Shape> {
@@ -1291,23 +1298,25 @@ class Evaluator {
     return out;
   }
 
-  // Expand's sizes read from another value ("x.shape[0]"): that value's dims,
-  // PyTorch's IndexError where the dim is out of range.
-  bool sizes_read(const GraphNode& n, Expand& k, const Shape& in) {
+  // Sizes read from another value ("x.shape[0]", Expand's and Reshape's):
+  // that value's dims, PyTorch's IndexError where the dim is out of range.
+  bool sizes_read(const GraphNode& n, const char* kind, const char* key, Shape& sizes,
+                  const std::vector<std::optional<int64_t>>& from_dim, const Shape& in) {
     const Shape& y = value(n.inputs[1].value);
     auto rank = static_cast<int64_t>(y.size());
-    for (std::size_t i = 0; i < k.sizes.size(); ++i) {
-      if (!k.from_dim[i]) continue;
-      int64_t d = *k.from_dim[i];
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (!from_dim[i]) continue;
+      int64_t d = *from_dim[i];
       if (d < -rank || d >= rank) {
-        Row& r = row(n, "Expand", in);
-        error(n, "expand", fmt::format("Expand reads dim {} of `{}`, whose output {} is {}-D", d, n.inputs[1].label,
-                                       format_shape(y), rank), "sizes/" + std::to_string(i))
+        Row& r = row(n, kind, in);
+        error(n, std::holds_alternative<Expand>(n.op) ? "expand" : "reshape",
+              fmt::format("{} reads dim {} of `{}`, whose output {} is {}-D", kind, d, n.inputs[1].label,
+                                       format_shape(y), rank), fmt::format("{}/{}", key, i))
             .notes.push_back(fmt::format("PyTorch: \"tuple index out of range\""));
         fail(r);
         return false;
       }
-      k.sizes[i] = y[static_cast<std::size_t>(d < 0 ? d + rank : d)];
+      sizes[i] = y[static_cast<std::size_t>(d < 0 ? d + rank : d)];
     }
     return true;
   }
@@ -1317,10 +1326,11 @@ class Evaluator {
   // extra leading sizes are new dims (no -1 there).
   std::optional<Shape> expand(const GraphNode& n, const Expand& k, const Shape& in) {
     Row& r = row(n, "Expand", in);
-    r.arguments = format_shape(k.sizes);
+    r.arguments = k.from_dim.empty() ? format_shape(k.sizes) : sizes_text(k.sizes, k.from_dim, n.inputs[1].label, k.as_other);
+    const char* key = k.as_other ? "size_from" : "sizes";
     if (k.sizes.size() < in.size()) {
       error(n, "expand", fmt::format("Expand gives {} sizes for a {}-D input {}", k.sizes.size(), in.size(),
-                                     format_shape(in)), "sizes")
+                                     format_shape(in)), key)
           .notes.push_back(fmt::format("PyTorch: \"the number of sizes provided ({}) must be greater or equal to the "
                                        "number of dimensions in the tensor ({})\"", k.sizes.size(), in.size()));
       return fail(r);
@@ -1330,7 +1340,7 @@ class Evaluator {
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (i < lead) {
         if (out[i] != -1) continue;
-        error(n, "expand", fmt::format("Expand's -1 at {} is a new dim, which has no size to keep", i), "sizes")
+        error(n, "expand", fmt::format("Expand's -1 at {} is a new dim, which has no size to keep", i), key)
             .notes.push_back(fmt::format("PyTorch: \"The expanded size of the tensor (-1) isn't allowed in a leading, "
                                          "non-existing dimension {}\"", i));
         return fail(r);
@@ -1339,11 +1349,13 @@ class Evaluator {
       if (out[i] == -1) out[i] = was;
       if (out[i] == was || was == 1) continue;
       auto& e = error(n, "expand", fmt::format("Expand can only repeat a dim of size 1, but dim {} of {} is {}, not {}",
-                                               i - lead, format_shape(in), was, out[i]), "sizes");
+                                               i - lead, format_shape(in), was, out[i]), key);
       e.notes.push_back(fmt::format("PyTorch: \"The expanded size of the tensor ({}) must match the existing size ({}) "
                                     "at non-singleton dimension {}.  Target sizes: {}.  Tensor sizes: {}\"", out[i],
                                     was, i, format_shape(k.sizes), format_shape(in)));
-      e.help = fmt::format("-1 (or {}) keeps that dim", was);
+      e.help = k.as_other ? fmt::format("expand_as repeats size-1 dims only: give `{}` {} at dim {}, or read the "
+                                        "sizes one by one (\"sizes\": [-1, …])", n.inputs[1].label, was, i)
+                          : fmt::format("-1 (or {}) keeps that dim", was);
       return fail(r);
     }
     return out;
@@ -1953,6 +1965,16 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
   auto total = checked_add(*act, weights);
   if (!total) return std::nullopt;
   return checked_mul(*total, 4);  // float32
+}
+
+std::string sizes_text(const Shape& sizes, const std::vector<std::optional<int64_t>>& from_dim,
+                       const std::string& label, bool as_other) {
+  if (as_other) return "as " + label;
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    out.push_back(i < from_dim.size() && from_dim[i] ? fmt::format("{}.shape[{}]", label, *from_dim[i])
+                                                     : std::to_string(sizes[i]));
+  return fmt::format("[{}]", fmt::join(out, ", "));
 }
 
 Evaluation evaluate_shapes(const Spec& spec) {

@@ -50,6 +50,11 @@ struct Evaluation {
   bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
 };
 
+// Sizes as code writes them, a size read from another value (`from_dim`) as
+// "y.shape[0]" (`label` names y); `as_other`: x.expand_as(y), "as y".
+std::string sizes_text(const Shape& sizes, const std::vector<std::optional<int64_t>>& from_dim,
+                       const std::string& label, bool as_other = false);
+
 // The shapes and parameter counts, row by row, and the diagnostics that need
 // shapes. pipeline.h's evaluate() runs this and then analyse().
 Evaluation evaluate_shapes(const Spec& spec);

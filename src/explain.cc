@@ -190,6 +190,12 @@ int64_t elements(const Shape& s) {
   return n;
 }
 
+// A call's sizes: "y.shape[0], 1" (sizes_text without its brackets).
+std::string call_sizes(const Shape& sizes, const std::vector<std::optional<int64_t>>& from_dim, const GraphNode& n) {
+  std::string t = sizes_text(sizes, from_dim, n.inputs.size() > 1 ? n.inputs[1].label : std::string("?"));
+  return t.substr(1, t.size() - 2);
+}
+
 Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, const Evaluation& ev) {
   Explanation e{row.name, row.type, {}, {}};
   const Shape& in = row.input;
@@ -476,11 +482,14 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                           thousands(elements(in)), format_shape(in), format_shape(row.output)));
           },
           [&](const Reshape& k) {
-            e.headline = fmt::format("x.{}({})", k.view ? "view" : "reshape", fmt::join(k.shape, ", "));
+            e.headline = fmt::format("x.{}({})", k.view ? "view" : "reshape", call_sizes(k.shape, k.from_dim, node));
             if (row.failed) return;
             int64_t n = elements(in), known = 1;
-            for (int64_t x : k.shape)
-              if (x != -1) known = checked_mul(known, x).value_or(INT64_MAX);
+            for (std::size_t i = 0; i < k.shape.size(); ++i)
+              if (k.shape[i] != -1) known = checked_mul(known, row.output[i]).value_or(INT64_MAX);
+            if (!k.from_dim.empty())
+              e.lines.push_back(fmt::format("the sizes read from `{}`'s output make {}", node.inputs[1].label,
+                                            format_shape(row.output)));
             e.lines.push_back(fmt::format("{} elements: {} = {}", thousands(n), fmt::join(in, "·"),
                                           thousands(n)));
             auto infer = std::find(k.shape.begin(), k.shape.end(), -1);
@@ -512,7 +521,9 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                           k.keepdim ? "each becomes 1" : "they disappear"));
           },
           [&](const Expand& k) {
-            e.headline = fmt::format("x.expand({})", fmt::join(k.sizes, ", "));
+            e.headline = k.as_other && node.inputs.size() > 1
+                             ? fmt::format("x.expand_as({})", node.inputs[1].label)
+                             : fmt::format("x.expand({})", call_sizes(k.sizes, k.from_dim, node));
             if (!row.failed)
               e.lines.push_back(fmt::format("{} → {}: size-1 dims repeated, new dims in front; a view (stride 0), no copy",
                                             format_shape(in), format_shape(row.output)));

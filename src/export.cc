@@ -31,6 +31,10 @@ std::string py_tuple(const std::vector<int64_t>& v) {
   if (v.size() == 1) return fmt::format("({},)", v[0]);
   return fmt::format("({})", fmt::join(v, ", "));
 }
+// A tuple of Python expressions already written out.
+std::string py_list_tuple(const std::vector<std::string>& v) {
+  return fmt::format("({}{})", fmt::join(v, ", "), v.size() == 1 ? "," : "");
+}
 // An int when every dim is the same (PyTorch's _pair takes it), else a tuple.
 std::string py_dims(const Dims& v) {
   for (auto x : v)
@@ -115,7 +119,7 @@ bool is_reserved(const std::string& s) {
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
       "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose", "Reshape", "View",
-      "TensorMethod", "LearnedTensor", "ExpandFrom", "InterpolateTo", "merge", "center_crop", "self"};
+      "TensorMethod", "LearnedTensor", "ExpandFrom", "ReshapeFrom", "ExpandAs", "InterpolateTo", "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
@@ -400,6 +404,29 @@ class LearnedTensor(nn.Module):
         return self.weight
 )PY";
 
+const char* const kReshapeFromModule = R"PY(
+
+class ReshapeFrom(nn.Module):
+    """x.view(*sizes) or x.reshape(*sizes), a None size read from the other tensor: ReshapeFrom("view",
+    (None, None, 1, 1), (0, 1, None, None)) is x.view(y.shape[0], y.shape[1], 1, 1)."""
+
+    def __init__(self, method, sizes, dims):
+        super().__init__()
+        self.method, self.sizes, self.dims = method, sizes, dims
+
+    def forward(self, x, y):
+        return getattr(x, self.method)(*[y.shape[d] if d is not None else s for s, d in zip(self.sizes, self.dims)])
+)PY";
+
+const char* const kExpandAsModule = R"PY(
+
+class ExpandAs(nn.Module):
+    """x.expand_as(y): the other tensor's shape, size-1 dims repeated."""
+
+    def forward(self, x, y):
+        return x.expand_as(y)
+)PY";
+
 const char* const kSizedModules = R"PY(
 
 class ExpandFrom(nn.Module):
@@ -673,6 +700,10 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             return call("LearnedTensor", a);
           },
           [&](const Expand& k) {
+            if (k.as_other) {  // x.expand_as(y)
+              helpers.insert("ExpandAs");
+              return call("ExpandAs", {});
+            }
             if (!k.from_dim.empty()) {
               helpers.insert("ExpandFrom");
               std::vector<std::string> sizes, dims;
@@ -680,10 +711,7 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                 sizes.push_back(k.from_dim[i] ? "None" : py_int(k.sizes[i]));
                 dims.push_back(k.from_dim[i] ? py_int(*k.from_dim[i]) : "None");
               }
-              auto tuple = [](const std::vector<std::string>& v) {
-                return fmt::format("({}{})", fmt::join(v, ", "), v.size() == 1 ? "," : "");
-              };
-              return call("ExpandFrom", {{"", tuple(sizes), ""}, {"", tuple(dims), ""}});
+              return call("ExpandFrom", {{"", py_list_tuple(sizes), ""}, {"", py_list_tuple(dims), ""}});
             }
             helpers.insert("TensorMethod");
             std::vector<Arg> a{{"", py_str("expand"), ""}};
@@ -697,6 +725,16 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             return call("TensorMethod", a);
           },
           [&](const Reshape& k) {
+            if (!k.from_dim.empty()) {  // y.view(b, c, 1, 1) with b, c, _, _ = x.size()
+              helpers.insert("ReshapeFrom");
+              std::vector<std::string> sizes, dims;
+              for (std::size_t i = 0; i < k.shape.size(); ++i) {
+                sizes.push_back(k.from_dim[i] ? "None" : py_int(k.shape[i]));
+                dims.push_back(k.from_dim[i] ? py_int(*k.from_dim[i]) : "None");
+              }
+              return call("ReshapeFrom", {{"", py_str(k.view ? "view" : "reshape"), ""}, {"", py_list_tuple(sizes), ""},
+                                          {"", py_list_tuple(dims), ""}});
+            }
             helpers.insert(k.name());
             std::vector<Arg> sizes;
             for (int64_t d : k.shape) sizes.push_back({"", py_int(d), ""});
@@ -753,7 +791,7 @@ class Exporter {
   // spec named "none" is class None_, not `class None`).
   std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose",
                                                      "Reshape", "View", "TensorMethod", "LearnedTensor", "ExpandFrom",
-                                                     "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
+                                                     "ReshapeFrom", "ExpandAs", "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -1321,6 +1359,8 @@ class Exporter {
     if (helpers_.count("Chunk")) out += kChunkModule;
     if (helpers_.count("LearnedTensor")) out += kLearnedModule;
     if (helpers_.count("ExpandFrom") || helpers_.count("InterpolateTo")) out += kSizedModules;
+    if (helpers_.count("ReshapeFrom")) out += kReshapeFromModule;
+    if (helpers_.count("ExpandAs")) out += kExpandAsModule;
     if (helpers_.count("Permute")) out += kPermuteModule;
     if (helpers_.count("Transpose")) out += kTransposeModule;
     if (helpers_.count("Reshape")) out += kReshapeModule;

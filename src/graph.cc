@@ -50,7 +50,7 @@ class Dot {
         const Input& x = n.inputs[k];
         std::string attrs;
         if (merge && !leaf_merge(i)) attrs = branch_attrs(n, x, failed);
-        else if (k > 0) attrs = " [style=dotted, label=\"size of\"]";  // size_from: only its sizes are read
+        else if (k > 0 && !merge) attrs = " [style=dotted, label=\"size of\"]";  // size_from: only its sizes are read
         else if (n.has_from) attrs = " [style=dashed, label=\"from\"]";
         out += fmt::format("  {} -> {}{};\n", quote(id(x.value)), quote(id(value_of(i))), attrs);
       }

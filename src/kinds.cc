@@ -447,18 +447,22 @@ void reshape(std::vector<KindInfo>& out) {
              "dim0 and dim1 trade places", R"({"type": "Transpose", "dim0": 1, "dim1": 2})",
              {dim_index("dim0", std::nullopt, "one dim"), dim_index("dim1", std::nullopt, "the other")}};
   out.push_back(std::move(t));
+  // "x.shape[0]": a size read from another value (Reshape's shape, Expand's sizes)
+  json size_ref = {{"type", "string"}, {"pattern", R"(^.+(\.shape\[-?[0-7]\]|\.size\(-?[0-7]\))$)"}};
   json shape = {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
-                {"items", {{"anyOf", json::array({int_schema(0), {{"const", -1}}})}}}};
+                {"items", {{"anyOf", json::array({int_schema(0), {{"const", -1}}, size_ref})}}}};
   KindInfo rs{"Reshape", "reshape", "torch.reshape", 0, "any", "x.reshape(shape): the same elements in new dims",
               "the output is shape, its -1 the input's element count over the product of the rest",
               R"({"type": "Reshape", "shape": [-1, 400]})",
-              {special("shape", true, nullptr, shape, "the new sizes (one may be -1: inferred)")}};
+              {special("shape", true, nullptr, shape,
+                      "the new sizes (one may be -1: inferred; \"x.shape[0]\": that dim of layer x's output)")}};
   out.push_back(std::move(rs));
   KindInfo v{"View", "reshape", "torch.Tensor.view", 0, "any",
              "x.view(shape): Reshape for shapes (PyTorch's view also needs strides it can keep)",
              "the output is shape, its -1 the input's element count over the product of the rest",
              R"({"type": "View", "shape": [-1, 400]})",
-             {special("shape", true, nullptr, shape, "the new sizes (one may be -1: inferred)")}};
+             {special("shape", true, nullptr, shape,
+                      "the new sizes (one may be -1: inferred; \"x.shape[0]\": that dim of layer x's output)")}};
   out.push_back(std::move(v));
   KindInfo sq{"Squeeze", "reshape", "torch.squeeze", 0, "any", "x.squeeze(dim): drops a dim of size 1",
               "dim goes if its size is 1 (kept otherwise, as PyTorch); without dim every size-1 dim goes",
@@ -497,11 +501,13 @@ void reshape(std::vector<KindInfo>& out) {
               "x.expand(*sizes): size-1 dims repeated to a size, without copying (a class token over the batch)",
               "each dim of size 1 becomes its size, -1 keeps a dim; new dims may come first",
               R"({"type": "Expand", "sizes": [-1, -1, 7, 7]})",
-              {special("sizes", true, nullptr,
+              {special("sizes", false, nullptr,
                        {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
-                        {"items", {{"anyOf", json::array({int_schema(1), {{"const", -1}},
-                                                           {{"type", "string"}, {"pattern", R"(^.+(\.shape\[-?[0-7]\]|\.size\(-?[0-7]\))$)"}}})}}}},
-                       "the output's sizes (-1: that dim as it is; \"x.shape[0]\": that dim of layer x's output)")}};
+                        {"items", {{"anyOf", json::array({int_schema(1), {{"const", -1}}, size_ref})}}}},
+                       "the output's sizes (-1: that dim as it is; \"x.shape[0]\": that dim of layer x's output)"),
+               special("size_from", false, nullptr, {{"type", "string"}, {"minLength", 1}},
+                       "netshape: x.expand_as(y), the shape of that earlier layer (or \"input\"), in place of sizes")}};
+  ex.schema_rule = {{"oneOf", json::array({json{{"required", {"sizes"}}}, json{{"required", {"size_from"}}}})}};
   out.push_back(std::move(ex));
   KindInfo par{"Parameter", "tensor", "torch.nn.Parameter", 0, "nothing (its value is its own)",
                "a learned tensor read in forward(): a class token, a position embedding, a layer scale",

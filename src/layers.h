@@ -299,6 +299,9 @@ struct Permute {
 struct Reshape {
   bool view = false;
   Shape shape;  // sizes ≥ 0, at most one -1
+  // per size: that dim of the node's size_from value ("x.shape[0]", as the SE
+  // block's y.view(b, c, 1, 1) after b, c, _, _ = x.size()); empty when none
+  std::vector<std::optional<int64_t>> from_dim;
   const char* name() const { return view ? "View" : "Reshape"; }
 };
 // x.squeeze(dim) drops a size-1 dim (every one without dim; a dim of
@@ -332,6 +335,15 @@ struct Expand {
   static constexpr const char* kType = "Expand";
   Shape sizes;
   std::vector<std::optional<int64_t>> from_dim;  // per size: that dim of size_from; empty when none
+  bool as_other = false;  // x.expand_as(y): every size y's ("size_from": "y", no sizes)
+  // As sizes read one by one: rank × "y.shape[d]" (a rank-R size_from value).
+  Expand reading(std::size_t rank) const {
+    Expand e;
+    e.as_other = true;
+    e.sizes.assign(rank, -2);
+    for (std::size_t d = 0; d < rank; ++d) e.from_dim.push_back(static_cast<int64_t>(d));
+    return e;
+  }
 };
 // A learned tensor that takes no input (nn.Parameter read in forward()):
 // ViT's class token and position embedding, ConvNeXt's layer scale.
@@ -498,7 +510,7 @@ struct Node {
   // of the previous layer's ("input" is the network's input). A merge takes
   // several; any other layer one.
   std::vector<std::string> from;
-  // `size_from` (Upsample) or a size written "x.shape[0]" (Expand): the value
+  // `size_from` (Upsample) or a size written "x.shape[0]" (Expand, Reshape): the value
   // whose sizes this layer reads, its second input in the graph.
   std::string size_from;
   // Set on each use of a spec block (every repeat too): the block's name and

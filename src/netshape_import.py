@@ -240,7 +240,7 @@ def trace(model):
             "control-flow", f"torch.fx cannot trace `{path}`: {type(e).__name__}: {str(e).splitlines()[0]}",
             where=f"{_shown(frame.filename)}:{frame.lineno}" if frame else None, source=frame.line if frame else None,
             help="symbolic tracing cannot follow code that depends on tensor values or sizes (an `if` on a "
-                 "tensor, a loop over one, unpacking x.size() into a view); write that module so that its "
+                 "tensor, a loop over one, an `int()` of a size); write that module so that its "
                  "shape logic is in torch.nn layers, or netshape the parts around it")
     return graph, tracer.called
 
@@ -661,6 +661,8 @@ class Converter:
                 return self.fail(node, f"expands to {sizes!r}, sizes read from a tensor at run time; netshape takes "
                                        "fixed sizes (-1 keeps a dim)")
             return self.layer(node, {"type": "Expand", "sizes": sizes}, args[0])
+        if method and fn == "expand_as" and len(args) == 2 and isinstance(args[1], self.torch.fx.Node):
+            return self.layer(node, {"type": "Expand", "size_from": self.tensor(node, args[1])}, args[0])
         if not method and fn is torch.roll or method and fn == "roll":
             a = _bind(args[1:], kwargs, ["shifts", "dims"])
             layer = {"type": "Roll", "shifts": _l(a["shifts"])}
@@ -808,11 +810,15 @@ class Converter:
         shape = shape or list(kwargs.get("shape", []))
         if len(shape) == 2 and shape[1] == -1 and self.is_batch_size(shape[0], args[0]):
             return self.layer(node, {"type": "Flatten"}, args[0])
-        if shape and all(isinstance(s, int) for s in shape):
+        # y.view(b, c, 1, 1) after b, c, _, _ = x.size() (an SE block): "x.shape[0]", one tensor's sizes
+        shape = [s if isinstance(s, int) else self.size_ref(node, s) or s for s in shape]
+        refs = {s.rsplit(".shape[", 1)[0] for s in shape if isinstance(s, str)}
+        if shape and all(isinstance(s, (int, str)) for s in shape) and len(refs) <= 1:
             kind = "View" if node.op == "call_method" and node.target == "view" else "Reshape"
             return self.layer(node, {"type": kind, "shape": shape}, args[0])
-        return self.fail(node, f"reshapes to {shape}, sizes read from a tensor at run time; netshape maps fixed sizes "
-                               "and x.view(x.size(0), -1) (a Flatten)",
+        return self.fail(node, f"reshapes to {shape}, sizes computed at run time; netshape maps fixed sizes, sizes "
+                               "read from one tensor (x.size(0), b after b, c, _, _ = x.size()) and "
+                               "x.view(x.size(0), -1) (a Flatten)",
                          help="write the sizes as numbers (x.view(-1, 400)), or nn.Flatten() / nn.Unflatten(dim, sizes)")
 
     def is_batch_size(self, arg, source):

@@ -205,6 +205,9 @@ class Lowering {
     if (auto* e = std::get_if<Expand>(&n.kind))
       for (std::size_t i = 0; i < e->from_dim.size(); ++i)
         if (e->from_dim[i]) return "/sizes/" + std::to_string(i);
+    if (auto* r = std::get_if<Reshape>(&n.kind))
+      for (std::size_t i = 0; i < r->from_dim.size(); ++i)
+        if (r->from_dim[i]) return "/shape/" + std::to_string(i);
     return "/size_from";
   }
 

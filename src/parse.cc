@@ -88,7 +88,8 @@ class Parser {
   std::optional<std::vector<Branch>> branch_list(const Cursor& c, const Env& env,
                                                  const std::string& prefix);
   bool from_field(const Cursor& c, const Env& env, Node& node);
-  bool size_of(const Cursor& e, Fields& f, const std::string& name, Expand& k, bool* ok);
+  bool size_of(const Cursor& e, Fields& f, const std::string& name, const char* key, Shape& sizes,
+               std::vector<std::optional<int64_t>>& from_dim, bool* ok);
   std::optional<Node> shared(const Cursor& c, const Env& env, const std::string& name);
   // False (after `bad-name`) when `text`, a name or type, holds a control character.
   bool printable_name(const std::string& text, const char* what, const std::string& pointer,
@@ -650,9 +651,11 @@ std::optional<Node> Parser::shared(const Cursor& c, const Env& env, const std::s
   return node;
 }
 
-// An Expand size read from another value, written as Python reads it:
-// "patches.shape[0]" or "input.size(0)". One value per layer.
-bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, Expand& k, bool* ok) {
+// A size read from another value, written as Python reads it:
+// "patches.shape[0]" or "input.size(0)" (Expand's sizes, Reshape's shape).
+// One value per layer.
+bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, const char* key, Shape& sizes,
+                     std::vector<std::optional<int64_t>>& from_dim, bool* ok) {
   const std::string& text = e.value->get_ref<const std::string&>();
   std::string ref, digits;
   for (auto [open, close] : {std::pair{".shape[", "]"}, {".size(", ")"}}) {
@@ -664,12 +667,12 @@ bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, Expand
   }
   auto d = digits.empty() || digits.size() > 3 ? std::nullopt : exact_int(nlohmann::json::parse(digits, nullptr, false));
   if (ref.empty() || !d || *d < -8 || *d > 7) {
-    f.bad(e, "sizes", "a size, -1, or another layer's size written as \"NAME.shape[0]\"");
+    f.bad(e, key, "a size, -1, or another layer's size written as \"NAME.shape[0]\"");
     return false;
   }
   if (!size_from_.empty() && size_from_ != ref) {
     auto& g = diags_.error("wrong-type",
-                           fmt::format("Expand `{}` reads sizes from `{}` and `{}`: one layer's sizes at most", name,
+                           fmt::format("`{}` reads sizes from `{}` and `{}`: one layer's sizes at most", name,
                                        size_from_, ref),
                            e.pointer, name);
     g.help = fmt::format("read every size from `{}`, or give the number", size_from_);
@@ -677,9 +680,9 @@ bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, Expand
     return true;
   }
   size_from_ = ref;
-  k.from_dim.resize(k.sizes.size());
-  k.from_dim.push_back(*d);
-  k.sizes.push_back(-2);  // read at evaluation
+  from_dim.resize(sizes.size());
+  from_dim.push_back(*d);
+  sizes.push_back(-2);  // read at evaluation
   return true;
 }
 
@@ -1661,7 +1664,21 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
   if (type == "Expand") {
     Expand k;
     auto v = f.get("sizes");
-    if (!v) { f.missing("sizes", "the new sizes, e.g. [-1, -1, 7, 7]"); *ok = false; }
+    if (auto from = f.get("size_from")) {  // x.expand_as(y)
+      if (v) {
+        auto& d = diags_.error("wrong-type", "Expand takes one of `sizes` and `size_from`", from->pointer, name);
+        d.help = "keep \"size_from\" for x.expand_as(y), or \"sizes\" for x.expand(*sizes)";
+        *ok = false;
+      } else if (!from->value->is_string() || from->value->get_ref<const std::string&>().empty()) {
+        f.bad(*from, "size_from", "the name of an earlier layer (or \"input\") whose shape the output takes");
+        *ok = false;
+      } else {
+        k.as_other = true;
+        size_from_ = from->value->get<std::string>();
+      }
+      return k;
+    }
+    if (!v) { f.missing("sizes", "the new sizes, e.g. [-1, -1, 7, 7] (or \"size_from\": a layer's shape)"); *ok = false; }
     else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
       f.bad(*v, "sizes", "a list of 1 to 8 sizes (-1 keeps a dim)");
       *ok = false;
@@ -1670,7 +1687,7 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
         Cursor e = v->at(i);
         auto x = exact_int(*e.value);
         if (e.value->is_string()) {
-          if (!size_of(e, f, name, k, ok)) *ok = false;
+          if (!size_of(e, f, name, "sizes", k.sizes, k.from_dim, ok)) *ok = false;
         } else if (x && *x == -1) {
           k.sizes.push_back(-1);
         } else if (auto m = f.integer_value(e, "sizes", 1)) {
@@ -1728,6 +1745,7 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     const bool permute = type == "Permute";
     const char* key = permute ? "dims" : "shape";
     Shape list;
+    std::vector<std::optional<int64_t>> from_dim;
     auto v = f.get(key);
     if (!v) { f.missing(key, permute ? "the new order of the dims, e.g. [0, 2, 3, 1]" : "the new sizes, e.g. [-1, 400]"); *ok = false; }
     else if (!v->value->is_array() || v->value->empty() || v->value->size() > 8) {
@@ -1740,6 +1758,10 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
         auto x = exact_int(*e.value);
         if (permute && x && *x >= -64 && *x <= 64) { list.push_back(*x); continue; }
         if (permute) { f.bad(e, key, "a dim index (negative counts from the end)"); *ok = false; continue; }
+        if (e.value->is_string()) {  // "x.shape[0]": another value's size
+          if (!size_of(e, f, name, key, list, from_dim, ok)) *ok = false;
+          continue;
+        }
         if (x && *x == -1 && ++inferred == 1) { list.push_back(-1); continue; }
         if (x && *x == -1) {  // ATen's infer_size
           f.bad(e, key, "a size: only one dimension can be inferred (PyTorch: \"only one dimension can be inferred\")");
@@ -1749,7 +1771,8 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
       }
     }
     if (permute) return Permute{false, list, 0, 0};
-    return Reshape{type == "View", list};
+    if (!from_dim.empty()) from_dim.resize(list.size());
+    return Reshape{type == "View", list, std::move(from_dim)};
   }
   if (type == "Narrow" || type == "Chunk") {
     if (type == "Narrow") {

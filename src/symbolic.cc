@@ -453,48 +453,12 @@ class Walker {
               return s;
             },
             [&](const Permute& k) { return permute(n, k, in); },
-            [&](const Reshape& k) { return reshape(n, k, in); },
+            [&](const Reshape& k) { return k.from_dim.empty() ? reshape(n, k, in) : reshape_read(n, k, in); },
             [&](const Squeeze& k) { return squeeze(n, k, in); },
             [&](const Select& k) { return select(n, k, in); },
             [&](const Reduce& k) { return reduce(n, k, in); },
-            [&](const Expand& k) -> std::optional<Sym> {
-              if (k.sizes.size() < in.dims.size()) return fail_const(n);
-              std::size_t lead = k.sizes.size() - in.dims.size();
-              Sym s;
-              for (std::size_t i = 0; i < k.sizes.size(); ++i) {
-                if (i < k.from_dim.size() && k.from_dim[i]) {  // "x.shape[d]": x's size there, exactly
-                  auto rank = static_cast<int64_t>(second_ ? second_->dims.size() : 0);
-                  int64_t d = *k.from_dim[i];
-                  if (!second_ || second_->product || d < -rank || d >= rank) return fail_const(n);
-                  const QDim& g = second_->dims[static_cast<std::size_t>(d < 0 ? d + rank : d)];
-                  if (i >= lead && !is_one(in.dims[i - lead]) &&
-                      !equal(in.dims[i - lead], g, n.name, "expands to a size that must equal the dim it keeps"))
-                    return std::nullopt;
-                  s.dims.push_back(g);
-                  continue;
-                }
-                if (i < lead) {
-                  if (k.sizes[i] == -1) return fail_const(n);
-                  s.dims.push_back(QDim::constant(k.sizes[i]));
-                  continue;
-                }
-                const QDim& f = in.dims[i - lead];
-                if (k.sizes[i] == -1) { s.dims.push_back(f); continue; }
-                if (!f.is_constant()) {  // valid where f(x) is 1 or the size: not one range
-                  give_up(fmt::format("`{}` expands a dim that follows the input", n.name));
-                  return std::nullopt;
-                }
-                if (f.beta[0] != 1 && f.beta[0] != k.sizes[i]) return fail_const(n);
-                s.dims.push_back(QDim::constant(k.sizes[i]));
-              }
-              if (lead > 0)
-                for (const auto& d : in.dims)
-                  if (!d.is_constant()) {
-                    give_up(fmt::format("`{}` adds dims before a dim that follows the input", n.name));
-                    return std::nullopt;
-                  }
-              s.product = in.product && k.sizes.back() == -1 && lead == 0;
-              return s;
+            [&](const Expand& k) {
+              return k.as_other ? expand(n, k.reading(second_ ? second_->dims.size() : 0), in) : expand(n, k, in);
             },
             [&](const Embedding& k) -> std::optional<Sym> {
               Sym s = in;
@@ -1063,6 +1027,68 @@ class Walker {
     return picked(n, s, from);
   }
 
+  // x.expand(*sizes), a size read from another value ("x.shape[d]") taken
+  // from it exactly.
+  std::optional<Sym> expand(const GraphNode& n, const Expand& k, const Sym& in) {
+    if (k.sizes.size() < in.dims.size()) return fail_const(n);
+    std::size_t lead = k.sizes.size() - in.dims.size();
+    Sym s;
+    for (std::size_t i = 0; i < k.sizes.size(); ++i) {
+      if (i < k.from_dim.size() && k.from_dim[i]) {  // "x.shape[d]": x's size there, exactly
+        auto rank = static_cast<int64_t>(second_ ? second_->dims.size() : 0);
+        int64_t d = *k.from_dim[i];
+        if (!second_ || second_->product || d < -rank || d >= rank) return fail_const(n);
+        const QDim& g = second_->dims[static_cast<std::size_t>(d < 0 ? d + rank : d)];
+        if (i >= lead && !is_one(in.dims[i - lead]) &&
+            !equal(in.dims[i - lead], g, n.name, "expands to a size that must equal the dim it keeps"))
+          return std::nullopt;
+        s.dims.push_back(g);
+        continue;
+      }
+      if (i < lead) {
+        if (k.sizes[i] == -1) return fail_const(n);
+        s.dims.push_back(QDim::constant(k.sizes[i]));
+        continue;
+      }
+      const QDim& f = in.dims[i - lead];
+      if (k.sizes[i] == -1) { s.dims.push_back(f); continue; }
+      if (!f.is_constant()) {  // valid where f(x) is 1 or the size: not one range
+        give_up(fmt::format("`{}` expands a dim that follows the input", n.name));
+        return std::nullopt;
+      }
+      if (f.beta[0] != 1 && f.beta[0] != k.sizes[i]) return fail_const(n);
+      s.dims.push_back(QDim::constant(k.sizes[i]));
+    }
+    if (lead > 0)
+      for (const auto& d : in.dims)
+        if (!d.is_constant()) {
+          give_up(fmt::format("`{}` adds dims before a dim that follows the input", n.name));
+          return std::nullopt;
+        }
+    s.product = in.product && k.sizes.back() == -1 && lead == 0;
+    return s;
+  }
+
+  // A Reshape whose sizes are read from another value (y.view(b, c, 1, 1)):
+  // analysed when each size read is constant (the batch, the channels).
+  std::optional<Sym> reshape_read(const GraphNode& n, const Reshape& k, const Sym& in) {
+    Reshape c = k;
+    auto rank = static_cast<int64_t>(second_ ? second_->dims.size() : 0);
+    for (std::size_t i = 0; i < c.shape.size(); ++i) {
+      if (!c.from_dim[i]) continue;
+      int64_t d = *c.from_dim[i];
+      if (!second_ || second_->product || d < -rank || d >= rank) return fail_const(n);
+      const QDim& g = second_->dims[static_cast<std::size_t>(d < 0 ? d + rank : d)];
+      if (!g.is_constant()) {
+        give_up(fmt::format("`{}` reshapes to a size read from a dim that follows the input", n.name));
+        return std::nullopt;
+      }
+      c.shape[i] = g.beta[0];
+    }
+    c.from_dim.clear();
+    return reshape(n, c, in);
+  }
+
   // Reshape / View: the element count c·f(x) into new sizes. Analysed when
   // every size is constant, or when the -1 is last (it becomes (c/known)·f(x),
   // features as after a Flatten) or there is no -1 (f(x) must be known/c).
@@ -1219,9 +1245,11 @@ void name_shapes(const Spec& spec, Evaluation& ev) {
       out.push_back(parts.empty() ? std::to_string(constant) : fmt::format("{}", fmt::join(parts, "·")));
       out.insert(out.end(), r.symbolic_input.begin() + e + 1, r.symbolic_input.end());
       r.symbolic_output = out;
-    } else if (auto* x = std::get_if<Expand>(&n.op); x && !x->from_dim.empty() && n.inputs.size() > 1 &&
-                                                         x->from_dim.size() == r.output.size()) {
+    } else if (auto* ex = std::get_if<Expand>(&n.op); ex && n.inputs.size() > 1 &&
+                                                          (ex->as_other || ex->from_dim.size() == r.output.size())) {
       // A size read from another value is that value's form (ViT: the class token over the batch, N).
+      const Expand read = ex->as_other ? ex->reading(r.output.size()) : *ex;
+      const Expand* x = &read;
       const auto& other = value[static_cast<std::size_t>(n.inputs[1].value)];
       r.symbolic_output.clear();
       for (std::size_t k = 0; k < r.output.size(); ++k) {

@@ -445,10 +445,17 @@ class NetImpl : public nn::Module {
   // x.expand(n, -1, -1) with n = y.shape[0]; F.interpolate(x, size=y.shape[2:]).
   static torch::Tensor sized(const GraphNode& n, const torch::Tensor& x, const torch::Tensor& y) {
     if (auto* e = std::get_if<Expand>(&n.op)) {
+      if (e->as_other) return x.expand_as(y);
       std::vector<int64_t> sizes = e->sizes;
       for (std::size_t k = 0; k < sizes.size(); ++k)
         if (e->from_dim[k]) sizes[k] = y.size(*e->from_dim[k]);
       return x.expand(sizes);
+    }
+    if (auto* r = std::get_if<Reshape>(&n.op)) {  // y.view(b, c, 1, 1) with b, c, _, _ = x.size()
+      std::vector<int64_t> sizes = r->shape;
+      for (std::size_t k = 0; k < sizes.size(); ++k)
+        if (r->from_dim[k]) sizes[k] = y.size(*r->from_dim[k]);
+      return r->view ? x.view(sizes) : x.reshape(sizes);
     }
     const auto& u = std::get<Upsample>(n.op);
     Upsample c = u;

@@ -46,3 +46,15 @@ TEST_CASE("names are DOT data: quotes and backslashes escaped") {
   CHECK(g.find("digraph \"a\\\"b\"") != std::string::npos);
   CHECK(g.find("x\\\\\\\"y") != std::string::npos);
 }
+
+TEST_CASE("a size read from another value is a dotted edge; a merge layer's inputs are not") {
+  // The SE block's gate: y.view(b, c, 1, 1) reads conv's sizes; x * gate multiplies two values.
+  std::string g = dot(R"({"input": [2, 3, 8, 8], "layers": [
+    {"name": "conv", "type": "Conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 1},
+    {"name": "pool", "type": "AdaptiveAvgPool2d", "output_size": 1},
+    {"name": "gate", "type": "View", "shape": ["conv.shape[0]", "conv.shape[1]", 1, 1]},
+    {"name": "scale", "type": "Mul", "from": ["conv", "gate"]}]})");
+  CHECK(g.find("\"L:conv\" -> \"L:gate\" [style=dotted, label=\"size of\"]") != std::string::npos);
+  CHECK(count(g, "size of") == 1);
+  CHECK(g.find("\"L:gate\" -> \"L:scale\"") != std::string::npos);
+}

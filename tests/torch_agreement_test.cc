@@ -534,6 +534,78 @@ TEST_CASE("1,200 random token pipelines (Parameter, Expand by another value's si
   DOCTEST_CHECK(invalid > 300);
 }
 
+// A squeeze-and-excitation gate as SENet code writes it (#22), directly in
+// ATen: b, c, _, _ = x.size(); y = pool(x).view(b, c); y = fc(y).view(b, c,
+// 1, 1); x * y.expand_as(x) — the sizes read from another value. The dims
+// read are drawn (a wrong one, one past the rank), so is the pool's size
+// (a view of b·c·o·o elements into [b, c] fails unless o is 1), and each
+// verdict must be LibTorch's.
+TEST_CASE("600 random SE gates (View and Reshape by another value's sizes, expand_as)") {
+  torch::set_num_threads(1);
+  torch::NoGradGuard no_grad;
+  const uint64_t seed = 2204;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 600; ++i) {
+    int64_t N = r.in(1, 3), C = r.in(1, 4), H = r.in(1, 6), W = r.in(1, 6), D = r.in(1, 6);
+    int64_t o = r.chance(0.8) ? 1 : r.in(1, 3);
+    auto dim = [&](int64_t usual) { return r.chance(0.85) ? usual : r.in(-5, 4); };
+    int64_t a = dim(0), b = dim(1), c = dim(0), d = dim(1);
+    const char* kind = r.chance(0.5) ? "View" : "Reshape";
+    bool as = r.chance(0.6);
+    std::string spec = fmt::format(
+        R"({{"input": [{}, {}, {}, {}], "layers": [)"
+        R"({{"name": "feat", "type": "Conv2d", "out_channels": {}, "kernel_size": 1}}, )"
+        R"({{"name": "pool", "type": "AdaptiveAvgPool2d", "output_size": {}}}, )"
+        R"x({{"name": "flat", "type": "{}", "shape": ["feat.shape[{}]", "feat.size({})"]}}, )x"
+        R"({{"name": "fc", "type": "Linear", "out_features": {}}}, )"
+        R"({{"name": "gate", "type": "{}", "shape": ["feat.shape[{}]", "feat.shape[{}]", 1, 1]}}, )"
+        R"({{"name": "big", "type": "Expand", {}}}, )"
+        R"({{"name": "scale", "type": "Mul", "from": ["feat", "big"]}}]}})",
+        N, C, H, W, D, o, kind, a, b, D, kind, c, d,
+        as ? R"("size_from": "feat")" : R"("sizes": [-1, -1, "feat.shape[2]", "feat.shape[3]"])");
+    std::vector<std::pair<std::string, Shape>> real;
+    std::string torch_error;
+    try {
+      torch::Tensor x = torch::randn({N, C, H, W});
+      torch::Tensor feat = torch::conv2d(x, torch::randn({D, C, 1, 1}));
+      torch::Tensor pool = torch::adaptive_avg_pool2d(feat, {o, o});
+      auto view = [&](const torch::Tensor& t, std::vector<int64_t> sizes) {
+        return std::string(kind) == "View" ? t.view(sizes) : t.reshape(sizes);
+      };
+      torch::Tensor flat = view(pool, {feat.size(a), feat.size(b)});
+      real.emplace_back("flat", flat.sizes().vec());
+      torch::Tensor fc = torch::linear(flat, torch::randn({D, flat.size(-1)}), torch::randn({D}));
+      torch::Tensor gate = view(fc, {feat.size(c), feat.size(d), 1, 1});
+      real.emplace_back("gate", gate.sizes().vec());
+      torch::Tensor big = as ? gate.expand_as(feat) : gate.expand({-1, -1, feat.size(2), feat.size(3)});
+      real.emplace_back("big", big.sizes().vec());
+      real.emplace_back("scale", (feat * big).sizes().vec());
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    } catch (const std::exception& e) {  // feat.size(5): IndexError in Python
+      torch_error = e.what();
+    }
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    auto out = run_text(spec);
+    REQUIRE_MESSAGE(out.parsed, where);
+    for (const auto& [name, shape] : real) {
+      const Row* row = out.row(name);
+      if (!row || row->failed || row->output != shape)
+        FAIL_CHECK(fmt::format("at {}: torch {}, netshape {}\n  {}", name, format_shape(shape),
+                               row && !row->failed ? format_shape(row->output) : "failed", where));
+    }
+    if (out.valid() != torch_error.empty())
+      FAIL_CHECK(fmt::format("netshape says {}, LibTorch: {}\n  {}", out.valid() ? "valid" : "invalid",
+                             torch_error.empty() ? "ran" : torch_error.substr(0, 200), where));
+    (out.valid() ? valid : invalid)++;
+    if (out.valid()) DOCTEST_CHECK(out.eval.params == D * C + D + D * D + D);  // conv (with bias) and fc
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid", valid, invalid));
+  DOCTEST_CHECK(valid > 150);
+  DOCTEST_CHECK(invalid > 150);
+}
+
 // ConvTranspose2d: out = (in − 1)·s − 2p + d·(k − 1) + op + 1, output_padding
 // below stride or dilation, groups dividing both channel counts.
 TEST_CASE("1,200 random transposed convs: netshape's verdict is LibTorch's") {

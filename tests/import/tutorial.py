@@ -84,3 +84,22 @@ class Scores(nn.Module):
     def forward(self, x):
         att = torch.softmax(self.q(x) @ self.k(x).transpose(-2, -1), dim=-1)
         return torch.matmul(att, self.v(x))
+
+
+class SEBlock(nn.Module):
+    """A squeeze-and-excitation block as SENet implementations write it (b, c, _, _ = x.size(), then
+    view(b, c) and view(b, c, 1, 1)), after a conv."""
+
+    def __init__(self, channels=32, reduction=8):
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3, padding=1)
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(nn.Linear(channels, channels // reduction, bias=False), nn.ReLU(inplace=True),
+                                nn.Linear(channels // reduction, channels, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c, _, _ = x.size()
+        y = self.avg_pool(x).view(b, c)
+        y = self.fc(y).view(b, c, 1, 1)
+        return x * y.expand_as(x)

@@ -148,6 +148,12 @@ class Analyser {
                    [&](const Unflatten&) { rf.reset(); },  // the dims are no longer the input's
                    // A slice of a spatial dim moves the start; the channels leave the field as it is.
                    [&](const Narrow& k) { slice_rf(rf, row, k.dim, k.start < 0 ? k.start + row.input[dim_index(row, k.dim)] : k.start); },
+                   // Every step-th entry from start: the field moves to start, and its jump grows by step.
+                   [&](const Slice& k) {
+                     std::size_t d = dim_index(row, k.dim);
+                     slice_rf(rf, row, k.dim, slice_bounds(k, row.input[d]).first);
+                     if (rf && d >= 2 && d - 2 < rf->size()) (*rf)[d - 2].jump *= k.step;
+                   },
                    [&](const Chunk& k) {
                      int64_t size = row.input[dim_index(row, k.dim)], each = (size + k.chunks - 1) / k.chunks;
                      slice_rf(rf, row, k.dim, k.index * each);

@@ -529,6 +529,7 @@ class Evaluator {
             [&](const Softmax& k) -> std::optional<Shape> { return softmax(n, k, in); },
             [&](const Unflatten& k) -> std::optional<Shape> { return unflatten(n, k, in); },
             [&](const Narrow& k) -> std::optional<Shape> { return narrow(n, k, in); },
+            [&](const Slice& k) -> std::optional<Shape> { return slice(n, k, in); },
             [&](const Chunk& k) -> std::optional<Shape> { return chunk(n, k, in); },
             [&](const GLU& k) -> std::optional<Shape> { return glu(n, k, in); },
             [&](const Permute& k) -> std::optional<Shape> { return permute(n, k, in); },
@@ -1115,6 +1116,28 @@ class Evaluator {
   }
 
   // torch.narrow: [start, start + length) of one dim (a negative start counts from the end).
+  // x[start:end:step] on one dim, as ATen's slice: a negative bound counts
+  // from the end, both are clamped into [0, size], and the length is
+  // len(range(start, end, step)). PyTorch returns an empty tensor where
+  // nothing is left; netshape refuses it, as it does every size of 0.
+  std::optional<Shape> slice(const GraphNode& n, const Slice& k, const Shape& in) {
+    Row& r = row(n, "Slice", in);
+    r.arguments = slice_text(k);
+    auto dim_at = dim_of(n, "Slice", k.dim, in, r);
+    if (!dim_at) return std::nullopt;
+    const auto dim = static_cast<std::size_t>(*dim_at);
+    Shape out = in;
+    out[dim] = slice_length(k, in[dim]);
+    if (out[dim] < 1) {
+      error(n, "output-too-small", fmt::format("Slice {} of dim {} (size {}) keeps nothing", slice_text(k), dim, in[dim]),
+            k.start ? "start" : "end")
+          .notes.push_back(fmt::format("PyTorch gives an empty tensor (size 0 in dim {}); netshape follows no empty "
+                                       "tensors", dim));
+      return fail(r);
+    }
+    return out;
+  }
+
   std::optional<Shape> narrow(const GraphNode& n, const Narrow& k, const Shape& in) {
     Row& r = row(n, "Narrow", in);
     r.arguments = fmt::format("dim={} [{}, +{})", k.dim, k.start, k.length);
@@ -1523,6 +1546,12 @@ class Evaluator {
       st.erase(st.begin() + (k->dim < 0 ? k->dim + static_cast<int64_t>(st.size()) : k->dim));
       return strided(std::move(st), v, out);
     }
+    if (auto* k = std::get_if<Slice>(&n.op)) {  // a view that steps over that dim
+      if (in.kind == Layout::unknown) return in;
+      Shape st = strides(x);
+      st[static_cast<std::size_t>(k->dim < 0 ? k->dim + static_cast<int64_t>(st.size()) : k->dim)] *= k->step;
+      return {Layout::strided, std::move(st), v};
+    }
     if (std::holds_alternative<Narrow>(n.op) || std::holds_alternative<Chunk>(n.op)) {
       if (in.kind == Layout::unknown) return in;
       return {Layout::strided, strides(x), v};  // a slice keeps its input's strides (and is not contiguous)
@@ -1689,6 +1718,7 @@ class Evaluator {
       const KindInfo* k = find_kind(op_name(p->op));
       if (!k) return false;
       bool slices = std::holds_alternative<Narrow>(p->op) || std::holds_alternative<Chunk>(p->op) ||
+                    std::holds_alternative<Slice>(p->op) ||
                     std::holds_alternative<Select>(p->op) || std::holds_alternative<Squeeze>(p->op) ||
                     std::holds_alternative<Roll>(p->op);  // the last dim stays where it was
       if (!slices && (k->family == "reshape" || k->family == "linear" || k->family == "tensor")) return true;
@@ -1965,6 +1995,24 @@ std::optional<int64_t> forward_memory_estimate(const Evaluation& ev, const Shape
   auto total = checked_add(*act, weights);
   if (!total) return std::nullopt;
   return checked_mul(*total, 4);  // float32
+}
+
+std::pair<int64_t, int64_t> slice_bounds(const Slice& k, int64_t size) {
+  auto clamp = [size](std::optional<int64_t> v, int64_t none) {
+    if (!v) return none;
+    return std::clamp<int64_t>(*v < 0 ? *v + size : *v, 0, size);
+  };
+  return {clamp(k.start, 0), clamp(k.end, size)};
+}
+
+int64_t slice_length(const Slice& k, int64_t size) {
+  auto [start, end] = slice_bounds(k, size);
+  return end > start ? (end - start + k.step - 1) / k.step : 0;
+}
+
+std::string slice_text(const Slice& k) {
+  auto bound = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : std::string(); };
+  return fmt::format("dim={} [{}:{}{}]", k.dim, bound(k.start), bound(k.end), k.step != 1 ? ":" + std::to_string(k.step) : "");
 }
 
 std::string sizes_text(const Shape& sizes, const std::vector<std::optional<int64_t>>& from_dim,

@@ -50,6 +50,12 @@ struct Evaluation {
   bool valid() const { return output.has_value() && !diagnostics.has_errors(); }
 };
 
+// Slice's length on a dim of `size` (Python's len(range(start, end, step))
+// after clamping), and its arguments as Python writes them ("[::2]").
+std::pair<int64_t, int64_t> slice_bounds(const Slice& k, int64_t size);  // [start, end) clamped
+int64_t slice_length(const Slice& k, int64_t size);
+std::string slice_text(const Slice& k);
+
 // Sizes as code writes them, a size read from another value (`from_dim`) as
 // "y.shape[0]" (`label` names y); `as_other`: x.expand_as(y), "as y".
 std::string sizes_text(const Shape& sizes, const std::vector<std::optional<int64_t>>& from_dim,

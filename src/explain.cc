@@ -466,6 +466,17 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             e.headline = fmt::format("torch.narrow(x, dim={}, start={}, length={})", k.dim, k.start, k.length);
             if (!row.failed) e.lines.push_back(fmt::format("keeps {} of dim {}: the rest of the shape is unchanged", k.length, k.dim));
           },
+          [&](const Slice& k) {
+            std::vector<std::string> index(static_cast<std::size_t>(k.dim < 0 ? 0 : k.dim), ":");
+            std::string text = slice_text(k);
+            index.push_back(text.substr(text.find('[') + 1, text.size() - text.find('[') - 2));
+            e.headline = fmt::format("x[{}{}]", k.dim < 0 ? "..., " : "", fmt::join(index, ", "));
+            if (row.failed) return;
+            auto d = static_cast<std::size_t>(k.dim < 0 ? k.dim + static_cast<int64_t>(in.size()) : k.dim);
+            auto [start, end] = slice_bounds(k, in[d]);
+            e.lines.push_back(fmt::format("len(range({}, {}, {})) = {} of dim {}'s {} entries (a view)", start, end,
+                                          k.step, row.output[d], d, in[d]));
+          },
           [&](const Chunk& k) {
             e.headline = fmt::format("torch.chunk(x, {}, dim={})[{}]", k.chunks, k.dim, k.index);
             if (row.failed) return;

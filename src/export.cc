@@ -118,7 +118,7 @@ bool is_reserved(const std::string& s) {
       "slice", "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip",
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
-      "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose", "Reshape", "View",
+      "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Slice", "Chunk", "Permute", "Transpose", "Reshape", "View",
       "TensorMethod", "LearnedTensor", "ExpandFrom", "ReshapeFrom", "ExpandAs", "InterpolateTo", "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
@@ -310,6 +310,19 @@ class Merge(nn.Module):
 
     def forward(self, *xs):
         return merge(self.op, list(xs), self.dim, self.crop)
+)PY";
+
+const char* const kSliceModule = R"PY(
+
+class Slice(nn.Module):
+    """x[:, start:end:step] on one dim as a module: Slice(2, None, None, 2) is x[:, :, ::2]."""
+
+    def __init__(self, dim, start, end, step):
+        super().__init__()
+        self.dim, self.index = dim, slice(start, end, step)
+
+    def forward(self, x):
+        return x[(slice(None),) * self.dim + (self.index,)] if self.dim >= 0 else x[(Ellipsis, self.index) + (slice(None),) * (-self.dim - 1)]
 )PY";
 
 const char* const kNarrowModule = R"PY(
@@ -740,6 +753,12 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             for (int64_t d : k.shape) sizes.push_back({"", py_int(d), ""});
             return call(k.name(), sizes);
           },
+          [&](const Slice& k) {
+            helpers.insert("Slice");
+            auto bound = [](std::optional<int64_t> v) { return v ? py_int(*v) : std::string("None"); };
+            return call("Slice", {{"", py_int(k.dim), ""}, {"", bound(k.start), ""}, {"", bound(k.end), ""},
+                                  {"", py_int(k.step), ""}});
+          },
           [&](const Chunk& k) {
             helpers.insert("Chunk");
             return call("Chunk", {{"", py_int(k.chunks), ""}, {"", py_int(k.index), ""}, {"dim", py_int(k.dim), ""}});
@@ -789,7 +808,7 @@ class Exporter {
   std::string error_, error_layer_;
   // Module-level names: the helpers', the imports', and Python's constants (a
   // spec named "none" is class None_, not `class None`).
-  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Chunk", "Permute", "Transpose",
+  std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Slice", "Chunk", "Permute", "Transpose",
                                                      "Reshape", "View", "TensorMethod", "LearnedTensor", "ExpandFrom",
                                                      "ReshapeFrom", "ExpandAs", "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
@@ -1356,6 +1375,7 @@ class Exporter {
     if (helpers_.count("Branches")) out += kBranchesHelper;
     if (helpers_.count("Merge")) out += kMergeModule;
     if (helpers_.count("Narrow")) out += kNarrowModule;
+    if (helpers_.count("Slice")) out += kSliceModule;
     if (helpers_.count("Chunk")) out += kChunkModule;
     if (helpers_.count("LearnedTensor")) out += kLearnedModule;
     if (helpers_.count("ExpandFrom") || helpers_.count("InterpolateTo")) out += kSizedModules;

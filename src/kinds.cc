@@ -437,6 +437,16 @@ void reshape(std::vector<KindInfo>& out) {
               special("start", true, nullptr, int_schema(-kInt), "the first entry kept (negative counts from the end)"),
               integer("length", std::nullopt, 0, "how many entries are kept")}};
   out.push_back(std::move(n));
+  json bound = {{"anyOf", json::array({int_schema(-kInt), {{"type", "null"}}})}};
+  KindInfo sl{"Slice", "reshape", "torch.Tensor.__getitem__", 0, "any",
+              "x[:, start:end:step] on one dim: every step-th entry from start up to end",
+              "that dim becomes len(range(start, end, step)), start and end clamped into it as Python does",
+              R"({"type": "Slice", "dim": 2, "step": 2})",
+              {dim_index("dim", std::nullopt, "the dim sliced"),
+               special("start", false, nullptr, bound, "the first entry (negative counts from the end; null: 0)"),
+               special("end", false, nullptr, bound, "where it stops, not included (negative from the end; null: the end)"),
+               integer("step", 1, 1, "every step-th entry")}};
+  out.push_back(std::move(sl));
   KindInfo p{"Permute", "reshape", "torch.permute", 0, "any", "x.permute(*dims): the dims in a new order (NCHW → NHWC)",
              "dim i of the output is dim dims[i] of the input", R"({"type": "Permute", "dims": [0, 2, 3, 1]})",
              {special("dims", true, nullptr,

@@ -383,6 +383,15 @@ struct Narrow {
   static constexpr const char* kType = "Narrow";
   int64_t dim = 0, start = 0, length = 0;
 };
+// x[:, :, start:end:step] on one dim (aten::slice): Python's rules, a
+// negative start or end counting from the end, both clamped into the dim;
+// step ≥ 1 (the CIFAR ResNet's option-A shortcut takes x[:, :, ::2, ::2]).
+struct Slice {
+  static constexpr const char* kType = "Slice";
+  int64_t dim = 0;
+  std::optional<int64_t> start, end;  // None: the dim's start, its end
+  int64_t step = 1;
+};
 struct Chunk {
   static constexpr const char* kType = "Chunk";
   int64_t chunks = 0, dim = 0, index = 0;
@@ -416,7 +425,7 @@ inline const char* merge_type(MergeOp op) {
 using Op = std::variant<Conv, BatchNorm, ReLU, MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, Flatten,
                         Linear, Dropout, Merge, Pointwise, ConvTranspose, Upsample, Pad, PixelShuffle, ChannelShuffle,
                         InstanceNorm, GroupNorm, LayerNorm, LocalResponseNorm, PReLU, Softmax, Unflatten, Narrow,
-                        Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand, Parameter, Embedding>;
+                        Slice, Chunk, GLU, Permute, Reshape, Squeeze, Select, Reduce, Roll, Expand, Parameter, Embedding>;
 
 struct Node;
 using Layers = std::vector<Node>;

@@ -832,20 +832,46 @@ class Converter:
             return True
         return False
 
+    @staticmethod
+    def index_steps(index):
+        """x[i0, i1, …] as Select and Slice layers; None for an index netshape does not map (a tensor,
+        Ellipsis, None)."""
+        steps, d = [], 0
+        for i in index if isinstance(index, tuple) else (index,):
+            if isinstance(i, slice) and all(v is None or type(v) is int for v in (i.start, i.stop, i.step)):
+                if i != slice(None):
+                    layer = {"type": "Slice", "dim": d}
+                    for key, v in (("start", i.start), ("end", i.stop), ("step", i.step)):
+                        if v is not None:
+                            layer[key] = v
+                    steps.append(layer)
+                d += 1
+            elif type(i) is int:
+                steps.append({"type": "Select", "dim": d, "index": i})  # the dim goes: d stays
+            else:
+                return None
+        return steps
+
     def getitem(self, node, args):
         src, index = args
         info = self.other.get(src)
-        # x[:, 0] (ViT's class token): full slices, then one integer, is a Select.
-        if info is None and isinstance(index, tuple) and index and isinstance(index[-1], int) and \
-                all(isinstance(i, slice) and i == slice(None) for i in index[:-1]):
-            return self.layer(node, {"type": "Select", "dim": len(index) - 1, "index": index[-1]}, src)
+        # x[:, 0] (ViT's class token) is a Select; x[:, :, ::2, ::2] (the CIFAR ResNet's option-A
+        # shortcut) one Slice per dim it slices, in order.
+        steps = self.index_steps(index) if info is None else None
+        if steps:
+            name = self.tensor(node, src)
+            for layer in steps:
+                name = self.place(self.here(node), node.name, without_defaults(layer), [name], functional=True)
+            self.value[node] = name
+            return None
         if info and info[0] == "chunk":
             _, tensor, chunks, dim = info
             return self.layer(node, {"type": "Chunk", "chunks": chunks, "dim": dim, "index": index}, tensor)
         if info and info[0] == "size":  # x.shape[0]: one size; x.shape[-2:]: sizes (F.interpolate's size)
             self.other[node] = ("dim", info[1], index) if isinstance(index, int) else ("sizes", info[1], index)
             return None
-        return self.fail(node, f"indexes a tensor with {index!r}; netshape maps torch.narrow and torch.chunk")
+        return self.fail(node, f"indexes a tensor with {index!r}; netshape maps integers and slices "
+                               "(x[:, 0], x[:, :, ::2]), torch.narrow and torch.chunk")
 
 
 def guess_input(layers):

@@ -1774,6 +1774,19 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     if (!from_dim.empty()) from_dim.resize(list.size());
     return Reshape{type == "View", list, std::move(from_dim)};
   }
+  if (type == "Slice") {
+    Slice k;
+    k.dim = f.dim_arg("dim", ok, "the dimension to slice, e.g. 2");
+    for (auto [key, at] : {std::pair{"start", &k.start}, {"end", &k.end}}) {
+      auto v = f.get(key);
+      if (!v || v->value->is_null()) continue;
+      auto x = exact_int(*v->value);
+      if (!x || *x < -kMaxInt || *x > kMaxInt) { f.bad(*v, key, "an integer or null"); *ok = false; }
+      else *at = *x;
+    }
+    k.step = f.int_arg("step", ok).value_or(1);
+    return k;
+  }
   if (type == "Narrow" || type == "Chunk") {
     if (type == "Narrow") {
       Narrow k;

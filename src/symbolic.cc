@@ -436,6 +436,7 @@ class Walker {
               return in;
             },
             [&](const Unflatten& k) { return unflatten(n, k, in); },
+            [&](const Slice& k) { return slice(n, k, in); },
             [&](const Narrow& k) -> std::optional<Sym> {
               auto rank = static_cast<int64_t>(in.dims.size());
               int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
@@ -1066,6 +1067,30 @@ class Walker {
           return std::nullopt;
         }
     s.product = in.product && k.sizes.back() == -1 && lead == 0;
+    return s;
+  }
+
+  // x[start:end:step] on one dim: a constant dim as evaluate does it; a dim
+  // that follows the input only as x[::step], ⌈f(x)/step⌉ (a window of 1 at
+  // that stride).
+  std::optional<Sym> slice(const GraphNode& n, const Slice& k, const Sym& in) {
+    auto rank = static_cast<int64_t>(in.dims.size());
+    int64_t dim = k.dim < 0 ? k.dim + rank : k.dim;
+    if (dim < 0 || dim >= rank) return fail_const(n);
+    Sym s = in;
+    const auto d = static_cast<std::size_t>(dim);
+    if (in.dims[d].is_constant()) {
+      int64_t len = slice_length(k, in.dims[d].beta[0]);
+      if (len < 1) return fail_const(n);
+      s.dims[d] = QDim::constant(len);
+    } else if (k.start.value_or(0) == 0 && !k.end) {
+      if (!window_dim(n, s, d, Window{0, 1, k.step, 0, 0, 1, false}, false)) return std::nullopt;
+    } else {
+      give_up(fmt::format("`{}` slices a dim that follows the input from {} to {}", n.name,
+                          k.start ? std::to_string(*k.start) : "0", k.end ? std::to_string(*k.end) : "the end"));
+      return std::nullopt;
+    }
+    if (in.product && dim == rank - 1) s.product = false;
     return s;
   }
 

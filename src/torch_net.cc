@@ -271,6 +271,13 @@ nn::AnyModule make_leaf(const Op& op, const Shape& in) {
             Narrow c = k;
             return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) { return x.narrow(c.dim, c.start, c.length); }));
           },
+          [&](const Slice& k) {
+            Slice c = k;
+            return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {
+              auto opt = [](std::optional<int64_t> v) { return v ? c10::optional<int64_t>(*v) : c10::nullopt; };
+              return x.slice(c.dim, opt(c.start), opt(c.end), c.step);
+            }));
+          },
           [&](const Chunk& k) {
             Chunk c = k;
             return nn::AnyModule(nn::Functional([c](const torch::Tensor& x) {

@@ -721,3 +721,25 @@ TEST_CASE("Embedding looks up token indices: [*] → [*, embedding_dim]") {
   REQUIRE(bert.valid());
   CHECK(bert.row("add")->output == Shape{2, 7, 4});
 }
+
+// Python's slicing, checked in PyTorch 1.13: zeros(2, 16, 9, 9)[:, :, ::2]
+// is [2, 16, 5, 9] (len(range(0, 9, 2)) = 5); zeros(2, 32, 5, 3)[:, 1:-1:3]
+// is [2, 10, 5, 3] (range(1, 31, 3)); [..., -3:] of 5 keeps 3; [:, 5:] of 4
+// channels is an empty tensor, which netshape refuses; a view of x[:, ::2]
+// that merges the stepped dim needs a copy: view raises, reshape copies.
+TEST_CASE("Slice: Python's start:end:step on one dim") {
+  auto sub = run_layers("[2, 16, 9, 9]", R"({"type": "Slice", "dim": 2, "step": 2})");
+  REQUIRE(sub.valid());
+  CHECK(*sub.eval.output == Shape{2, 16, 5, 9});
+  auto mid = run_layers("[2, 32, 5, 3]", R"({"type": "Slice", "dim": 1, "start": 1, "end": -1, "step": 3})");
+  REQUIRE(mid.valid());
+  CHECK(*mid.eval.output == Shape{2, 10, 5, 3});
+  auto tail = run_layers("[2, 32, 5, 5]", R"({"type": "Slice", "dim": -1, "start": -3})");
+  REQUIRE(tail.valid());
+  CHECK(*tail.eval.output == Shape{2, 32, 5, 3});
+  auto empty = run_layers("[1, 4, 4]", R"({"type": "Slice", "dim": 1, "start": 5})");
+  CHECK(empty.has("output-too-small"));
+  auto view = run_layers("[2, 4, 3]", R"({"type": "Slice", "dim": 1, "step": 2}, {"type": "View", "shape": [2, 6]})");
+  CHECK(view.find("view-strides"));
+  CHECK(run_layers("[2, 4, 3]", R"({"type": "Slice", "dim": 1, "step": 2}, {"type": "Reshape", "shape": [2, 6]})").valid());
+}

@@ -534,6 +534,52 @@ TEST_CASE("1,200 random token pipelines (Parameter, Expand by another value's si
   DOCTEST_CHECK(invalid > 300);
 }
 
+// x[:, start:end:step] on one dim (the CIFAR ResNet's option-A shortcut
+// takes x[:, :, ::2, ::2]), against ATen's slice: bounds past either end,
+// negative ones, a dim past the rank, a slice that keeps nothing.
+TEST_CASE("1,200 random slices: netshape's verdict is LibTorch's") {
+  torch::set_num_threads(1);
+  const uint64_t seed = 2205;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 1200; ++i) {
+    Shape in;
+    for (int64_t d = 0, rank = r.in(1, 4); d < rank; ++d) in.push_back(r.in(1, 9));
+    auto rank = static_cast<int64_t>(in.size());
+    int64_t dim = r.chance(0.9) ? r.in(-rank, rank - 1) : r.in(rank, rank + 1);
+    auto bound = [&]() -> std::optional<int64_t> {
+      if (r.chance(0.4)) return std::nullopt;
+      return r.in(-11, 11);
+    };
+    Slice k{dim, bound(), bound(), r.in(1, 4)};
+    auto text = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : std::string("null"); };
+    std::string spec = fmt::format(R"({{"input": {}, "layers": [{{"name": "s", "type": "Slice", "dim": {}, "start": {}, "end": {}, "step": {}}}]}})",
+                                   format_shape(in), k.dim, text(k.start), text(k.end), k.step);
+    Shape real;
+    std::string torch_error;
+    try {
+      auto opt = [](std::optional<int64_t> v) { return v ? c10::optional<int64_t>(*v) : c10::nullopt; };
+      real = torch::zeros(in).slice(k.dim, opt(k.start), opt(k.end), k.step).sizes().vec();
+      // An empty result is a tensor to PyTorch, an error to netshape (docs/spec-format.md).
+      if (std::find(real.begin(), real.end(), 0) != real.end()) torch_error = "empty";
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    auto o = run_text(spec);
+    REQUIRE_MESSAGE(o.parsed, where);
+    if (o.valid() != torch_error.empty())
+      FAIL_CHECK(fmt::format("netshape says {}, LibTorch: {}\n  {}", o.valid() ? "valid" : "invalid",
+                             torch_error.empty() ? "ran" : torch_error.substr(0, 200), where));
+    else if (o.valid() && *o.eval.output != real)
+      FAIL_CHECK(fmt::format("torch {}, netshape {}\n  {}", format_shape(real), format_shape(*o.eval.output), where));
+    (o.valid() ? valid : invalid)++;
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid", valid, invalid));
+  DOCTEST_CHECK(valid > 400);
+  DOCTEST_CHECK(invalid > 200);
+}
+
 // A squeeze-and-excitation gate as SENet code writes it (#22), directly in
 // ATen: b, c, _, _ = x.size(); y = pool(x).view(b, c); y = fc(y).view(b, c,
 // 1, 1); x * y.expand_as(x) — the sizes read from another value. The dims

@@ -115,8 +115,13 @@ class Analyser {
                      row.macs = macs(n, numel(row.input), per);
                      rf.reset();  // a jump below 1 (a fraction): not tracked
                    },
-                   [&](const MaxPool& k) { windows(rf, k.kernel_size, k.stride, k.padding, k.dilation); },
-                   [&](const AvgPool& k) {
+                   // A kernel read from another value (F.avg_pool2d(x, x.size(3))): the sizes evaluation read.
+                   [&](const MaxPool& m) {
+                     MaxPool k = read_kernel(m, row.read_from);
+                     windows(rf, k.kernel_size, k.stride, k.padding, k.dilation);
+                   },
+                   [&](const AvgPool& a) {
+                     AvgPool k = read_kernel(a, row.read_from);
                      windows(rf, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1));
                    },
                    [&](const AdaptiveAvgPool&) { adaptive(row, rf); },

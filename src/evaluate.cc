@@ -188,6 +188,7 @@ class Evaluator {
     r.type = type;
     r.pointer = n.pointer;
     r.input = in;
+    if (n.inputs.size() > 1 && !std::holds_alternative<Merge>(n.op)) r.read_from = value(n.inputs[1].value);
     ev_.rows.push_back(std::move(r));
     return ev_.rows.back();
   }
@@ -376,11 +377,15 @@ class Evaluator {
               if (k.inplace) r.arguments = "inplace";
               return in;
             },
-            [&](const MaxPool& k) -> std::optional<Shape> {
-              return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode);
+            [&](const MaxPool& m) -> std::optional<Shape> {
+              auto k = kernel_read(n, m, in);
+              if (!k) return std::nullopt;
+              return pool(n, in, k->kernel_size, k->stride, k->padding, k->dilation, k->ceil_mode);
             },
-            [&](const AvgPool& k) -> std::optional<Shape> {
-              return pool(n, in, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode);
+            [&](const AvgPool& a) -> std::optional<Shape> {
+              auto k = kernel_read(n, a, in);
+              if (!k) return std::nullopt;
+              return pool(n, in, k->kernel_size, k->stride, k->padding, Dims(k->kernel_size.size(), 1), k->ceil_mode);
             },
             [&](const AdaptiveAvgPool& k) -> std::optional<Shape> { return adaptive(n, in, k.output_size); },
             [&](const AdaptiveMaxPool& k) -> std::optional<Shape> { return adaptive(n, in, k.output_size); },
@@ -733,6 +738,39 @@ class Evaluator {
     if (std::any_of(k.dilation.begin(), k.dilation.end(), [](int64_t x) { return x != 1; }))
       r.arguments += " d=" + dims_text(k.dilation);
     if (k.groups != 1) r.arguments += fmt::format(" g={}", k.groups);
+    return out;
+  }
+
+  // A pool whose kernel_size is read from another value (F.avg_pool2d(x,
+  // x.size(3))): the dims must exist (PyTorch's IndexError), and the padding
+  // the spec gives must be at most half the kernel read, as the parser
+  // checks a kernel of numbers.
+  template <class Pool> std::optional<Pool> kernel_read(const GraphNode& n, const Pool& k, const Shape& in) {
+    if (k.read.from_dim.empty()) return k;
+    const Shape& y = value(n.inputs[1].value);
+    auto rank = static_cast<int64_t>(y.size());
+    for (std::size_t i = 0; i < k.read.from_dim.size(); ++i) {
+      if (!k.read.from_dim[i] || (*k.read.from_dim[i] >= -rank && *k.read.from_dim[i] < rank)) continue;
+      Row& r = row(n, op_name(n.op), in);
+      error(n, "kernel-read",
+            fmt::format("{} reads its kernel_size from dim {} of `{}`, whose output {} is {}-D", op_name(n.op),
+                        *k.read.from_dim[i], n.inputs[1].label, format_shape(y), rank), "kernel_size")
+          .notes.push_back("PyTorch: \"tuple index out of range\"");
+      fail(r);
+      return std::nullopt;
+    }
+    Pool out = read_kernel(k, y);
+    for (std::size_t i = 0; i < out.kernel_size.size(); ++i) {
+      if (out.padding[i] <= out.kernel_size[i] / 2) continue;
+      Row& r = row(n, op_name(n.op), in);
+      auto& d = error(n, "pool-padding", fmt::format("{} padding {} is more than half the kernel size {} it reads from `{}`",
+                                                     op_name(n.op), out.padding[i], out.kernel_size[i], n.inputs[1].label),
+                      "padding");
+      d.notes.push_back("PyTorch: \"pad should be at most half of kernel size\"");
+      d.help = fmt::format("use padding {} or less", out.kernel_size[i] / 2);
+      fail(r);
+      return std::nullopt;
+    }
     return out;
   }
 

@@ -22,6 +22,7 @@ struct Row {
   Shape input, output;    // output is empty when the layer failed; input: a merge's first
   std::vector<Shape> inputs;  // a merge's every input, in order (empty for other layers)
   std::string from;       // the layer its input came from, when the spec said `from`
+  Shape read_from;        // the shape of the value whose sizes it reads (size_from), when it reads one
   // With a named input: the shapes with closed forms ("⌈H/32⌉"); else empty.
   std::vector<std::string> symbolic_input, symbolic_output;
   int64_t params = 0;     // trainable parameters (weights and biases)

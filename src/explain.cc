@@ -256,20 +256,28 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
             if (k.inplace)
               e.lines.push_back("inplace=True overwrites its input to save memory; it changes no shape");
           },
-          [&](const MaxPool& k) {
+          [&](const MaxPool& m) {
+            MaxPool k = read_kernel(m, row.read_from);  // F.max_pool2d(x, x.size(3)): the sizes read
             e.headline = fmt::format("{}(kernel_size={}, stride={}, padding={}{}{})", row.type,
                                      dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding),
                                      any_not(k.dilation, 1) ? ", dilation=" + dims_text(k.dilation) : "",
                                      k.ceil_mode ? ", ceil_mode=True" : "");
             if (in.size() != k.kernel_size.size() + 2 || row.failed) return;
+            if (!m.read.from_dim.empty() && node.inputs.size() > 1)
+              e.lines.push_back(fmt::format("kernel_size read from `{}`'s output {}", node.inputs[1].label,
+                                            format_shape(row.read_from)));
             windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, k.dilation, k.ceil_mode);
             e.lines.push_back("channels: unchanged (pooling works on each channel alone); no parameters");
           },
-          [&](const AvgPool& k) {
+          [&](const AvgPool& a) {
+            AvgPool k = read_kernel(a, row.read_from);
             e.headline = fmt::format("{}(kernel_size={}, stride={}, padding={}{})", row.type,
                                      dims_text(k.kernel_size), dims_text(k.stride), dims_text(k.padding),
                                      k.ceil_mode ? ", ceil_mode=True" : "");
             if (in.size() != k.kernel_size.size() + 2 || row.failed) return;
+            if (!a.read.from_dim.empty() && node.inputs.size() > 1)
+              e.lines.push_back(fmt::format("kernel_size read from `{}`'s output {}", node.inputs[1].label,
+                                            format_shape(row.read_from)));
             windows(e, in, k.kernel_size, k.stride, k.padding, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode);
             e.lines.push_back("channels: unchanged (pooling works on each channel alone); no parameters");
           },

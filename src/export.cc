@@ -119,7 +119,7 @@ bool is_reserved(const std::string& s) {
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
       "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Slice", "Chunk", "Permute", "Transpose", "Reshape", "View",
-      "TensorMethod", "LearnedTensor", "ExpandFrom", "ReshapeFrom", "ExpandAs", "InterpolateTo", "merge", "center_crop", "self"};
+      "TensorMethod", "LearnedTensor", "ExpandFrom", "ReshapeFrom", "ExpandAs", "PoolFrom", "InterpolateTo", "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
@@ -440,6 +440,21 @@ class ExpandAs(nn.Module):
         return x.expand_as(y)
 )PY";
 
+const char* const kPoolFromModule = R"PY(
+
+class PoolFrom(nn.Module):
+    """A pool whose kernel_size is read from the other tensor: PoolFrom("avg_pool2d", (None, None), (3, 3)) is
+    F.avg_pool2d(x, (y.shape[3], y.shape[3])), as F.avg_pool2d(out, out.size()[3]) pools a whole map."""
+
+    def __init__(self, fn, sizes, dims, **kwargs):
+        super().__init__()
+        self.fn, self.sizes, self.dims, self.kwargs = fn, sizes, dims, kwargs
+
+    def forward(self, x, y):
+        kernel = [y.shape[d] if d is not None else s for s, d in zip(self.sizes, self.dims)]
+        return getattr(nn.functional, self.fn)(x, kernel, **self.kwargs)
+)PY";
+
 const char* const kSizedModules = R"PY(
 
 class ExpandFrom(nn.Module):
@@ -509,6 +524,23 @@ Expr adaptive_expr(const std::string& head, const Dims& size) {
   return call(head, {{"", text, ""}});
 }
 
+// F.avg_pool2d(x, y.shape[3]) and the like: a pool whose kernel_size is
+// read from another value (PoolFrom), with its stride when one was given.
+template <class Pool>
+Expr pool_from(const std::string& fn, const Pool& k, std::set<std::string>& helpers, std::vector<Arg> rest) {
+  helpers.insert("PoolFrom");
+  std::vector<std::string> sizes, dims;
+  for (std::size_t i = 0; i < k.kernel_size.size(); ++i) {
+    bool read = i < k.read.from_dim.size() && k.read.from_dim[i];
+    sizes.push_back(read ? "None" : py_int(k.kernel_size[i]));
+    dims.push_back(read ? py_int(*k.read.from_dim[i]) : "None");
+  }
+  std::vector<Arg> args{{"", py_str(fn), ""}, {"", py_list_tuple(sizes), ""}, {"", py_list_tuple(dims), ""}};
+  if (!k.read.stride_follows) args.push_back({"stride", py_dims(k.stride), ""});
+  for (auto& a : rest) args.push_back(std::move(a));
+  return call("PoolFrom", args);
+}
+
 // The module of one leaf for its input shape: in_channels, num_features and
 // in_features from the spec when given, else from the input.
 Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
@@ -548,6 +580,10 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
           },
           [&](const ReLU& k) { return call("nn.ReLU", {{"inplace", py_bool(k.inplace), py_default(op, "inplace")}}); },
           [&](const MaxPool& k) {
+            if (!k.read.from_dim.empty())
+              return pool_from(fmt::format("max_pool{}d", k.rank), k, helpers,
+                               {{"padding", py_dims(k.padding), "0"}, {"dilation", py_dims(k.dilation), "1"},
+                                {"ceil_mode", py_bool(k.ceil_mode), "False"}});
             return call(nn_name(op), {{"", py_dims(k.kernel_size), ""},
                                       {"stride", py_dims(k.stride), py_dims(k.kernel_size)},
                                       {"padding", py_dims(k.padding), py_default(op, "padding")},
@@ -555,6 +591,11 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
                                       {"ceil_mode", py_bool(k.ceil_mode), py_default(op, "ceil_mode")}});
           },
           [&](const AvgPool& k) {
+            if (!k.read.from_dim.empty() && k.norm_type == 0)
+              return pool_from(fmt::format("avg_pool{}d", k.rank), k, helpers,
+                               {{"padding", py_dims(k.padding), "0"}, {"ceil_mode", py_bool(k.ceil_mode), "False"},
+                                {"count_include_pad", py_bool(k.count_include_pad), "True"},
+                                {"divisor_override", k.divisor_override ? py_int(*k.divisor_override) : "None", "None"}});
             if (k.norm_type > 0)
               return call(nn_name(op), {{"", py_float(k.norm_type), ""},
                                         {"", py_dims(k.kernel_size), ""},
@@ -810,7 +851,7 @@ class Exporter {
   // spec named "none" is class None_, not `class None`).
   std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Slice", "Chunk", "Permute", "Transpose",
                                                      "Reshape", "View", "TensorMethod", "LearnedTensor", "ExpandFrom",
-                                                     "ReshapeFrom", "ExpandAs", "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
+                                                     "ReshapeFrom", "ExpandAs", "PoolFrom", "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -1381,6 +1422,7 @@ class Exporter {
     if (helpers_.count("ExpandFrom") || helpers_.count("InterpolateTo")) out += kSizedModules;
     if (helpers_.count("ReshapeFrom")) out += kReshapeFromModule;
     if (helpers_.count("ExpandAs")) out += kExpandAsModule;
+    if (helpers_.count("PoolFrom")) out += kPoolFromModule;
     if (helpers_.count("Permute")) out += kPermuteModule;
     if (helpers_.count("Transpose")) out += kTransposeModule;
     if (helpers_.count("Reshape")) out += kReshapeModule;

@@ -172,8 +172,9 @@ std::vector<Candidate> window_candidates(const Evaluation& ev, const Node& node)
                    {fmt::format("{}.kernel_size={}", node.name, list_json(fit))}});
   } else {
     Dims k, p;
-    if (auto* m = std::get_if<MaxPool>(&node.kind)) { k = m->kernel_size; p = m->padding; }
-    if (auto* a = std::get_if<AvgPool>(&node.kind)) {
+    // (a kernel read from another value's size has no number to change)
+    if (auto* m = std::get_if<MaxPool>(&node.kind); m && m->read.from_dim.empty()) { k = m->kernel_size; p = m->padding; }
+    if (auto* a = std::get_if<AvgPool>(&node.kind); a && a->read.from_dim.empty()) {
       k = a->kernel_size;
       p = a->rank == 3 ? Dims(k.size(), 0) : a->padding;  // avg_pool3d: the kernel must fit unpadded
     }

@@ -117,6 +117,18 @@ void conv(std::vector<KindInfo>& out) {
   }
 }
 
+// "x.shape[0]": a size read from another value (Reshape's shape, Expand's
+// sizes, a pool's kernel_size).
+json size_ref_schema() {
+  return {{"type", "string"}, {"pattern", R"(^.+(\.shape\[-?[0-7]\]|\.size\(-?[0-7]\))$)"}};
+}
+// A dims argument that may also be read from another value's size.
+Arg size_readable(Arg a) {
+  a.schema = size_ref_schema();
+  a.doc += "; or \"x.shape[3]\": that dim of layer x's output, as F.avg_pool2d(x, x.size(3))";
+  return a;
+}
+
 void pool(std::vector<KindInfo>& out) {
   const std::string window = "out = ⌊(in + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1 per spatial dim "
                              "(ceil_mode: ⌈…⌉, but no window may start in the right padding); channels kept";
@@ -124,7 +136,7 @@ void pool(std::vector<KindInfo>& out) {
     const char* n = MaxPool::names[r - 1];
     KindInfo k{n, "pool", fmt::format("torch.nn.{}", n), r, kTakes[r - 1], "the maximum of each window", window,
                fmt::format(R"({{"type": "{}", "kernel_size": 3, "stride": 2, "padding": 1}})", n), {}};
-    k.args = {dims("kernel_size", std::nullopt, 1, fmt::format("the window: {}", per_dim(r))),
+    k.args = {size_readable(dims("kernel_size", std::nullopt, 1, fmt::format("the window: {}", per_dim(r)))),
               dims_as("stride", "kernel_size", 1, "the step between windows (None: the kernel_size)"),
               dims("padding", 0, 0, "−∞ added on each side; at most half the kernel_size"),
               dims("dilation", 1, 1, "the gap between a window's taps"),
@@ -135,7 +147,7 @@ void pool(std::vector<KindInfo>& out) {
     const char* n = AvgPool::names[r - 1];
     KindInfo k{n, "pool", fmt::format("torch.nn.{}", n), r, kTakes[r - 1], "the mean of each window", window,
                fmt::format(R"({{"type": "{}", "kernel_size": 2}})", n), {}};
-    k.args = {dims("kernel_size", std::nullopt, 1, fmt::format("the window: {}", per_dim(r))),
+    k.args = {size_readable(dims("kernel_size", std::nullopt, 1, fmt::format("the window: {}", per_dim(r)))),
               dims_as("stride", "kernel_size", 1, "the step between windows (None: the kernel_size)"),
               dims("padding", 0, 0, "zeros added on each side; at most half the kernel_size"),
               flag("ceil_mode", false, "round the window count up (a partial window at the end)"),
@@ -457,8 +469,7 @@ void reshape(std::vector<KindInfo>& out) {
              "dim0 and dim1 trade places", R"({"type": "Transpose", "dim0": 1, "dim1": 2})",
              {dim_index("dim0", std::nullopt, "one dim"), dim_index("dim1", std::nullopt, "the other")}};
   out.push_back(std::move(t));
-  // "x.shape[0]": a size read from another value (Reshape's shape, Expand's sizes)
-  json size_ref = {{"type", "string"}, {"pattern", R"(^.+(\.shape\[-?[0-7]\]|\.size\(-?[0-7]\))$)"}};
+  json size_ref = size_ref_schema();
   json shape = {{"type", "array"}, {"minItems", 1}, {"maxItems", 8},
                 {"items", {{"anyOf", json::array({int_schema(0), {{"const", -1}}, size_ref})}}}};
   KindInfo rs{"Reshape", "reshape", "torch.reshape", 0, "any", "x.reshape(shape): the same elements in new dims",

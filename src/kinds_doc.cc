@@ -49,6 +49,7 @@ json arg_schema(const Arg& a, int rank) {
     case ArgType::inferred: s = int_range(1, a.hi); break;
     case ArgType::dims: {
       json one = int_range(a.lo, a.hi);
+      if (!a.schema.is_null()) one = {{"anyOf", json::array({one, a.schema})}};  // or read from a size
       s = {{"anyOf", json::array({one, {{"type", "array"}, {"minItems", rank}, {"maxItems", rank}, {"items", param_or(one)}}})}};
       break;
     }

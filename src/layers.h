@@ -86,11 +86,20 @@ struct ReLU {
   static constexpr const char* kType = "ReLU";
   bool inplace = false;
 };
+// A pool's kernel_size read from another value, as F.avg_pool2d(x, x.size(3))
+// (the CIFAR ResNet's global pool): per spatial dim, that dim of the node's
+// size_from value; the stride follows where it was not given, as PyTorch's
+// stride=None. Evaluation puts the numbers in (read_kernel).
+struct KernelRead {
+  std::vector<std::optional<int64_t>> from_dim;  // empty: a kernel of numbers
+  bool stride_follows = false;
+};
 struct MaxPool {
   static constexpr const char* names[3] = {"MaxPool1d", "MaxPool2d", "MaxPool3d"};
   int rank = 2;
   Dims kernel_size, stride, padding, dilation;  // stride defaults to kernel_size
   bool ceil_mode = false;
+  KernelRead read;
 };
 // LPPool1d/2d (norm_type > 0) is F.avg_pool of x^p with padding 0, then the
 // p-th root: the same windows, so the same family.
@@ -101,11 +110,25 @@ struct AvgPool {
   bool ceil_mode = false, count_include_pad = false;
   double norm_type = 0;  // LPPool's p; 0 for AvgPool
   std::optional<int64_t> divisor_override;  // AvgPool2d/3d: what a window's sum is divided by
+  KernelRead read;
   const char* name() const {
     static const char* const lp[3] = {"LPPool1d", "LPPool2d", "LPPool3d"};
     return norm_type > 0 ? lp[rank - 1] : names[rank - 1];
   }
 };
+// The pool with its kernel read from `y`, the size_from value's shape (a
+// dim past y's rank is left as it is: evaluation reports it).
+template <class Pool> Pool read_kernel(Pool k, const Shape& y) {
+  auto rank = static_cast<int64_t>(y.size());
+  for (std::size_t i = 0; i < k.read.from_dim.size() && i < k.kernel_size.size(); ++i) {
+    if (!k.read.from_dim[i]) continue;
+    int64_t d = *k.read.from_dim[i] < 0 ? *k.read.from_dim[i] + rank : *k.read.from_dim[i];
+    if (d < 0 || d >= rank) continue;
+    k.kernel_size[i] = y[static_cast<std::size_t>(d)];
+    if (k.read.stride_follows) k.stride[i] = k.kernel_size[i];
+  }
+  return k;
+}
 // output_size entries of 0 stand for PyTorch's None: keep that input dim.
 struct AdaptiveAvgPool {
   static constexpr const char* names[3] = {"AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"};

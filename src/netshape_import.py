@@ -201,6 +201,11 @@ def trace(model):
             self.paths = [""]
             self.called = set()  # every module forward() calls, leaf or not
 
+        def is_leaf_module(self, m, qualname):
+            # An empty nn.Sequential is the identity (the CIFAR ResNet's shortcut where nothing changes):
+            # a layer of its own, so that its name is in the spec as PyTorch's hooks see it.
+            return super().is_leaf_module(m, qualname) or (isinstance(m, torch.nn.Sequential) and len(m) == 0)
+
         def call_module(self, m, forward, args, kwargs):
             self.paths.append(self.path_of_module(m))
             self.called.add(self.paths[-1])
@@ -228,6 +233,21 @@ def trace(model):
             return node
 
     tracer = Tracer()
+    # F.avg_pool2d is a builtin whose argument parser refuses a proxy for kernel_size before
+    # __torch_function__ sees one (F.avg_pool2d(out, out.size()[3]), the CIFAR ResNet's global
+    # pool): while tracing it is a Python function that records the builtin's call.
+    F = torch.nn.functional
+    builtins = {name: getattr(F, name) for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d")}
+
+    def recorder(fn):
+        def call(*args, **kwargs):
+            if any(isinstance(a, torch.fx.Proxy) for a in args[1:] + tuple(kwargs.values())):
+                return tracer.create_proxy("call_function", fn, args, kwargs)
+            return fn(*args, **kwargs)
+        return call
+
+    for name, fn in builtins.items():
+        setattr(F, name, recorder(fn))
     try:
         graph = tracer.trace(model)
     except Exception as e:
@@ -242,6 +262,9 @@ def trace(model):
             help="symbolic tracing cannot follow code that depends on tensor values or sizes (an `if` on a "
                  "tensor, a loop over one, an `int()` of a size); write that module so that its "
                  "shape logic is in torch.nn layers, or netshape the parts around it")
+    finally:
+        for name, fn in builtins.items():
+            setattr(F, name, fn)
     return graph, tracer.called
 
 
@@ -346,6 +369,8 @@ def _module_layer(m):
     kind = type(m).__name__
     if not type(m).__module__.startswith("torch.nn"):
         return None
+    if kind == "Sequential" and len(m) == 0:  # nothing in it: the identity
+        return {"type": "Identity"}
     global KINDS
     KINDS = KINDS or _kinds()
     if kind in KINDS and "attributes" in KINDS[kind]["traits"]:
@@ -748,8 +773,13 @@ class Converter:
         if a.pop("return_indices", False):
             return self.fail(node, "asks a pool for its indices; netshape follows one tensor per layer")
         src = a.pop("input")
+        # F.avg_pool2d(out, out.size()[3]) (the CIFAR ResNet's global pool): "out.shape[3]"
+        kernel = a.get("kernel_size")
+        read = self.size_ref(node, kernel) if isinstance(kernel, self.torch.fx.Node) else None
+        if read:
+            a.pop("kernel_size")
         a = {k: _pair(k, v) for k, v in a.items() if v is not None}
-        return self.layer(node, {"type": kind, **a}, src)
+        return self.layer(node, {"type": kind, **({"kernel_size": read} if read else {}), **a}, src)
 
     def interpolate(self, node, args, kwargs):
         a = _bind(args, kwargs, ["input", "size", "scale_factor", "mode", "align_corners",

@@ -90,6 +90,7 @@ class Parser {
   bool from_field(const Cursor& c, const Env& env, Node& node);
   bool size_of(const Cursor& e, Fields& f, const std::string& name, const char* key, Shape& sizes,
                std::vector<std::optional<int64_t>>& from_dim, bool* ok);
+  bool kernel_read(Fields& f, const std::string& name, int rank, Dims& kernel, KernelRead& read, bool* ok);
   std::optional<Node> shared(const Cursor& c, const Env& env, const std::string& name);
   // False (after `bad-name`) when `text`, a name or type, holds a control character.
   bool printable_name(const std::string& text, const char* what, const std::string& pointer,
@@ -202,8 +203,14 @@ class Fields {
     return float32(key, a.required ? 0 : a.dflt.get<double>(), ok);
   }
 
-  // The resolved value of `key`, or nullopt when absent or null.
+  // The resolved value of `key`, or nullopt when absent or null. Resolved
+  // once: a second look (a pool's kernel_size, read as sizes or numbers)
+  // repeats no diagnostic.
   std::optional<Cursor> get(const std::string& key) {
+    if (auto it = got_.find(key); it != got_.end()) return it->second;
+    return got_[key] = resolved(key);
+  }
+  std::optional<Cursor> resolved(const std::string& key) {
     known_.push_back(key);
     std::optional<Cursor> r;
     if (Override* o = p_.override_for(layer_, key)) {
@@ -412,6 +419,7 @@ class Fields {
   const Env& env_;
   std::string layer_, kind_;
   std::vector<std::string> known_;
+  std::map<std::string, std::optional<Cursor>> got_;
   std::set<std::string> failed_;
   const KindInfo* info_;  // nullptr: a type the table does not hold (reported as unknown)
 };
@@ -683,6 +691,32 @@ bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, const 
   from_dim.resize(sizes.size());
   from_dim.push_back(*d);
   sizes.push_back(-2);  // read at evaluation
+  return true;
+}
+
+// A pool's kernel_size read from another value: "x.shape[3]" for every
+// spatial dim (F.avg_pool2d(x, x.size(3)) passes one int), or a list mixing
+// such sizes and numbers. False when the kernel is numbers only.
+bool Parser::kernel_read(Fields& f, const std::string& name, int rank, Dims& kernel, KernelRead& read, bool* ok) {
+  auto c = f.get("kernel_size");
+  if (!c) return false;
+  bool list = c->value->is_array() && static_cast<int>(c->value->size()) == rank;
+  bool any = c->value->is_string();
+  for (std::size_t i = 0; list && i < c->value->size(); ++i) any = any || c->value->at(i).is_string();
+  if (!any) return false;
+  for (int i = 0; i < rank; ++i) {
+    Cursor e = list ? c->at(static_cast<std::size_t>(i)) : *c;
+    if (e.value->is_string()) {
+      if (!size_of(e, f, name, "kernel_size", kernel, read.from_dim, ok)) *ok = false;
+      if (!kernel.empty() && kernel.back() == -2) kernel.back() = 1;  // a stand-in until evaluation
+    } else if (auto m = f.integer_value(e, "kernel_size", 1)) {
+      kernel.push_back(*m);
+    } else {
+      *ok = false;
+    }
+    if (static_cast<int>(kernel.size()) < i + 1) kernel.push_back(1);
+  }
+  read.from_dim.resize(kernel.size());
   return true;
 }
 
@@ -1178,7 +1212,14 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
     int rank = max ? rank_of(type, MaxPool::names) : lp ? type[6] - '0' : rank_of(type, AvgPool::names);
     double norm_type = lp ? f.number_arg("norm_type", &ok) : 0;
     if (lp && !f.get("norm_type")) { f.missing("norm_type", "a positive number (2 for an L2 pool)"); ok = false; }
-    Dims kernel = f.dims_arg("kernel_size", rank, &ok).value_or(Dims(rank, 1));
+    KernelRead read;
+    Dims kernel;
+    if (!lp && kernel_read(f, name, rank, kernel, read, &ok)) {  // F.avg_pool2d(x, x.size(3))
+      auto st = f.get("stride");
+      read.stride_follows = !st || st->value->is_null();
+    } else {
+      kernel = f.dims_arg("kernel_size", rank, &ok).value_or(Dims(rank, 1));
+    }
     Dims stride = *f.dims_arg("stride", rank, &ok, kernel);
     Dims padding = lp ? Dims(rank, 0) : *f.dims_arg("padding", rank, &ok);
     Dims dilation(rank, 1);
@@ -1197,7 +1238,8 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
       ok = false;
     }
     std::size_t bad = 0;
-    while (bad < kernel.size() && padding[bad] <= kernel[bad] / 2) ++bad;
+    auto read_at = [&](std::size_t i) { return i < read.from_dim.size() && read.from_dim[i]; };
+    while (bad < kernel.size() && (read_at(bad) || padding[bad] <= kernel[bad] / 2)) ++bad;  // read: checked later
     if (ok && bad < kernel.size()) {
       auto& d = diags_.error(
           "pool-padding",
@@ -1218,8 +1260,8 @@ std::optional<Kind> Parser::kind(const std::string& type, const Cursor& c, const
                          {fmt::format("{}.kernel_size={}", name, list_text(grown))}});
       ok = false;
     }
-    if (max) out = MaxPool{rank, kernel, stride, padding, dilation, ceil_mode};
-    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad || lp, norm_type, divisor};
+    if (max) out = MaxPool{rank, kernel, stride, padding, dilation, ceil_mode, read};
+    else out = AvgPool{rank, kernel, stride, padding, ceil_mode, count_include_pad || lp, norm_type, divisor, read};
   } else if (rank_of(type, AdaptiveAvgPool::names) || rank_of(type, AdaptiveMaxPool::names)) {
     bool avg = rank_of(type, AdaptiveAvgPool::names) != 0;
     int rank = avg ? rank_of(type, AdaptiveAvgPool::names) : rank_of(type, AdaptiveMaxPool::names);

@@ -374,10 +374,18 @@ class Walker {
               }
               return s;
             },
-            [&](const MaxPool& k) { return pool(n, in, k.kernel_size, k.stride, k.padding, k.dilation, k.ceil_mode); },
-            [&](const AvgPool& k) {
-              return pool(n, in, k.kernel_size, k.stride, k.padding, Dims(k.kernel_size.size(), 1), k.ceil_mode,
-                          k.rank == 3);
+            [&](const MaxPool& m) -> std::optional<Sym> {
+              std::vector<std::size_t> whole;
+              auto k = kernel_read(n, m, whole);
+              if (!k) return std::nullopt;
+              return whole_dims(pool(n, in, k->kernel_size, k->stride, k->padding, k->dilation, k->ceil_mode), whole);
+            },
+            [&](const AvgPool& a) -> std::optional<Sym> {
+              std::vector<std::size_t> whole;
+              auto k = kernel_read(n, a, whole);
+              if (!k) return std::nullopt;
+              return whole_dims(pool(n, in, k->kernel_size, k->stride, k->padding, Dims(k->kernel_size.size(), 1),
+                                     k->ceil_mode, k->rank == 3), whole);
             },
             [&](const AdaptiveAvgPool& k) { return adaptive(n, in, k.output_size); },
             [&](const AdaptiveMaxPool& k) { return adaptive(n, in, k.output_size); },
@@ -1026,6 +1034,44 @@ class Walker {
     }
     if (from.empty()) return fail_const(n);
     return picked(n, s, from);
+  }
+
+  // A pool's kernel read from another value: its sizes there where they are
+  // constant. A pool over the whole of a dim that varies — its own input's
+  // dim, no padding, the stride the kernel (F.avg_pool2d(x, x.size(3)) along
+  // W) — gives ⌊(W − W)/W⌋ + 1 = 1 there for every W: `whole` lists those,
+  // pooled as 1 × 1 windows and set to 1 after. Anything else is not analysed.
+  template <class Pool> std::optional<Pool> kernel_read(const GraphNode& n, const Pool& k, std::vector<std::size_t>& whole) {
+    if (k.read.from_dim.empty()) return k;
+    Pool c = k;
+    auto rank = static_cast<int64_t>(second_ ? second_->dims.size() : 0);
+    for (std::size_t i = 0; i < c.read.from_dim.size(); ++i) {
+      if (!c.read.from_dim[i]) continue;
+      int64_t d = *c.read.from_dim[i] < 0 ? *c.read.from_dim[i] + rank : *c.read.from_dim[i];
+      if (!second_ || second_->product || d < 0 || d >= rank) return fail_const(n);
+      const QDim& g = second_->dims[static_cast<std::size_t>(d)];
+      if (g.is_constant()) {
+        c.kernel_size[i] = g.beta[0];
+        if (c.read.stride_follows) c.stride[i] = g.beta[0];
+      } else if (n.inputs[1].value == n.inputs[0].value && d == static_cast<int64_t>(2 + i) && c.padding[i] == 0 &&
+                 c.read.stride_follows && undilated(c, i)) {
+        c.kernel_size[i] = c.stride[i] = 1;
+        whole.push_back(2 + i);
+      } else {
+        give_up(fmt::format("`{}` pools with a kernel read from a size that follows the input", n.name));
+        return std::nullopt;
+      }
+    }
+    return c;
+  }
+
+  static bool undilated(const MaxPool& k, std::size_t i) { return k.dilation[i] == 1; }
+  static bool undilated(const AvgPool&, std::size_t) { return true; }
+
+  static std::optional<Sym> whole_dims(std::optional<Sym> s, const std::vector<std::size_t>& whole) {
+    if (s)
+      for (std::size_t d : whole) s->dims[d] = QDim::constant(1);
+    return s;
   }
 
   // x.expand(*sizes), a size read from another value ("x.shape[d]") taken

@@ -458,6 +458,10 @@ class NetImpl : public nn::Module {
         if (e->from_dim[k]) sizes[k] = y.size(*e->from_dim[k]);
       return x.expand(sizes);
     }
+    if (auto* p = std::get_if<MaxPool>(&n.op))  // F.max_pool2d(x, y.size(3))
+      return make_leaf(read_kernel(*p, y.sizes().vec()), x.sizes().vec()).forward(x);
+    if (auto* p = std::get_if<AvgPool>(&n.op))
+      return make_leaf(read_kernel(*p, y.sizes().vec()), x.sizes().vec()).forward(x);
     if (auto* r = std::get_if<Reshape>(&n.op)) {  // y.view(b, c, 1, 1) with b, c, _, _ = x.size()
       std::vector<int64_t> sizes = r->shape;
       for (std::size_t k = 0; k < sizes.size(); ++k)

@@ -743,3 +743,23 @@ TEST_CASE("Slice: Python's start:end:step on one dim") {
   CHECK(view.find("view-strides"));
   CHECK(run_layers("[2, 4, 3]", R"({"type": "Slice", "dim": 1, "step": 2}, {"type": "Reshape", "shape": [2, 6]})").valid());
 }
+
+// The CIFAR ResNet's global pool, F.avg_pool2d(out, out.size()[3]), checked
+// in PyTorch 1.13: [2, 64, 8, 8] → [2, 64, 1, 1]; [2, 64, 8, 6] pools 6 × 6
+// windows at stride 6 → [2, 64, 1, 1] (⌊(8 − 6)/6⌋ + 1 = 1); [2, 64, 6, 8]
+// raises "Output size is too small" (⌊(6 − 8)/8⌋ + 1 = 0).
+TEST_CASE("a pool's kernel_size read from a size, its stride following") {
+  auto square = run_layers("[2, 64, 8, 8]", R"({"type": "AvgPool2d", "kernel_size": "input.shape[3]"})");
+  REQUIRE(square.valid());
+  CHECK(*square.eval.output == Shape{2, 64, 1, 1});
+  CHECK(square.eval.rows[0].arguments == "k=8 s=8 p=0");
+  auto wide = run_layers("[2, 64, 8, 6]", R"({"type": "AvgPool2d", "kernel_size": "input.shape[3]"})");
+  REQUIRE(wide.valid());
+  CHECK(*wide.eval.output == Shape{2, 64, 1, 1});
+  CHECK(run_layers("[2, 64, 6, 8]", R"({"type": "AvgPool2d", "kernel_size": "input.shape[3]"})").has("output-too-small"));
+  CHECK(run_layers("[2, 4, 6, 6]", R"({"type": "MaxPool2d", "kernel_size": "input.shape[4]"})").has("kernel-read"));
+  CHECK(run_layers("[2, 4, 2, 2]", R"({"type": "MaxPool2d", "kernel_size": "input.shape[3]", "padding": 2})").has("pool-padding"));
+  auto strided = run_layers("[1, 1, 9, 9]", R"({"type": "MaxPool2d", "kernel_size": ["input.shape[2]", 3], "stride": 1})");
+  REQUIRE(strided.valid());
+  CHECK(*strided.eval.output == Shape{1, 1, 1, 7});
+}

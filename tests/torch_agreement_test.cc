@@ -534,6 +534,61 @@ TEST_CASE("1,200 random token pipelines (Parameter, Expand by another value's si
   DOCTEST_CHECK(invalid > 300);
 }
 
+// A pool whose kernel_size is read from a size (the CIFAR ResNet's
+// F.avg_pool2d(out, out.size()[3])), directly in ATen: the dims read are
+// drawn (H or W of the pool's own input, a number beside one, a dim past the
+// rank), and so are the stride (given, or the kernel's as stride=None), the
+// padding (over half the kernel read is PyTorch's error) and ceil_mode; the
+// input is not always square, so a kernel of W may not fit H.
+TEST_CASE("1,200 random pools with a kernel read from a size: netshape's verdict is LibTorch's") {
+  torch::set_num_threads(1);
+  torch::NoGradGuard no_grad;
+  const uint64_t seed = 2206;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 1200; ++i) {
+    int64_t N = r.in(1, 2), C = r.in(1, 3), H = r.in(1, 9), W = r.chance(0.5) ? H : r.in(1, 9);
+    bool max = r.chance(0.5), ceil = r.chance(0.3);
+    auto dim = [&]() -> int64_t { return r.chance(0.9) ? r.in(2, 3) - (r.chance(0.3) ? 4 : 0) : r.in(4, 5); };
+    int64_t a = dim(), b = dim();
+    bool fixed_b = r.chance(0.2);  // (x.size(a), 2)
+    int64_t fb = r.in(1, 3);
+    std::optional<int64_t> stride;
+    if (r.chance(0.3)) stride = r.in(1, 3);
+    int64_t pad = r.chance(0.7) ? 0 : r.in(1, 2);
+    std::string kernel = fixed_b ? fmt::format(R"(["input.shape[{}]", {}])", a, fb)
+                         : a == b && r.chance(0.5) ? fmt::format(R"("input.shape[{}]")", a)
+                                                   : fmt::format(R"x(["input.shape[{}]", "input.size({})"])x", a, b);
+    if (kernel.front() == '"') b = a;
+    std::string spec = fmt::format(
+        R"x({{"input": [{}, {}, {}, {}], "layers": [{{"name": "p", "type": "{}", "kernel_size": {}{}, "padding": {}, "ceil_mode": {}}}]}})x",
+        N, C, H, W, max ? "MaxPool2d" : "AvgPool2d", kernel, stride ? fmt::format(R"(, "stride": {})", *stride) : "",
+        pad, ceil ? "true" : "false");
+    Shape real;
+    std::string torch_error;
+    try {
+      torch::Tensor x = torch::randn({N, C, H, W});
+      std::vector<int64_t> k{x.size(a), fixed_b ? fb : x.size(b)};
+      std::vector<int64_t> s = stride ? std::vector<int64_t>{*stride, *stride} : k;
+      real = (max ? torch::max_pool2d(x, k, s, pad, 1, ceil) : torch::avg_pool2d(x, k, s, pad, ceil)).sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    auto o = run_text(spec);  // a fixed dim's padding over half its kernel is refused as the spec is read
+    bool ok = o.parsed && o.valid();
+    if (ok != torch_error.empty())
+      FAIL_CHECK(fmt::format("netshape says {}, LibTorch: {}\n  {}", ok ? "valid" : "invalid",
+                             torch_error.empty() ? "ran" : torch_error.substr(0, 200), where));
+    else if (ok && *o.eval.output != real)
+      FAIL_CHECK(fmt::format("torch {}, netshape {}\n  {}", format_shape(real), format_shape(*o.eval.output), where));
+    (ok ? valid : invalid)++;
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid", valid, invalid));
+  DOCTEST_CHECK(valid > 300);
+  DOCTEST_CHECK(invalid > 200);
+}
+
 // x[:, start:end:step] on one dim (the CIFAR ResNet's option-A shortcut
 // takes x[:, :, ::2, ::2]), against ATen's slice: bounds past either end,
 // negative ones, a dim past the rank, a slice that keeps nothing.

@@ -132,3 +132,25 @@ class OptionABlock(nn.Module):
         out = self.bn2(self.conv2(out))
         out += self.shortcut(x)
         return F.relu(out)
+
+
+class CifarResNet(nn.Module):
+    """A CIFAR ResNet-8 as github.com/akamaster/pytorch_resnet_cifar10 writes ResNet-20/32/…: option-A blocks, then
+    F.avg_pool2d(out, out.size()[3]) over the whole 8 × 8 map and out.view(out.size(0), -1)."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.layer1 = OptionABlock(16, 16, 1)
+        self.layer2 = OptionABlock(16, 32, 2)
+        self.layer3 = OptionABlock(32, 64, 2)
+        self.linear = nn.Linear(64, num_classes)
+        self.layer1.shortcut = nn.Sequential()  # stride 1, same planes: the identity
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer3(self.layer2(self.layer1(out)))
+        out = F.avg_pool2d(out, out.size()[3])
+        out = out.view(out.size(0), -1)
+        return self.linear(out)

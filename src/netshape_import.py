@@ -897,6 +897,11 @@ class Converter:
         if info and info[0] == "chunk":
             _, tensor, chunks, dim = info
             return self.layer(node, {"type": "Chunk", "chunks": chunks, "dim": dim, "index": index}, tensor)
+        if info and info[0] == "sizes" and type(index) is int and index >= 0 and info[2].step is None and \
+                isinstance(info[2].start, int) and (info[2].start >= 0 or info[2].start + index < 0):
+            # T, H, W = x.shape[2:]: one size each, dim start + index
+            self.other[node] = ("dim", info[1], info[2].start + index)
+            return None
         if info and info[0] == "size":  # x.shape[0]: one size; x.shape[-2:]: sizes (F.interpolate's size)
             self.other[node] = ("dim", info[1], index) if isinstance(index, int) else ("sizes", info[1], index)
             return None

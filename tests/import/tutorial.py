@@ -154,3 +154,40 @@ class CifarResNet(nn.Module):
         out = F.avg_pool2d(out, out.size()[3])
         out = out.view(out.size(0), -1)
         return self.linear(out)
+
+
+class VideoFrames(nn.Module):
+    """A video model folding time into the channels, as `T, H, W = x.shape[2:]` code does, and an audio model's
+    global pool F.avg_pool1d(x, x.shape[-1]) (the M5 speech tutorial's)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(3, 4, 3, padding=1)
+        self.head = nn.Conv1d(4, 6, 3)
+
+    def forward(self, x):
+        T, H, W = x.shape[2:]
+        y = self.conv(x).reshape(x.shape[0], -1, H, W)
+        y = y.flatten(2).transpose(1, 2).reshape(x.shape[0], 4, -1)
+        y = F.relu(self.head(y))
+        return F.avg_pool1d(y, y.shape[-1])
+
+
+class SkipSegmenter(nn.Module):
+    """A segmentation net returning to a skip's size with F.interpolate(x, size=skip.shape[2:]), then to the input's."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.enc2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.enc3 = nn.Conv2d(16, 16, 3, stride=2, padding=1)
+        self.fuse = nn.Conv2d(32, 8, 1)
+        self.classifier = nn.Conv2d(8, 5, 1)
+
+    def forward(self, x):
+        s1 = F.relu(self.enc1(x))
+        s2 = F.relu(self.enc2(s1))
+        y = F.relu(self.enc3(s2))
+        y = F.interpolate(y, size=s2.shape[2:], mode="bilinear", align_corners=False)
+        y = self.fuse(torch.cat([y, s2], dim=1))
+        return F.interpolate(self.classifier(y), size=x.shape[-2:], mode="bilinear", align_corners=False)

@@ -332,7 +332,7 @@ std::string exe_dir(const char* argv0) {
 // output; its messages go straight to standard error. This binary itself
 // never loads Python or LibTorch.
 struct ImportOptions {
-  std::string target, input, output;
+  std::string target, input, output, module;
   std::vector<std::string> args;
 };
 #ifdef __EMSCRIPTEN__
@@ -406,6 +406,7 @@ int import_command(const ImportOptions& o, const char* argv0) {
   std::vector<std::string> words{python, script, o.target};
   if (!o.input.empty()) words.insert(words.end(), {"--input", o.input});
   for (const auto& a : o.args) words.insert(words.end(), {"--arg", a});
+  if (!o.module.empty()) words.insert(words.end(), {"--module", o.module});
   // The helper refuses -o when it is the model's own source (by inode),
   // before the model's module runs.
   if (!o.output.empty()) words.insert(words.end(), {"--output-path", o.output});
@@ -641,6 +642,8 @@ int netshape_main(int argc, char** argv) {
       ->required();
   imp->add_option("--input", import_opt.input, "The input shape, e.g. 1,3,224,224 (names allowed: N,3,H,W)");
   imp->add_option("--arg", import_opt.args, "KEY=VALUE for NAME's constructor, e.g. num_classes=10 (repeatable)");
+  imp->add_option("--module", import_opt.module,
+                  "Import this submodule of the model, by its dotted name (a detection model's `backbone`)");
   imp->add_option("--output,-o", import_common.output,
                   "Write the spec to FILE: a regular file is replaced whole (temporary file + rename); never the model's file");
   app.add_subcommand("run", "Build the network in LibTorch, run it and compare shapes");

@@ -20,6 +20,7 @@ Exit 2: the file, the name or an argument could not be loaded.
 """
 import argparse
 import ast
+import difflib
 import dis
 import importlib
 import importlib.util
@@ -138,6 +139,18 @@ def load_target(target, arg_texts, output=None):
         raise ImportFailure("usage", f"`{name}` gave a {type(model).__name__}, not a torch.nn.Module",
                             exit_code=EXIT_USAGE)
     return model, name
+
+
+def submodule(model, path):
+    """`--module backbone`: that submodule (a detection model's, whose forward() takes a list of images)."""
+    try:
+        return model.get_submodule(path)
+    except AttributeError:
+        top = [n for n, _ in model.named_children()]
+        near = difflib.get_close_matches(path, [n for n, _ in model.named_modules() if n], n=1)
+        raise ImportFailure("usage", f"the model has no submodule `{path}`",
+                            help=(f"did you mean `{near[0]}`? " if near else "") + "its children: " + ", ".join(top[:20]),
+                            exit_code=EXIT_USAGE)
 
 
 def _kwargs_text(kwargs):
@@ -947,6 +960,7 @@ def main():
     p.add_argument("target", help="FILE.py:NAME or module.path:NAME (a class, or a function returning a module)")
     p.add_argument("--input", help="the input shape, e.g. 1,3,224,224 (names allowed: N,3,H,W)")
     p.add_argument("--arg", action="append", default=[], help="KEY=VALUE for NAME's constructor (repeatable)")
+    p.add_argument("--module", help="a submodule to import, by its dotted name (a detection model's backbone)")
     p.add_argument("--source-name", help=argparse.SUPPRESS)
     p.add_argument("--output-path", help=argparse.SUPPRESS)  # netshape's -o: never the model's own file
     a = p.parse_args()
@@ -969,6 +983,8 @@ def main():
     os.dup2(2, 1)
     try:
         model, name = load_target(a.target, a.arg, a.output_path)
+        if a.module:
+            model, name = submodule(model, a.module), f"{name}.{a.module}"
         model.eval()  # as netshape evaluates: dropout off, BatchNorm's running statistics
         graph, called = trace(model)
         converter = Converter(model, graph, called)
@@ -988,8 +1004,8 @@ def main():
     except SystemExit as e:
         return report(ImportFailure("load", f"the model ended the process while being traced: sys.exit({e.code!r})",
                                     exit_code=EXIT_USAGE))
-    description = f"Imported from {a.target} by `netshape import` (torch.fx)" + \
-                  (f" with {', '.join(a.arg)}" if a.arg else "") + "."
+    description = f"Imported from {a.target}" + (f", its `{a.module}`," if a.module else "") + \
+                  " by `netshape import` (torch.fx)" + (f" with {', '.join(a.arg)}" if a.arg else "") + "."
     if left_out:
         description += " " + warn_unused(left_out, model, a.target)
     for note in converter.notes:

@@ -86,4 +86,17 @@ check "googlenet with its aux heads" 0 $?
 says "aux warning" "$d/err" "warning[unused-modules]: forward() never calls \`aux1\` (InceptionAux"
 says "aux help" "$d/err" "--arg aux_logits=False"
 grep -q "It leaves out aux1, aux2" "$d/g.json" || { echo "FAIL googlenet: the spec's description does not say"; fail=1; }
+# --module: a detection model's backbone (its forward() takes a list of images; the backbone takes a
+# tensor and returns a dict of feature maps: the spec's outputs). PyTorch counts the parameters.
+timeout 300 "$bin" import torchvision.models.detection:fasterrcnn_resnet50_fpn --arg weights=None \
+  --arg weights_backbone=None --module backbone --input 1,3,224,224 > "$d/bb.json" 2>"$d/err"
+check "--module backbone" 0 $?
+want=$($py -c "from torchvision.models.detection import fasterrcnn_resnet50_fpn as f
+print(sum(p.numel() for p in f(weights=None, weights_backbone=None).backbone.parameters()))")
+got=$("$bin" table "$d/bb.json" --format json | $py -c "import json, sys; t = json.load(sys.stdin); print(t['params'], len(t['output_shapes']))")
+[ "$got" = "$want 5" ] || { echo "FAIL --module backbone: netshape $got, PyTorch $want parameters and 5 maps"; fail=1; }
+timeout 300 "$bin" import torchvision.models.detection:fasterrcnn_resnet50_fpn --arg weights=None \
+  --arg weights_backbone=None --module backbon 2>"$d/err"
+check "--module backbon" 2 $?
+says "--module did you mean" "$d/err" "did you mean \`backbone\`?"
 exit $fail

@@ -163,9 +163,10 @@ class Analyser {
                      int64_t size = row.input[dim_index(row, k.dim)], each = (size + k.chunks - 1) / k.chunks;
                      slice_rf(rf, row, k.dim, k.index * each);
                    },
-                   [&](const Pad& k) {
+                   [&](const Pad& p) {
                      // The first output now sits `before` input steps earlier; sizes and jumps stay.
                      if (!rf) return;
+                     Pad k = p.to_other ? pad_to(p, row.input, row.read_from) : p;
                      for (std::size_t i = 0; i < static_cast<std::size_t>(k.rank) && i < rf->size(); ++i) {
                        Field& f = (*rf)[rf->size() - 1 - i];
                        f.start -= static_cast<double>(k.pads[2 * i]) * static_cast<double>(f.jump);

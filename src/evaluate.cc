@@ -606,7 +606,19 @@ class Evaluator {
               if (!ev_.rows.empty()) ev_.rows.back().arguments.insert(0, "size of " + n.inputs[1].label + " ");
               return out;
             },
-            [&](const Pad& k) -> std::optional<Shape> { return pad(n, k, in); },
+            [&](const Pad& k) -> std::optional<Shape> {
+              if (!k.to_other) return pad(n, k, in);
+              const Shape& y = value(n.inputs[1].value);
+              if (y.size() < static_cast<std::size_t>(k.rank)) {
+                Row& r = row(n, k.name(), in);
+                error(n, "rank", fmt::format("{} pads its last {} dims to `{}`'s, whose output {} has only {}", k.name(),
+                                             k.rank, n.inputs[1].label, format_shape(y), y.size()), "size_from");
+                return fail(r);
+              }
+              auto out = pad(n, pad_to(k, in, y), in);
+              if (!ev_.rows.empty()) ev_.rows.back().arguments.insert(0, "to " + n.inputs[1].label + " ");
+              return out;
+            },
             [&](const PixelShuffle& k) -> std::optional<Shape> { return pixel_shuffle(n, k, in); },
             [&](const ChannelShuffle& k) -> std::optional<Shape> {
               Row& r = row(n, "ChannelShuffle", in);

@@ -384,7 +384,12 @@ Explanation explain_row(const Row& row, const GraphNode& node, const Graph& g, c
                                           : k.mode == Interp::area ? "averages the input pixels it covers"
                                                                    : "interpolates its neighbouring input pixels"));
           },
-          [&](const Pad& k) {
+          [&](const Pad& p) {
+            Pad k = p.to_other ? pad_to(p, in, row.read_from) : p;
+            if (p.to_other && node.inputs.size() > 1)
+              e.lines.push_back(fmt::format("padded to `{}`'s {}: each dim's difference d as d // 2 before and d − d // 2 "
+                                            "after (F.pad(x, [dX // 2, dX − dX // 2, …]))", node.inputs[1].label,
+                                            format_shape(row.read_from)));
             e.headline = fmt::format("{}(padding=({}){})", k.name(), fmt::join(k.pads, ", "),
                                      k.mode == PadMode::constant && !k.zero && k.value != 0 ? fmt::format(", value={}", k.value) : "");
             if (row.failed) return;

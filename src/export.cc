@@ -119,7 +119,7 @@ bool is_reserved(const std::string& s) {
       "Ellipsis", "NotImplemented", "Exception",
       // the file's own
       "torch", "nn", "OrderedDict", "Branches", "Merge", "Narrow", "Slice", "Chunk", "Permute", "Transpose", "Reshape", "View",
-      "TensorMethod", "LearnedTensor", "ExpandFrom", "ReshapeFrom", "ExpandAs", "PoolFrom", "InterpolateTo", "merge", "center_crop", "self"};
+      "TensorMethod", "LearnedTensor", "ExpandFrom", "ReshapeFrom", "ExpandAs", "PoolFrom", "PadTo", "InterpolateTo", "merge", "center_crop", "self"};
   return r.count(s) > 0 || is_keyword(s) || s.rfind("__", 0) == 0;
 }
 // A Python identifier made from a name: "layer1.0" -> "layer1_0".
@@ -455,6 +455,24 @@ class PoolFrom(nn.Module):
         return getattr(nn.functional, self.fn)(x, kernel, **self.kwargs)
 )PY";
 
+const char* const kPadToModule = R"PY(
+
+class PadTo(nn.Module):
+    """F.pad of x's last `dims` dims to y's sizes, as a U-Net pads an upsampled map to its skip's:
+    diff // 2 before and diff - diff // 2 after (a negative diff crops)."""
+
+    def __init__(self, dims, value=0.0):
+        super().__init__()
+        self.dims, self.value = dims, value
+
+    def forward(self, x, y):
+        pads = []
+        for d in range(1, self.dims + 1):
+            diff = y.shape[-d] - x.shape[-d]
+            pads += [diff // 2, diff - diff // 2]
+        return nn.functional.pad(x, pads, value=self.value)
+)PY";
+
 const char* const kSizedModules = R"PY(
 
 class ExpandFrom(nn.Module):
@@ -663,6 +681,12 @@ Expr leaf_expr(const Op& op, const Shape& in, std::set<std::string>& helpers) {
             return call(nn_name(op), args);
           },
           [&](const Pad& k) {
+            if (k.to_other) {  // F.pad(x1, [diffX // 2, diffX - diffX // 2, …])
+              helpers.insert("PadTo");
+              std::vector<Arg> args{{"", py_int(k.rank), ""}};
+              if (!k.zero && k.value != 0) args.push_back({"value", py_float(k.value), ""});
+              return call("PadTo", args);
+            }
             // ZeroPad1d and ZeroPad3d arrived in PyTorch 2.1: ConstantPad with 0 is the same layer.
             bool as_constant = k.zero && k.rank != 2;
             std::string head = as_constant ? fmt::format("nn.ConstantPad{}d", k.rank) : nn_name(op);
@@ -851,7 +875,7 @@ class Exporter {
   // spec named "none" is class None_, not `class None`).
   std::set<std::string> helpers_, taken_{"Branches", "Merge", "Narrow", "Slice", "Chunk", "Permute", "Transpose",
                                                      "Reshape", "View", "TensorMethod", "LearnedTensor", "ExpandFrom",
-                                                     "ReshapeFrom", "ExpandAs", "PoolFrom", "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
+                                                     "ReshapeFrom", "ExpandAs", "PoolFrom", "PadTo", "InterpolateTo", "OrderedDict", "torchvision", "None", "True", "False"};
   std::map<std::string, std::vector<const Node*>> uses_;  // block -> every use, in spec order
   std::map<std::string, BlockClass> blocks_;
   std::map<const Node*, std::string> list_classes_;  // Sequentials with skips, written once
@@ -1423,6 +1447,7 @@ class Exporter {
     if (helpers_.count("ReshapeFrom")) out += kReshapeFromModule;
     if (helpers_.count("ExpandAs")) out += kExpandAsModule;
     if (helpers_.count("PoolFrom")) out += kPoolFromModule;
+    if (helpers_.count("PadTo")) out += kPadToModule;
     if (helpers_.count("Permute")) out += kPermuteModule;
     if (helpers_.count("Transpose")) out += kTransposeModule;
     if (helpers_.count("Reshape")) out += kReshapeModule;

@@ -400,9 +400,15 @@ void resize(std::vector<KindInfo>& out) {
                  : constant ? "pads with a constant (negative amounts crop)" : "pads with zeros",
                  "each padded dim + before + after (PyTorch's order: left, right, top, bottom, front, back)",
                  fmt::format(R"({{"type": "{}", "padding": {}}})", n, r == 2 ? "[0, 1, 0, 1]" : "1"),
-                 {special("padding", true, nullptr, pads,
+                 {special("padding", !constant && b != "ZeroPad", nullptr, pads,
                           fmt::format("an int for every side, or {} sizes, the last dim first", 2 * r))}};
       if (constant) k.args.push_back(float32("value", 0.0, "the value padded in (netshape's default 0; PyTorch requires it)"));
+      if (constant || b == "ZeroPad") {  // F.pad(x1, [diffX // 2, diffX - diffX // 2, …]): to another value's size
+        k.args.push_back(special("size_from", false, nullptr, {{"type", "string"}, {"minLength", 1}},
+                                 "netshape: pad (or crop) to that earlier layer's sizes, diff // 2 before and the rest "
+                                 "after, in place of padding"));
+        k.schema_rule = {{"oneOf", json::array({json{{"required", {"padding"}}}, json{{"required", {"size_from"}}}})}};
+      }
       k.attributes = true;
       out.push_back(std::move(k));
     }

@@ -247,6 +247,10 @@ struct Pad {
   bool zero = false;  // ZeroPad1d/2d/3d: constant 0
   Dims pads;          // 2·rank sizes
   double value = 0;
+  // "size_from": to that value's sizes in the last `rank` dims, diff // 2
+  // before and the rest after (a U-Net's F.pad(x1, [diffX // 2, diffX -
+  // diffX // 2, …])); a negative diff crops. Evaluation fills `pads` (pad_to).
+  bool to_other = false;
   const char* name() const {
     static const char* const names[4][3] = {{"ConstantPad1d", "ConstantPad2d", "ConstantPad3d"},
                                             {"ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d"},
@@ -255,6 +259,18 @@ struct Pad {
     return names[zero ? 3 : static_cast<int>(mode)][rank - 1];
   }
 };
+// The pad to `y`'s sizes of an input `in` (Pad::to_other); a dim either lacks
+// pads 0 (evaluation reports the ranks).
+inline Pad pad_to(Pad k, const Shape& in, const Shape& y) {
+  k.pads.assign(static_cast<std::size_t>(2 * k.rank), 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(k.rank) && i < in.size() && i < y.size(); ++i) {
+    int64_t diff = y[y.size() - 1 - i] - in[in.size() - 1 - i];
+    int64_t before = diff >= 0 ? diff / 2 : -((-diff + 1) / 2);  // Python's diff // 2
+    k.pads[2 * i] = before;
+    k.pads[2 * i + 1] = diff - before;
+  }
+  return k;
+}
 
 // PixelShuffle(r): [*, C·r², H, W] → [*, C, H·r, W·r]; PixelUnshuffle(r) the reverse.
 struct PixelShuffle {

@@ -246,15 +246,19 @@ def trace(model):
             return node
 
     tracer = Tracer()
-    # F.avg_pool2d is a builtin whose argument parser refuses a proxy for kernel_size before
+    # F.avg_pool2d and F.pad are builtins whose argument parsers refuse a proxy for a size before
     # __torch_function__ sees one (F.avg_pool2d(out, out.size()[3]), the CIFAR ResNet's global
-    # pool): while tracing it is a Python function that records the builtin's call.
+    # pool; a U-Net's F.pad(x1, [diffX // 2, …])): while tracing each is a Python function that
+    # records the builtin's call.
     F = torch.nn.functional
-    builtins = {name: getattr(F, name) for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d")}
+    builtins = {name: getattr(F, name) for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "pad")}
+
+    def traced(a):
+        return isinstance(a, torch.fx.Proxy) or isinstance(a, (list, tuple)) and any(map(traced, a))
 
     def recorder(fn):
         def call(*args, **kwargs):
-            if any(isinstance(a, torch.fx.Proxy) for a in args[1:] + tuple(kwargs.values())):
+            if any(traced(a) for a in args[1:] + tuple(kwargs.values())):
                 return tracer.create_proxy("call_function", fn, args, kwargs)
             return fn(*args, **kwargs)
         return call
@@ -388,7 +392,8 @@ def _module_layer(m):
     KINDS = KINDS or _kinds()
     if kind in KINDS and "attributes" in KINDS[kind]["traits"]:
         # The module keeps each argument as an attribute of that name (the kind table says which).
-        return {"type": kind, **_attrs(m, *(a["name"] for a in KINDS[kind]["args"]))}
+        # (size_from is netshape's own: a module has no such attribute)
+        return {"type": kind, **_attrs(m, *(a["name"] for a in KINDS[kind]["args"] if a["name"] != "size_from"))}
     if kind in ("Conv1d", "Conv2d", "Conv3d"):
         if m.padding_mode != "zeros":
             return None
@@ -641,9 +646,30 @@ class Converter:
     def on_call_method(self, node):
         self.call(node, node.target, list(node.args), dict(node.kwargs), method=True)
 
+    SIZE_ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.floordiv)
+
+    def size_expr(self, arg):
+        """A size computed in forward() (diffY = x2.size()[2] - x1.size()[2]) as a tree netshape can
+        compare: an int, ("dim", NAME, d), or (op, a, b); None for anything else."""
+        if type(arg) is int:
+            return arg
+        info = self.other.get(arg) if isinstance(arg, self.torch.fx.Node) else None
+        if info and info[0] == "dim" and type(info[2]) is int:
+            return ("dim", self.value.get(info[1], info[1]), info[2])
+        if info and info[0] == "expr":
+            return info[1]
+        return None
+
     def call(self, node, fn, args, kwargs, method=False):
         torch, F, Node = self.torch, self.F, self.torch.fx.Node
         name = fn if method else getattr(fn, "__name__", str(fn))
+        # arithmetic on sizes (diffY = x2.size()[2] - x1.size()[2]; diffY // 2): kept for F.pad
+        if not method and fn in self.SIZE_ARITHMETIC and len(args) == 2 and not kwargs and \
+                any(isinstance(a, Node) and a in self.other for a in args):
+            parts = [self.size_expr(a) for a in args]
+            if all(p is not None for p in parts):
+                self.other[node] = ("expr", (fn.__name__, parts[0], parts[1]))
+                return None
         # two tensors: earlier layers' outputs or parameters forward() reads (Parameter layers)
         operands = len(args) == 2 and not kwargs and all(
             isinstance(a, Node) and (a in self.value or self.is_learned(a)) for a in args)
@@ -749,6 +775,8 @@ class Converter:
                               args[0])
         if not method and fn is F.pad:
             a = _bind(args[1:], kwargs, ["pad", "mode", "value"], {"mode": "constant", "value": 0.0})
+            if any(isinstance(x, Node) for x in a["pad"]):
+                return self.pad_to(node, args[0], a)
             if a["mode"] != "constant" or len(a["pad"]) % 2 or not 2 <= len(a["pad"]) <= 6:
                 return self.fail(node, f"pads with mode {a['mode']!r}; netshape maps F.pad's constant mode")
             r = len(a["pad"]) // 2
@@ -813,6 +841,33 @@ class Converter:
             if a.get(k) is not None:
                 d[k] = _l(a[k])
         return self.layer(node, d, a["input"])
+
+    def pad_to(self, node, x, a):
+        """F.pad(x1, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2]) with diffX =
+        x2.size()[3] - x1.size()[3] (a U-Net's Up block): a constant pad to x2's size."""
+        pads = [self.size_expr(p) for p in a["pad"]]
+        source = self.value.get(x, x)
+        other, dims = None, []
+        for k in range(0, len(pads) - 1, 2):
+            diff = pads[k][1] if isinstance(pads[k], tuple) and pads[k][0] == "floordiv" else None
+            ok = diff is not None and pads[k] == ("floordiv", diff, 2) and pads[k + 1] == ("sub", diff, pads[k]) and \
+                diff[0] == "sub" and diff[1][0] == "dim" and diff[2][0] == "dim" and diff[1][2] == diff[2][2] and \
+                diff[2][1] == source and (other is None or diff[1][1] == other)
+            if not ok:
+                break
+            other = diff[1][1]
+            dims.append(diff[1][2])
+        consecutive = all(dims[i] - dims[i + 1] == 1 for i in range(len(dims) - 1)) and dims and \
+            (dims[0] == -1 or dims[0] > 0)
+        if a["mode"] != "constant" or len(dims) * 2 != len(pads) or not consecutive or not 1 <= len(dims) <= 3:
+            return self.fail(node, f"pads by amounts computed at run time ({a['pad']!r}); netshape maps a pad to another "
+                                   "tensor's size, F.pad(x1, [dX // 2, dX - dX // 2, dY // 2, dY - dY // 2]) with "
+                                   "dX = x2.size()[3] - x1.size()[3]",
+                             help="write fixed amounts, or pad as the U-Net does: half the difference before")
+        layer = {"type": f"ConstantPad{len(dims)}d", "size_from": other}
+        if a["value"]:
+            layer["value"] = a["value"]
+        return self.layer(node, layer, x)
 
     def layer_norm(self, node, args, kwargs):
         """F.layer_norm(x, shape, self.weight, self.bias, eps), as torchvision's LayerNorm2d calls it between two

@@ -1554,7 +1554,21 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     // Constant pads may be negative (they crop), as F.pad allows.
     int64_t lo = p.mode == PadMode::constant ? -kMaxInt : 0;
     auto v = f.get("padding");
-    if (!v) {
+    auto to = p.mode == PadMode::constant ? f.get("size_from") : std::nullopt;
+    if (to) {  // F.pad(x1, [diffX // 2, diffX - diffX // 2, …]) with diffX = x2.size(3) - x1.size(3)
+      if (v) {
+        auto& d = diags_.error("wrong-type", fmt::format("{} takes one of `padding` and `size_from`", type), to->pointer, name);
+        d.help = "keep \"size_from\" to pad to that layer's size, or \"padding\" for fixed amounts";
+        *ok = false;
+      } else if (!to->value->is_string() || to->value->get_ref<const std::string&>().empty()) {
+        f.bad(*to, "size_from", "the name of an earlier layer (or \"input\") whose size the output takes");
+        *ok = false;
+      } else {
+        p.to_other = true;
+        size_from_ = to->value->get<std::string>();
+        p.pads.assign(static_cast<std::size_t>(2 * rank), 0);
+      }
+    } else if (!v) {
       f.missing("padding", fmt::format("an integer or a list of {} sizes (left, right{})", 2 * rank,
                                        rank >= 2 ? ", top, bottom" : ""));
       *ok = false;

@@ -536,7 +536,16 @@ class Walker {
               return s;
             },
             [&](const Upsample& k) { return upsample(n, k, in); },
-            [&](const Pad& k) { return pad(n, k, in); },
+            [&](const Pad& k) -> std::optional<Sym> {
+              if (!k.to_other) return pad(n, k, in);
+              // To the other value's sizes exactly: whatever the input, the output is that value's.
+              auto rank = static_cast<std::size_t>(k.rank);
+              if (!second_ || second_->product || in.dims.size() < rank || second_->dims.size() < rank) return fail_const(n);
+              Sym s = in;
+              for (std::size_t i = 0; i < rank; ++i)
+                s.dims[in.dims.size() - 1 - i] = second_->dims[second_->dims.size() - 1 - i];
+              return s;
+            },
             [&](const PixelShuffle& k) { return pixel_shuffle(n, k, in); },
             [&](const ChannelShuffle& k) -> std::optional<Sym> {
               if (in.dims.size() < 3 || !in.dims[1].is_constant() || in.dims[1].beta[0] % k.groups != 0)

@@ -458,6 +458,8 @@ class NetImpl : public nn::Module {
         if (e->from_dim[k]) sizes[k] = y.size(*e->from_dim[k]);
       return x.expand(sizes);
     }
+    if (auto* p = std::get_if<Pad>(&n.op))  // F.pad(x, [diffX // 2, diffX - diffX // 2, …])
+      return pad_module(pad_to(*p, x.sizes().vec(), y.sizes().vec())).forward(x);
     if (auto* p = std::get_if<MaxPool>(&n.op))  // F.max_pool2d(x, y.size(3))
       return make_leaf(read_kernel(*p, y.sizes().vec()), x.sizes().vec()).forward(x);
     if (auto* p = std::get_if<AvgPool>(&n.op))

@@ -763,3 +763,21 @@ TEST_CASE("a pool's kernel_size read from a size, its stride following") {
   REQUIRE(strided.valid());
   CHECK(*strided.eval.output == Shape{1, 1, 1, 7});
 }
+
+// A U-Net's F.pad(x1, [dX // 2, dX - dX // 2, dY // 2, dY - dY // 2]),
+// checked in PyTorch 1.13: x1 [2, 8, 36, 44] to x2's [37, 45] pads (0, 1, 0, 1);
+// a larger x1 [1, 1, 9, 9] to [6, 6] crops: -3 // 2 = -2 before, -1 after.
+TEST_CASE("a constant pad to another value's size: half the difference before") {
+  auto up = run_layers("[2, 8, 36, 44]", R"({"name": "x2", "type": "ConstantPad2d", "padding": [0, 1, 0, 1]},
+                                           {"name": "p", "type": "ConstantPad2d", "from": "input", "size_from": "x2"})");
+  REQUIRE(up.valid());
+  CHECK(up.row("p")->output == Shape{2, 8, 37, 45});
+  CHECK(up.row("p")->arguments == "to x2 p=(0, 1, 0, 1)");
+  auto crop = run_layers("[1, 1, 9, 9]", R"({"name": "x2", "type": "MaxPool2d", "kernel_size": 4, "stride": 1},
+                                           {"name": "p", "type": "ZeroPad2d", "from": "input", "size_from": "x2"})");
+  REQUIRE(crop.valid());
+  CHECK(crop.row("p")->output == Shape{1, 1, 6, 6});
+  CHECK(crop.row("p")->arguments == "to x2 p=(-2, -1, -2, -1)");
+  CHECK(run_layers("[1, 4, 6]", R"({"name": "f", "type": "Flatten"},
+                                  {"type": "ConstantPad3d", "from": "input", "size_from": "f"})").has("rank"));
+}

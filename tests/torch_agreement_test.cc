@@ -534,6 +534,58 @@ TEST_CASE("1,200 random token pipelines (Parameter, Expand by another value's si
   DOCTEST_CHECK(invalid > 300);
 }
 
+// A pad to another value's size, as a U-Net pads its upsampled map to the
+// skip's: F.pad(x1, [dX // 2, dX - dX // 2, dY // 2, dY - dY // 2]) with dX =
+// x2.size(3) - x1.size(3), directly in ATen. The other value is drawn larger
+// or smaller (a negative difference crops), of another rank (a flattened one
+// has no dims to read), and the pad covers 1 to 3 trailing dims.
+TEST_CASE("600 random pads to another value's size: netshape's verdict is LibTorch's") {
+  torch::set_num_threads(1);
+  torch::NoGradGuard no_grad;
+  const uint64_t seed = 2207;
+  Rng r(seed);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 600; ++i) {
+    int64_t N = r.in(1, 2), C = r.in(1, 4), H = r.in(1, 12), W = r.in(1, 12), D = r.in(1, 4), k = r.in(1, 4);
+    int rank = static_cast<int>(r.in(1, 3));
+    bool flat = r.chance(0.1);
+    std::string spec = fmt::format(
+        R"({{"input": [{}, {}, {}, {}], "layers": [)"
+        R"({{"name": "skip", "type": "Conv2d", "out_channels": {}, "kernel_size": {}}}, )"
+        R"({{"name": "other", "type": "{}"}}, )"
+        R"({{"name": "pad", "type": "ConstantPad{}d", "from": "input", "size_from": "other", "value": 0.5}}]}})",
+        N, C, H, W, D, k, flat ? "Flatten" : "Identity", rank);
+    Shape real;
+    std::string torch_error;
+    try {
+      torch::Tensor x = torch::randn({N, C, H, W});
+      torch::Tensor y = torch::conv2d(x, torch::randn({D, C, k, k}));
+      if (flat) y = y.flatten(1);
+      std::vector<int64_t> pads;
+      for (int d = 1; d <= rank; ++d) {
+        int64_t diff = y.size(-d) - x.size(-d);  // y.size(-3) of a 2-D y: PyTorch's IndexError
+        int64_t before = static_cast<int64_t>(std::floor(static_cast<double>(diff) / 2));  // Python's diff // 2
+        pads.insert(pads.end(), {before, diff - before});
+      }
+      real = torch::constant_pad_nd(x, pads, 0.5).sizes().vec();
+    } catch (const c10::Error& e) {
+      torch_error = e.what_without_backtrace();
+    }
+    std::string where = fmt::format("case {} (seed {}): {}", i, seed, spec);
+    auto o = run_text(spec);
+    REQUIRE_MESSAGE(o.parsed, where);
+    if (o.valid() != torch_error.empty())
+      FAIL_CHECK(fmt::format("netshape says {}, LibTorch: {}\n  {}", o.valid() ? "valid" : "invalid",
+                             torch_error.empty() ? "ran" : torch_error.substr(0, 200), where));
+    else if (o.valid() && o.row("pad")->output != real)
+      FAIL_CHECK(fmt::format("torch {}, netshape {}\n  {}", format_shape(real), format_shape(o.row("pad")->output), where));
+    (o.valid() ? valid : invalid)++;
+  }
+  MESSAGE(fmt::format("{} valid, {} invalid", valid, invalid));
+  DOCTEST_CHECK(valid > 300);
+  DOCTEST_CHECK(invalid > 30);
+}
+
 // A pool whose kernel_size is read from a size (the CIFAR ResNet's
 // F.avg_pool2d(out, out.size()[3])), directly in ATen: the dims read are
 // drawn (H or W of the pool's own input, a number beside one, a dim past the

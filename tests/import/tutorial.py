@@ -191,3 +191,25 @@ class SkipSegmenter(nn.Module):
         y = F.interpolate(y, size=s2.shape[2:], mode="bilinear", align_corners=False)
         y = self.fuse(torch.cat([y, s2], dim=1))
         return F.interpolate(self.classifier(y), size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
+class UNetUp(nn.Module):
+    """U-Net's Up block as github.com/milesial/Pytorch-UNet writes it: upsample, pad to the skip's size by half
+    the difference each side (F.pad with sizes computed in forward()), concatenate, convolve."""
+
+    def __init__(self, in_channels=16, out_channels=8):
+        super().__init__()
+        self.down = nn.Conv2d(3, in_channels // 2, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.inner = nn.Conv2d(in_channels // 2, in_channels // 2, 3, padding=1)
+        self.up = nn.ConvTranspose2d(in_channels // 2, in_channels // 2, kernel_size=2, stride=2)
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+
+    def forward(self, x):
+        x2 = self.down(x)
+        x1 = self.up(self.inner(self.pool(x2)))
+        diffY = x2.size()[2] - x1.size()[2]
+        diffX = x2.size()[3] - x1.size()[3]
+        x1 = F.pad(x1, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2])
+        x = torch.cat([x2, x1], dim=1)
+        return self.conv(x)

@@ -157,7 +157,10 @@ class Analyser {
                    [&](const Slice& k) {
                      std::size_t d = dim_index(row, k.dim);
                      slice_rf(rf, row, k.dim, slice_bounds(k, row.input[d]).first);
-                     if (rf && d >= 2 && d - 2 < rf->size()) (*rf)[d - 2].jump *= k.step;
+                     if (!rf || d < 2 || d - 2 >= rf->size()) return;
+                     auto jump = checked_mul((*rf)[d - 2].jump, k.step);
+                     if (jump) (*rf)[d - 2].jump = *jump;
+                     else rf.reset();
                    },
                    [&](const Chunk& k) {
                      int64_t size = row.input[dim_index(row, k.dim)], each = (size + k.chunks - 1) / k.chunks;

@@ -773,6 +773,15 @@ class Evaluator {
     }
     Pool out = read_kernel(k, y);
     for (std::size_t i = 0; i < out.kernel_size.size(); ++i) {
+      constexpr int64_t kInt32 = 2147483647;  // ATen's pooling takes the kernel as an int
+      if (out.kernel_size[i] > kInt32) {
+        Row& r = row(n, op_name(n.op), in);
+        error(n, "out-of-range", fmt::format("{} reads a kernel_size of {} from `{}`, over 2,147,483,647", op_name(n.op),
+                                             out.kernel_size[i], n.inputs[1].label), "kernel_size")
+            .notes.push_back("PyTorch: \"value cannot be converted to type int32 without overflow\"");
+        fail(r);
+        return std::nullopt;
+      }
       if (out.padding[i] <= out.kernel_size[i] / 2) continue;
       Row& r = row(n, op_name(n.op), in);
       auto& d = error(n, "pool-padding", fmt::format("{} padding {} is more than half the kernel size {} it reads from `{}`",
@@ -1599,7 +1608,8 @@ class Evaluator {
     if (auto* k = std::get_if<Slice>(&n.op)) {  // a view that steps over that dim
       if (in.kind == Layout::unknown) return in;
       Shape st = strides(x);
-      st[static_cast<std::size_t>(k->dim < 0 ? k->dim + static_cast<int64_t>(st.size()) : k->dim)] *= k->step;
+      int64_t& s = st[static_cast<std::size_t>(k->dim < 0 ? k->dim + static_cast<int64_t>(st.size()) : k->dim)];
+      s = checked_mul(s, k->step).value_or(INT64_MAX);
       return {Layout::strided, std::move(st), v};
     }
     if (std::holds_alternative<Narrow>(n.op) || std::holds_alternative<Chunk>(n.op)) {
@@ -2057,7 +2067,7 @@ std::pair<int64_t, int64_t> slice_bounds(const Slice& k, int64_t size) {
 
 int64_t slice_length(const Slice& k, int64_t size) {
   auto [start, end] = slice_bounds(k, size);
-  return end > start ? (end - start + k.step - 1) / k.step : 0;
+  return end > start ? (end - start - 1) / k.step + 1 : 0;
 }
 
 std::string slice_text(const Slice& k) {

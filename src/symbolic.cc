@@ -1060,6 +1060,7 @@ class Walker {
       if (!second_ || second_->product || d < 0 || d >= rank) return fail_const(n);
       const QDim& g = second_->dims[static_cast<std::size_t>(d)];
       if (g.is_constant()) {
+        if (g.beta[0] > 2147483647) return fail_const(n);  // over ATen's int (evaluate.cc)
         c.kernel_size[i] = g.beta[0];
         if (c.read.stride_follows) c.stride[i] = g.beta[0];
       } else if (n.inputs[1].value == n.inputs[0].value && d == static_cast<int64_t>(2 + i) && c.padding[i] == 0 &&

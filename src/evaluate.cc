@@ -1803,10 +1803,58 @@ class Evaluator {
     Row& r = row(n, merge_name(m.op), in[0]);
     r.inputs = in;
     if (m.broadcast) r.arguments = "broadcast";
-    if (m.op == MergeOp::add && !m.broadcast) return add(n, r, in);
+    // A broadcasting add whose maps do not broadcast either way is told as an
+    // exact add is (a residual's projection fix; import writes every + as
+    // broadcasting); one with a learned tensor keeps PyTorch's broadcast rule.
+    if (m.op == MergeOp::add && (!m.broadcast || (!broadcastable(in) && !reads_parameter(n)))) return add(n, r, in);
     if (m.op == MergeOp::matmul) return matmul(n, r, in[0], in[1]);
-    if (m.op != MergeOp::cat) return broadcast(n, m.op, r, in);
+    if (m.op != MergeOp::cat) {
+      auto out = broadcast(n, m.op, r, in);
+      if (out && m.op == MergeOp::add) residual_broadcast(n, in, *out);
+      return out;
+    }
     return cat(n, m, r, in);
+  }
+
+  static bool broadcastable(const std::vector<Shape>& in) {
+    for (std::size_t i = 1; i < in.size(); ++i)
+      for (std::size_t k = 1; k <= std::min(in[0].size(), in[i].size()); ++k) {
+        int64_t x = in[0][in[0].size() - k], y = in[i][in[i].size() - k];
+        if (x != y && x != 1 && y != 1) return false;
+      }
+    return true;
+  }
+  bool reads_parameter(const GraphNode& n) const {
+    for (const auto& x : n.inputs)
+      if (const GraphNode* p = g_->producer(x.value); p && std::holds_alternative<Parameter>(p->op)) return true;
+    return false;
+  }
+
+  // A broadcasting add that stretches a spatial dim of a map whose other
+  // spatial dims are not 1 ([N, C, 1, W] + [N, C, H, W]) looks like a residual
+  // whose shapes went wrong: PyTorch adds silently, so netshape warns. A
+  // context ([N, C, 1, 1]), a learned tensor, a stretched batch or channel
+  // dim are broadcasts people mean.
+  void residual_broadcast(const GraphNode& n, const std::vector<Shape>& in, const Shape& out) {
+    for (std::size_t j = 0; j < in.size(); ++j) {
+      const GraphNode* p = g_->producer(n.inputs[j].value);
+      if ((p && std::holds_alternative<Parameter>(p->op)) || in[j].size() != out.size() || out.size() < 3) continue;
+      std::optional<std::size_t> stretched;
+      bool map = false;
+      for (std::size_t d = 2; d < out.size(); ++d) {
+        if (in[j][d] != out[d] && !stretched) stretched = d;
+        map = map || in[j][d] > 1;
+      }
+      if (!stretched || !map) continue;
+      auto& w = ev_.diagnostics.warning(
+          "add-broadcasts", fmt::format("add `{}` broadcasts {} to {}: dim {} is 1 and becomes {}", n.name,
+                                        format_shape(in[j]), format_shape(out), *stretched, out[*stretched]),
+          n.pointer, n.name);
+      w.notes.push_back(input_note(n, n.inputs[j], in[j]));
+      w.notes.push_back("PyTorch adds it silently; a residual whose branches differ in shape is usually a mistake");
+      w.help = "make the shapes equal, or silence it where the broadcast is meant (\"allow\": [\"add-broadcasts\"])";
+      return;
+    }
   }
 
   // torch.matmul (ATen's _matmul_impl): a 1-D a is [1, m] and a 1-D b [m, 1],

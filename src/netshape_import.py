@@ -675,8 +675,8 @@ class Converter:
             isinstance(a, Node) and (a in self.value or self.is_learned(a)) for a in args)
         if (method and fn in ("add", "__add__", "add_")) or (not method and fn in (operator.add, operator.iadd,
                                                                                   torch.add)):
-            if operands:  # x + self.pos_embedding: PyTorch broadcasts the parameter's size-1 dims
-                return self.merge(node, "Add", args, {"broadcast": True} if any(map(self.is_learned, args)) else None)
+            if operands:  # PyTorch's + broadcasts (x + self.pos_embedding, x + context): so does the Add
+                return self.merge(node, "Add", args, {"broadcast": True})
             return self.fail(node, f"adds {args[1]!r} to a tensor; netshape's Add takes two layers' outputs")
         if (method and fn in ("mul", "__mul__", "mul_")) or (not method and fn in (operator.mul, operator.imul,
                                                                                   torch.mul)):

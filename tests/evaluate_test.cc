@@ -781,3 +781,23 @@ TEST_CASE("a constant pad to another value's size: half the difference before") 
   CHECK(run_layers("[1, 4, 6]", R"({"name": "f", "type": "Flatten"},
                                   {"type": "ConstantPad3d", "from": "input", "size_from": "f"})").has("rank"));
 }
+
+// PyTorch broadcasts both: zeros(1, 4, 1, 8) + zeros(1, 4, 8, 8) and
+// zeros(1, 4, 1, 1) + zeros(1, 4, 8, 8) are [1, 4, 8, 8]. The first stretches
+// H of a map whose W is 8 (a residual gone wrong, usually): a warning; the
+// second is a context: none. Maps that do not broadcast are told as an exact
+// add is, with its projection fix.
+TEST_CASE("a broadcasting add: the residual-looking stretch warns, a context does not") {
+  auto wrong = run_layers("[1, 4, 8, 8]", R"({"name": "a", "type": "AvgPool2d", "kernel_size": [8, 1]},
+                                            {"name": "add", "type": "Add", "from": ["a", "input"], "broadcast": true})");
+  REQUIRE(wrong.valid());
+  CHECK(*wrong.eval.output == Shape{1, 4, 8, 8});
+  CHECK(wrong.has("add-broadcasts"));
+  auto context = run_layers("[1, 4, 8, 8]", R"({"name": "a", "type": "AdaptiveAvgPool2d", "output_size": 1},
+                                              {"name": "add", "type": "Add", "from": ["input", "a"], "broadcast": true})");
+  REQUIRE(context.valid());
+  CHECK_FALSE(context.has("add-broadcasts"));
+  auto mismatch = run_layers("[1, 4, 8, 8]", R"({"name": "a", "type": "Conv2d", "out_channels": 8, "kernel_size": 1, "stride": 2},
+                                               {"name": "add", "type": "Add", "from": ["a", "input"], "broadcast": true})");
+  CHECK(mismatch.has("add-mismatch"));
+}

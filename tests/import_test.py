@@ -56,12 +56,12 @@ SEGMENTATION = [
 # permute / transpose / flatten(2) around a channels-last LayerNorm, an SE block's view(b, c, 1, 1),
 # the CIFAR ResNet's option-A shortcut (F.pad of x[:, :, ::2, ::2]) and F.avg_pool2d(out, out.size()[3]),
 # T, H, W = x.shape[2:], F.interpolate(y, size=skip.shape[2:]),
-# the U-Net's F.pad(x1, [diffX // 2, diffX - diffX // 2, …]) to its skip's size.
+# the U-Net's F.pad(x1, [diffX // 2, diffX - diffX // 2, …]) to its skip's size, x + context (broadcast).
 TUTORIAL = [("LeNet", [4, 3, 32, 32]), ("PatchTokens", [2, 3, 64, 64]), ("TokenHead", [2, 3, 32, 32]),
             ("TextCNN", [2, 20]), ("Scores", [2, 7, 16]), ("SEBlock", [2, 3, 16, 16]),
             ("OptionABlock", [2, 16, 32, 32]), ("CifarResNet", [2, 3, 32, 32]),
             ("VideoFrames", [2, 3, 4, 6, 6]), ("SkipSegmenter", [2, 3, 37, 45]),
-            ("UNetUp", [2, 3, 37, 45])]
+            ("UNetUp", [2, 3, 37, 45]), ("ContextAdd", [2, 3, 9, 7])]
 
 
 def check(netshape, name, args, shape, target=None, build=None):

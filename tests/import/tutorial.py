@@ -213,3 +213,19 @@ class UNetUp(nn.Module):
         x1 = F.pad(x1, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2])
         x = torch.cat([x2, x1], dim=1)
         return self.conv(x)
+
+
+class ContextAdd(nn.Module):
+    """A global-context block (GCNet's channel-add): x + a [N, C, 1, 1] transform of its pooled context, which
+    PyTorch's + broadcasts over H and W."""
+
+    def __init__(self, channels=16):
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.transform = nn.Sequential(nn.Conv2d(channels, channels // 4, 1), nn.ReLU(),
+                                       nn.Conv2d(channels // 4, channels, 1))
+
+    def forward(self, x):
+        x = self.conv(x)
+        return x + self.transform(self.pool(x))

@@ -198,10 +198,17 @@ def _source_of(node):
 def trace(model):
     import torch.fx
 
-    wrapped = []
-    try:  # torchvision's ShuffleNetV2 shuffles channels in a function: one call, as nn.ChannelShuffle
+    F = torch.nn.functional
+    # Functions recorded as one call while tracing: F.avg_pool2d and F.pad are builtins whose
+    # argument parsers refuse a proxy for a size before __torch_function__ sees one
+    # (F.avg_pool2d(out, out.size()[3]), the CIFAR ResNet's global pool; a U-Net's
+    # F.pad(x1, [diffX // 2, …])); torchvision's ShuffleNetV2 shuffles channels in a function,
+    # called by name or, in the quantized models, as shufflenetv2.channel_shuffle: one call,
+    # as nn.ChannelShuffle.
+    recorded = [(F, name) for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "pad")]
+    try:
         import torchvision.models.shufflenetv2 as sv2
-        wrapped.append(sv2.channel_shuffle)
+        recorded.append((sv2, "channel_shuffle"))
     except Exception:
         pass
 
@@ -209,15 +216,17 @@ def trace(model):
         """Records, on every node, the dotted name of the module whose forward() made it."""
 
         def __init__(self):
-            super().__init__(autowrap_functions=tuple(wrapped))
+            super().__init__()
             self.record_stack_traces = True
             self.paths = [""]
             self.called = set()  # every module forward() calls, leaf or not
 
         def is_leaf_module(self, m, qualname):
             # An empty nn.Sequential is the identity (the CIFAR ResNet's shortcut where nothing changes):
-            # a layer of its own, so that its name is in the spec as PyTorch's hooks see it.
-            return super().is_leaf_module(m, qualname) or (isinstance(m, torch.nn.Sequential) and len(m) == 0)
+            # a layer of its own, so that its name is in the spec as PyTorch's hooks see it. A subclass
+            # of a torch.nn layer that keeps its forward() (torchvision's Conv3DSimple) is that layer.
+            return super().is_leaf_module(m, qualname) or (isinstance(m, torch.nn.Sequential) and len(m) == 0) \
+                or torch_base(m) is not None
 
         def call_module(self, m, forward, args, kwargs):
             self.paths.append(self.path_of_module(m))
@@ -246,25 +255,20 @@ def trace(model):
             return node
 
     tracer = Tracer()
-    # F.avg_pool2d and F.pad are builtins whose argument parsers refuse a proxy for a size before
-    # __torch_function__ sees one (F.avg_pool2d(out, out.size()[3]), the CIFAR ResNet's global
-    # pool; a U-Net's F.pad(x1, [diffX // 2, …])): while tracing each is a Python function that
-    # records the builtin's call.
-    F = torch.nn.functional
-    builtins = {name: getattr(F, name) for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d", "pad")}
 
     def traced(a):
         return isinstance(a, torch.fx.Proxy) or isinstance(a, (list, tuple)) and any(map(traced, a))
 
     def recorder(fn):
         def call(*args, **kwargs):
-            if any(traced(a) for a in args[1:] + tuple(kwargs.values())):
+            if any(traced(a) for a in args + tuple(kwargs.values())):
                 return tracer.create_proxy("call_function", fn, args, kwargs)
             return fn(*args, **kwargs)
         return call
 
-    for name, fn in builtins.items():
-        setattr(F, name, recorder(fn))
+    originals = [(owner, name, getattr(owner, name)) for owner, name in recorded]
+    for owner, name, fn in originals:
+        setattr(owner, name, recorder(fn))
     try:
         graph = tracer.trace(model)
     except Exception as e:
@@ -280,8 +284,8 @@ def trace(model):
                  "tensor, a loop over one, an `int()` of a size); write that module so that its "
                  "shape logic is in torch.nn layers, or netshape the parts around it")
     finally:
-        for name, fn in builtins.items():
-            setattr(F, name, fn)
+        for owner, name, fn in originals:
+            setattr(owner, name, fn)
     return graph, tracer.called
 
 
@@ -382,9 +386,23 @@ def module_layer(m):
     return without_defaults(layer) if layer else None
 
 
+def torch_base(m):
+    """The torch.nn layer class a module's class extends without a forward() of its own
+    (torchvision's Conv3DSimple is an nn.Conv3d), or None."""
+    cls = type(m)
+    if cls.__module__.startswith("torch.nn"):
+        return None
+    for base in cls.__mro__[1:]:
+        if base.__module__.startswith("torch.nn") and base.__name__ not in ("Module", "Sequential", "ModuleList",
+                                                                          "ModuleDict"):
+            return base if cls.forward is base.forward else None
+    return None
+
+
 def _module_layer(m):
-    kind = type(m).__name__
-    if not type(m).__module__.startswith("torch.nn"):
+    base = torch_base(m)
+    kind = (base or type(m)).__name__
+    if not (base or type(m)).__module__.startswith("torch.nn"):
         return None
     if kind == "Sequential" and len(m) == 0:  # nothing in it: the identity
         return {"type": "Identity"}

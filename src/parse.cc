@@ -91,6 +91,8 @@ class Parser {
   bool size_of(const Cursor& e, Fields& f, const std::string& name, const char* key, Shape& sizes,
                std::vector<std::optional<int64_t>>& from_dim, bool* ok);
   bool kernel_read(Fields& f, const std::string& name, int rank, Dims& kernel, KernelRead& read, bool* ok);
+  bool size_from_field(Fields& f, const Cursor& from, const std::string& clash, const char* keep, const char* takes,
+                       const std::string& name, bool* ok);
   std::optional<Node> shared(const Cursor& c, const Env& env, const std::string& name);
   // False (after `bad-name`) when `text`, a name or type, holds a control character.
   bool printable_name(const std::string& text, const char* what, const std::string& pointer,
@@ -692,6 +694,23 @@ bool Parser::size_of(const Cursor& e, Fields& f, const std::string& name, const 
   from_dim.push_back(*d);
   sizes.push_back(-2);  // read at evaluation
   return true;
+}
+
+// `size_from`: the earlier value whose sizes a layer takes (Upsample,
+// Expand's expand_as, a pad to that size). `clash`: the message when a field
+// it replaces is given too (empty: none is). False, *ok false, when refused.
+bool Parser::size_from_field(Fields& f, const Cursor& from, const std::string& clash, const char* keep,
+                             const char* takes, const std::string& name, bool* ok) {
+  if (!clash.empty()) {
+    diags_.error("wrong-type", clash, from.pointer, name).help = keep;
+  } else if (!from.value->is_string() || from.value->get_ref<const std::string&>().empty()) {
+    f.bad(from, "size_from", takes);
+  } else {
+    size_from_ = from.value->get<std::string>();
+    return true;
+  }
+  *ok = false;
+  return false;
 }
 
 // A pool's kernel_size read from another value: "x.shape[3]" for every
@@ -1446,20 +1465,12 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     if (scale && scale->value->is_null()) scale.reset();
     if (auto from = f.get("size_from")) {
       // F.interpolate(x, size=y.shape[2:]): the spatial size of an earlier value.
-      if (size || scale) {
-        auto& d = diags_.error("wrong-type", fmt::format("{} takes one of `size`, `scale_factor` and `size_from`", type),
-                               from->pointer, name);
-        d.help = "keep \"size_from\" to match that layer's size, or drop it for a fixed size or factor";
-        *ok = false;
+      if (!size_from_field(f, *from,
+                           size || scale ? fmt::format("{} takes one of `size`, `scale_factor` and `size_from`", type) : "",
+                           "keep \"size_from\" to match that layer's size, or drop it for a fixed size or factor",
+                           "the name of an earlier layer (or \"input\") whose spatial size the output takes", name, ok))
         return k;
-      } else if (!from->value->is_string() || from->value->get_ref<const std::string&>().empty()) {
-        f.bad(*from, "size_from", "the name of an earlier layer (or \"input\") whose spatial size the output takes");
-        *ok = false;
-        return k;
-      } else {
-        k.size_from = true;
-        size_from_ = from->value->get<std::string>();
-      }
+      k.size_from = true;
     } else if (!size == !scale) {
       auto& d = diags_.error(size ? "wrong-type" : "missing-field",
                              size ? fmt::format("{} takes `size` or `scale_factor`, not both", type)
@@ -1556,18 +1567,10 @@ std::optional<Kind> Parser::resizing_kind(const std::string& type, Fields& f, co
     auto v = f.get("padding");
     auto to = p.mode == PadMode::constant ? f.get("size_from") : std::nullopt;
     if (to) {  // F.pad(x1, [diffX // 2, diffX - diffX // 2, …]) with diffX = x2.size(3) - x1.size(3)
-      if (v) {
-        auto& d = diags_.error("wrong-type", fmt::format("{} takes one of `padding` and `size_from`", type), to->pointer, name);
-        d.help = "keep \"size_from\" to pad to that layer's size, or \"padding\" for fixed amounts";
-        *ok = false;
-      } else if (!to->value->is_string() || to->value->get_ref<const std::string&>().empty()) {
-        f.bad(*to, "size_from", "the name of an earlier layer (or \"input\") whose size the output takes");
-        *ok = false;
-      } else {
-        p.to_other = true;
-        size_from_ = to->value->get<std::string>();
-        p.pads.assign(static_cast<std::size_t>(2 * rank), 0);
-      }
+      p.to_other = size_from_field(f, *to, v ? fmt::format("{} takes one of `padding` and `size_from`", type) : "",
+                                   "keep \"size_from\" to pad to that layer's size, or \"padding\" for fixed amounts",
+                                   "the name of an earlier layer (or \"input\") whose size the output takes", name, ok);
+      p.pads.assign(static_cast<std::size_t>(2 * rank), 0);
     } else if (!v) {
       f.missing("padding", fmt::format("an integer or a list of {} sizes (left, right{})", 2 * rank,
                                        rank >= 2 ? ", top, bottom" : ""));
@@ -1721,17 +1724,9 @@ std::optional<Kind> Parser::norm_kind(const std::string& type, Fields& f, const 
     Expand k;
     auto v = f.get("sizes");
     if (auto from = f.get("size_from")) {  // x.expand_as(y)
-      if (v) {
-        auto& d = diags_.error("wrong-type", "Expand takes one of `sizes` and `size_from`", from->pointer, name);
-        d.help = "keep \"size_from\" for x.expand_as(y), or \"sizes\" for x.expand(*sizes)";
-        *ok = false;
-      } else if (!from->value->is_string() || from->value->get_ref<const std::string&>().empty()) {
-        f.bad(*from, "size_from", "the name of an earlier layer (or \"input\") whose shape the output takes");
-        *ok = false;
-      } else {
-        k.as_other = true;
-        size_from_ = from->value->get<std::string>();
-      }
+      k.as_other = size_from_field(f, *from, v ? "Expand takes one of `sizes` and `size_from`" : "",
+                                   "keep \"size_from\" for x.expand_as(y), or \"sizes\" for x.expand(*sizes)",
+                                   "the name of an earlier layer (or \"input\") whose shape the output takes", name, ok);
       return k;
     }
     if (!v) { f.missing("sizes", "the new sizes, e.g. [-1, -1, 7, 7] (or \"size_from\": a layer's shape)"); *ok = false; }
